@@ -1,0 +1,811 @@
+"""Server-side math: KaTeX through one persistent Node.js process, with a persistent cache.
+
+The build collects every formula of a page (or of the whole tree), hands them to
+:class:`MathRenderer` in one batch, and gets back one :class:`MathResult` per formula, in order.
+
+* :class:`NodeKatexEngine` runs ``labml_docs/katex/render_server.js`` in one ``node`` process and
+  sends whole batches over a line-delimited JSON protocol. Its output is byte-identical to
+  ``katex.renderToString(tex, options)`` run directly in Node with the same options.
+* :class:`MarkdownKatexEngine` is the slow fallback (the PyPI package ``markdown-katex``, one
+  process per formula, its own bundled KaTeX).
+* :class:`MathCache` keeps results on disk (SQLite in WAL mode), keyed by engine, KaTeX version,
+  options, display mode and source, so a rebuild of an unchanged tree renders nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import html as html_lib
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
+
+__all__ = [
+    "Formula",
+    "MathResult",
+    "MathOptions",
+    "MathEngine",
+    "MathEngineError",
+    "KatexNotFoundError",
+    "NodeKatexEngine",
+    "MarkdownKatexEngine",
+    "make_engine",
+    "MathCache",
+    "MathStats",
+    "MathRenderer",
+    "error_mark",
+    "find_katex_dir",
+    "katex_assets_dir",
+    "copy_katex_assets",
+    "PINNED_KATEX_VERSION",
+    "TRUSTED_COMMANDS",
+]
+
+log = logging.getLogger("labml_docs")
+
+PINNED_KATEX_VERSION = "0.16.22"
+KATEX_ENV_VAR = "LABML_DOCS_KATEX_DIR"
+NODE_ENV_VAR = "LABML_DOCS_NODE"
+RENDER_SERVER = Path(__file__).parent / "katex" / "render_server.js"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The only command allowed by KaTeX's ``trust`` option (used to colour equation terms).
+TRUSTED_COMMANDS = ("\\htmlClass",)
+#: Commands that need ``trust`` in KaTeX; all but TRUSTED_COMMANDS are refused.
+UNTRUSTED_COMMANDS = ("\\href", "\\url", "\\htmlId", "\\htmlStyle", "\\htmlData", "\\includegraphics")
+OUTPUT_FORMATS = ("html", "mathml", "htmlAndMathml")
+#: Bump when the stored form of a result changes (for example the error mark).
+CACHE_FORMAT = 1
+
+INSTALL_HINT = (
+    "KaTeX {v} (the npm package `katex`) was not found. Install it with `npm install` in the "
+    "labml-docs repository (package.json pins it), or with `npm install katex@{v} --prefix DIR` "
+    "and point labml-docs at it with --katex-dir DIR or the environment variable {env}=DIR."
+).format(v=PINNED_KATEX_VERSION, env=KATEX_ENV_VAR)
+
+
+class MathEngineError(RuntimeError):
+    """No math engine can run, or the engine failed (not an error in a formula)."""
+
+
+class KatexNotFoundError(MathEngineError, FileNotFoundError):
+    """The npm package katex was not found."""
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass(frozen=True)
+class Formula:
+    tex: str
+    display: bool
+
+
+@dataclass
+class MathResult:
+    html: str  # KaTeX HTML+MathML, or an error mark holding the escaped source
+    error: str | None  # KaTeX's message when the formula is invalid
+
+
+@dataclass(frozen=True)
+class MathOptions:
+    """Options of a build's math; hashable, so it can be part of a cache key."""
+
+    macros: tuple[tuple[str, str], ...] = ()
+    output: str = "htmlAndMathml"
+
+    def __post_init__(self) -> None:
+        if self.output not in OUTPUT_FORMATS:
+            raise ValueError(f"math output must be one of {', '.join(OUTPUT_FORMATS)}, not {self.output!r}")
+        macros = tuple((str(k), str(v)) for k, v in self.macros)
+        for name, _ in macros:
+            if not name.startswith("\\") or len(name) < 2:
+                raise ValueError(f"a macro name starts with a backslash, like \\RR: {name!r}")
+        object.__setattr__(self, "macros", macros)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "MathOptions":
+        """From a config mapping: ``{"macros": {"\\\\RR": "\\\\mathbb{R}"}, "output": "htmlAndMathml"}``.
+
+        ``macros`` may be a mapping or a list of pairs; a name without its backslash gets one.
+        """
+        data = dict(data or {})
+        unknown = set(data) - {"macros", "output"}
+        if unknown:
+            raise ValueError(f"unknown math option(s): {', '.join(sorted(unknown))}")
+        raw = data.get("macros") or {}
+        items = raw.items() if isinstance(raw, Mapping) else raw
+        macros = []
+        for name, expansion in items:
+            name = str(name)
+            if not name.startswith("\\"):
+                name = "\\" + name
+            macros.append((name, str(expansion)))
+        return cls(macros=tuple(macros), output=str(data.get("output", "htmlAndMathml")))
+
+    def macros_dict(self) -> dict[str, str]:
+        return dict(self.macros)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"macros": self.macros_dict(), "output": self.output}
+
+    def cache_key(self) -> str:
+        return json.dumps([list(m) for m in self.macros] + [self.output], ensure_ascii=False)
+
+
+def error_mark(tex: str, message: str) -> str:
+    """The HTML shown in place of an invalid formula."""
+    return '<span class="katex-error" title="{}">{}</span>'.format(
+        html_lib.escape(message, quote=True), html_lib.escape(tex, quote=True)
+    )
+
+
+@runtime_checkable
+class MathEngine(Protocol):
+    name: str
+    katex_version: str
+
+    def render_many(self, formulas: Sequence[Formula]) -> list[MathResult]: ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Finding KaTeX
+
+
+def _katex_package(candidate: Path) -> Path | None:
+    """The katex package folder at, or inside, ``candidate`` (package, node_modules or prefix)."""
+    for path in (candidate, candidate / "katex", candidate / "node_modules" / "katex"):
+        manifest = path / "package.json"
+        try:
+            if manifest.is_file() and json.loads(manifest.read_text("utf-8")).get("name") == "katex":
+                return path
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def find_katex_dir(katex_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of the npm package katex.
+
+    Looked for in order: ``katex_dir`` (the package itself, a ``node_modules`` folder or an npm
+    ``--prefix`` folder), the environment variable ``LABML_DOCS_KATEX_DIR``, ``node_modules`` of
+    the current directory and its parents, and ``node_modules`` beside the labml_docs package.
+    """
+    if katex_dir is not None:
+        found = _katex_package(Path(katex_dir).expanduser())
+        if found is None:
+            raise KatexNotFoundError(f"No katex package in {katex_dir}. " + INSTALL_HINT)
+        return found.resolve()
+    env = os.environ.get(KATEX_ENV_VAR)
+    if env:
+        found = _katex_package(Path(env).expanduser())
+        if found is None:
+            raise KatexNotFoundError(f"No katex package in {KATEX_ENV_VAR}={env}. " + INSTALL_HINT)
+        return found.resolve()
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents, REPO_ROOT):
+        found = _katex_package(folder / "node_modules")
+        if found is not None:
+            return found.resolve()
+    raise KatexNotFoundError(INSTALL_HINT)
+
+
+def find_node(node: str | None = None) -> str | None:
+    """The ``node`` executable: ``node``, env ``LABML_DOCS_NODE``, or ``node`` on PATH."""
+    node = node or os.environ.get(NODE_ENV_VAR) or "node"
+    return shutil.which(node)
+
+
+def katex_assets_dir(katex_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The ``dist`` folder of the katex package found: ``katex.min.css`` and ``fonts/``."""
+    dist = find_katex_dir(katex_dir) / "dist"
+    if not (dist / "katex.min.css").is_file() and not (dist / "katex.css").is_file():
+        raise KatexNotFoundError(f"{dist} holds no katex.min.css. " + INSTALL_HINT)
+    return dist
+
+
+def copy_katex_assets(dest: str | os.PathLike[str], katex_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Copy KaTeX's CSS and fonts into ``dest`` (e.g. ``site/assets/katex``).
+
+    Writes ``dest/katex.min.css`` (from ``katex.min.css``, or ``katex.css`` if that is all there is)
+    and ``dest/fonts/*.woff2``, ``*.woff`` and ``*.ttf``. Unchanged files are not copied again.
+    Returns the path of the CSS file.
+    """
+    dist = katex_assets_dir(katex_dir)
+    dest = Path(dest)
+    (dest / "fonts").mkdir(parents=True, exist_ok=True)
+    css = dist / "katex.min.css"
+    if not css.is_file():
+        css = dist / "katex.css"
+    copies = [(css, dest / "katex.min.css")]
+    for pattern in ("*.woff2", "*.woff", "*.ttf"):
+        copies += [(font, dest / "fonts" / font.name) for font in sorted((dist / "fonts").glob(pattern))]
+    for src, dst in copies:
+        try:
+            s, d = src.stat(), dst.stat()
+            if s.st_size == d.st_size and int(s.st_mtime) <= int(d.st_mtime):
+                continue
+        except OSError:
+            pass
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+    return dest / "katex.min.css"
+
+
+# --------------------------------------------------------------------------------------------
+# Node.js engine
+
+
+def _stop_process(proc: subprocess.Popen, reader: threading.Thread | None) -> None:
+    """Close stdin (the server exits), then wait; kill if it does not. Leaves no zombie."""
+    try:
+        if proc.stdin and not proc.stdin.closed:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    finally:
+        for stream in (proc.stdout, proc.stderr):
+            if stream and not stream.closed:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout=5)
+
+
+def _drain_stderr(stream, lines: collections.deque) -> None:
+    """Keep the last lines the server wrote to stderr (for messages); never lets the pipe fill."""
+    try:
+        for raw in iter(stream.readline, b""):
+            lines.append(raw.decode("utf-8", "replace").rstrip())
+    except (OSError, ValueError):
+        pass
+
+
+class NodeKatexEngine:
+    """KaTeX in one persistent ``node`` process; whole batches per request.
+
+    Restarts the process if it dies. Use as a context manager, or call :meth:`close`.
+    """
+
+    name = "katex-node"
+    #: Formulas per request; a batch larger than this is sent as several requests.
+    chunk_size = 2000
+
+    def __init__(
+        self,
+        options: MathOptions = MathOptions(),
+        katex_dir: str | os.PathLike[str] | None = None,
+        node: str | None = None,
+    ) -> None:
+        self.options = options
+        self.katex_dir = find_katex_dir(katex_dir)
+        found = find_node(node)
+        if found is None:
+            raise MathEngineError(
+                f"Node.js (`{node or os.environ.get(NODE_ENV_VAR) or 'node'}`) was not found on PATH; "
+                "install Node.js 18 or newer, or use the markdown-katex engine."
+            )
+        self.node = found
+        self.katex_version = ""
+        self.restarts = 0
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._finalizer: weakref.finalize | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
+        self._request_id = 0
+        self._closed = False
+        self._start()
+
+    # -- process -----------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _start(self) -> None:
+        self._stderr.clear()
+        proc = subprocess.Popen(
+            [self.node, str(RENDER_SERVER), str(self.katex_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=str(RENDER_SERVER.parent),
+        )
+        reader = threading.Thread(target=_drain_stderr, args=(proc.stderr, self._stderr), daemon=True)
+        reader.start()
+        self._proc = proc
+        self._finalizer = weakref.finalize(self, _stop_process, proc, reader)
+        line = proc.stdout.readline()
+        try:
+            hello = json.loads(line)
+            version = hello["version"]
+            assert hello.get("ready") is True
+        except Exception:
+            self._stop()
+            raise MathEngineError(
+                f"the KaTeX server did not start (node {self.node}, katex {self.katex_dir}): "
+                + (self._stderr_text() or repr(line[:200]))
+            ) from None
+        if self.katex_version and version != self.katex_version:
+            raise MathEngineError(f"KaTeX changed from {self.katex_version} to {version} under a running build")
+        self.katex_version = version
+        if version != PINNED_KATEX_VERSION:
+            log.warning("KaTeX %s found at %s; labml-docs pins %s", version, self.katex_dir, PINNED_KATEX_VERSION)
+
+    def _stderr_text(self) -> str:
+        return "\n".join(self._stderr)
+
+    def _stop(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()  # runs _stop_process once
+            self._finalizer = None
+        self._proc = None
+
+    def _restart(self) -> None:
+        self._stop()
+        self.restarts += 1
+        log.warning("restarting the KaTeX node process (restart %d)", self.restarts)
+        self._start()
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _request(self, formulas: Sequence[Formula]) -> list[dict]:
+        self._request_id += 1
+        request_id = self._request_id
+        payload = {
+            "id": request_id,
+            "options": self.options.to_json(),
+            "formulas": [{"tex": f.tex, "display": bool(f.display)} for f in formulas],
+        }
+        data = json.dumps(payload).encode("ascii") + b"\n"
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            raise BrokenPipeError("the KaTeX process is not running")
+        proc.stdin.write(data)
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        if not line:
+            raise BrokenPipeError("the KaTeX process ended: " + self._stderr_text())
+        response = json.loads(line)
+        if "fatal" in response:
+            raise MathEngineError("the KaTeX server refused a request: " + response["fatal"])
+        if response.get("id") != request_id or len(response.get("results", ())) != len(formulas):
+            raise MathEngineError("the KaTeX server answered out of step")
+        return response["results"]
+
+    def render_many(self, formulas: Sequence[Formula]) -> list[MathResult]:
+        formulas = list(formulas)
+        results: list[MathResult] = []
+        with self._lock:
+            if self._closed:
+                raise MathEngineError("the math engine is closed")
+            for start in range(0, len(formulas), self.chunk_size):
+                chunk = formulas[start : start + self.chunk_size]
+                try:
+                    raw = self._request(chunk)
+                except (BrokenPipeError, ConnectionResetError, OSError, ValueError) as e:
+                    log.debug("KaTeX request failed: %s", e)
+                    self._restart()
+                    try:
+                        raw = self._request(chunk)
+                    except (OSError, ValueError) as e2:
+                        raise MathEngineError(f"the KaTeX process failed twice on a batch: {e2}") from e2
+                for formula, item in zip(chunk, raw):
+                    if "html" in item:
+                        results.append(MathResult(html=item["html"], error=None))
+                    else:
+                        message = str(item.get("error") or "KaTeX error")
+                        results.append(MathResult(html=error_mark(formula.tex, message), error=message))
+        return results
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._stop()
+
+    def __enter__(self) -> "NodeKatexEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<NodeKatexEngine KaTeX {self.katex_version} pid={self.pid} katex_dir={self.katex_dir}>"
+
+
+# --------------------------------------------------------------------------------------------
+# markdown-katex fallback
+
+_UNTRUSTED_RE = re.compile(r"\\(href|url|htmlId|htmlStyle|htmlData|includegraphics)(?![A-Za-z])")
+_KATEX_MESSAGE_RE = re.compile(r"(KaTeX parse error: .*)")
+
+
+class MarkdownKatexEngine:
+    """The fallback: the PyPI package markdown-katex, one katex process per formula.
+
+    markdown-katex bundles its own KaTeX (0.15.1 in release 202406.1035), so its output may differ
+    from the pinned version's. Its command line has no trust function: ``--trust`` is passed and the
+    commands other than ``\\htmlClass`` that need trust are refused here before rendering.
+    """
+
+    name = "markdown-katex"
+
+    def __init__(self, options: MathOptions = MathOptions()) -> None:
+        try:
+            import markdown_katex  # noqa: F401
+            from markdown_katex import wrapper
+        except ImportError as e:
+            raise MathEngineError(
+                "the fallback math engine needs markdown-katex: pip install markdown-katex"
+            ) from e
+        self.options = options
+        self._wrapper = wrapper
+        self._tex2html = markdown_katex.tex2html
+        try:
+            out = subprocess.run(
+                wrapper.get_bin_cmd() + ["--version"], capture_output=True, text=True, timeout=60, check=True
+            )
+            self.katex_version = out.stdout.strip().splitlines()[-1]
+        except Exception as e:  # noqa: BLE001
+            raise MathEngineError(f"markdown-katex's katex does not run: {e}") from e
+        self._tmpdir = tempfile.mkdtemp(prefix="labml-docs-mdkatex-")
+        self._macro_file: str | None = None
+        if options.macros:
+            text = "".join(f"{k}:{' '.join(v.splitlines())}\n" for k, v in options.macros)
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+            # markdown-katex caches by command line: the file name carries the content's hash.
+            self._macro_file = os.path.join(self._tmpdir, f"macros-{digest}.txt")
+            with open(self._macro_file, "w", encoding="utf-8") as f:
+                f.write(text)
+
+    def _cli_options(self, display: bool) -> dict[str, Any]:
+        opts: dict[str, Any] = {"format": self.options.output, "trust": True}
+        if display:
+            opts["display-mode"] = True
+        if self._macro_file:
+            opts["macro-file"] = self._macro_file
+        return opts
+
+    def _refused(self, tex: str) -> str | None:
+        text = tex + "".join(v for k, v in self.options.macros if k in tex)
+        m = _UNTRUSTED_RE.search(text)
+        return "\\" + m.group(1) if m else None
+
+    def render_one(self, formula: Formula) -> MathResult:
+        refused = self._refused(formula.tex)
+        if refused:
+            message = f"KaTeX parse error: untrusted command {refused} refused (only \\htmlClass is allowed)"
+            return MathResult(html=error_mark(formula.tex, message), error=message)
+        try:
+            return MathResult(html=self._tex2html(formula.tex, self._cli_options(formula.display)), error=None)
+        except self._wrapper.KatexError as e:
+            text = str(e)
+            m = _KATEX_MESSAGE_RE.search(text)
+            message = m.group(1).strip() if m else text.strip()
+            return MathResult(html=error_mark(formula.tex, message), error=message)
+
+    def render_many(self, formulas: Sequence[Formula]) -> list[MathResult]:
+        return [self.render_one(f) for f in formulas]
+
+    def close(self) -> None:
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def __enter__(self) -> "MarkdownKatexEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_engine(
+    name: str = "auto",
+    options: MathOptions = MathOptions(),
+    katex_dir: str | os.PathLike[str] | None = None,
+) -> MathEngine:
+    """A math engine: ``"node"`` (``"katex-node"``), ``"markdown-katex"``, or ``"auto"``.
+
+    ``"auto"`` takes Node.js with the pinned KaTeX when both are found, else markdown-katex, else
+    raises :class:`MathEngineError` saying how to install either. Logs which engine runs.
+    """
+    name = name.lower()
+    if name in ("node", "katex-node", "katex"):
+        engine: MathEngine = NodeKatexEngine(options, katex_dir)
+    elif name in ("markdown-katex", "markdown_katex"):
+        engine = MarkdownKatexEngine(options)
+    elif name == "auto":
+        try:
+            engine = NodeKatexEngine(options, katex_dir)
+        except MathEngineError as node_error:
+            try:
+                engine = MarkdownKatexEngine(options)
+            except MathEngineError as md_error:
+                raise MathEngineError(
+                    "No math engine can run.\n"
+                    f"- Node.js + KaTeX: {node_error}\n- markdown-katex: {md_error}"
+                ) from None
+            log.warning("math: Node.js + KaTeX unavailable (%s); falling back to markdown-katex (slow)", node_error)
+    else:
+        raise ValueError(f"unknown math engine {name!r}: use auto, node or markdown-katex")
+    where = f" from {engine.katex_dir}" if isinstance(engine, NodeKatexEngine) else ""
+    log.info("math engine: %s (KaTeX %s%s)", engine.name, engine.katex_version, where)
+    return engine
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+
+def _is_corruption(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    text = str(error).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
+class MathCache:
+    """Rendered formulas on disk: one SQLite database (WAL) in ``directory``.
+
+    Safe for several builds at once. A corrupt database is dropped and rebuilt; a corrupt entry
+    (its checksum does not match) is ignored and rendered again. Never raises on a cache problem:
+    it logs a warning and behaves as a miss.
+    """
+
+    FILENAME = "math.sqlite3"
+    SCHEMA = 1
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else Path.cwd() / ".labml-docs-cache" / "math"
+        self.path = self.directory / self.FILENAME
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid: int | None = None
+        self.disabled = False
+        self.resets = 0
+
+    # -- keys --------------------------------------------------------------------------------
+
+    @staticmethod
+    def make_key(engine_name: str, katex_version: str, options: MathOptions, formula: Formula) -> str:
+        blob = json.dumps(
+            [CACHE_FORMAT, engine_name, katex_version, options.cache_key(), bool(formula.display), formula.tex],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def _check(key: str, html: str, error: str | None) -> str:
+        h = hashlib.sha256()
+        for part in (key, html, "\x01" if error is None else error):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+        return h.hexdigest()[:32]
+
+    # -- connection --------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        self._conn = None  # a connection inherited through fork is not used
+        self.directory.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, html TEXT NOT NULL, "
+                "error TEXT, checksum TEXT NOT NULL) WITHOUT ROWID"
+            )
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = conn.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+            if row is None:
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(self.SCHEMA),))
+            elif row[0] != str(self.SCHEMA):
+                conn.execute("DELETE FROM entries")
+                conn.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(self.SCHEMA),))
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    def _drop_database(self, error: Exception) -> None:
+        log.warning("math cache %s is corrupt (%s): dropping it", self.path, error)
+        self.resets += 1
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+        self._conn = None
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(str(self.path) + suffix)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                log.warning("cannot remove %s%s: %s", self.path, suffix, e)
+
+    def _run(self, what: str, action):
+        """Run ``action(conn)``; on corruption drop the database and retry once; else give up."""
+        if self.disabled:
+            return None
+        with self._lock:
+            for attempt in range(2):
+                try:
+                    return action(self._connect())
+                except sqlite3.Error as e:
+                    if _is_corruption(e) and attempt == 0:
+                        self._drop_database(e)
+                        continue
+                    log.warning("math cache %s: %s failed (%s); going on without it", self.path, what, e)
+                    return None
+                except OSError as e:
+                    log.warning("math cache %s unusable (%s); going on without it", self.path, e)
+                    self.disabled = True
+                    return None
+        return None
+
+    # -- public ------------------------------------------------------------------------------
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, MathResult]:
+        wanted = list(dict.fromkeys(keys))
+
+        def action(conn: sqlite3.Connection) -> dict[str, MathResult]:
+            found: dict[str, MathResult] = {}
+            bad: list[str] = []
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for key, html, error, checksum in conn.execute(
+                    f"SELECT key, html, error, checksum FROM entries WHERE key IN ({marks})", part
+                ):
+                    if (
+                        isinstance(html, str)
+                        and (error is None or isinstance(error, str))
+                        and checksum == self._check(key, html, error)
+                    ):
+                        found[key] = MathResult(html=html, error=error)
+                    else:
+                        bad.append(key)
+            if bad:
+                log.warning("math cache: %d corrupt entr%s dropped", len(bad), "y" if len(bad) == 1 else "ies")
+                conn.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in bad])
+            return found
+
+        return self._run("read", action) or {}
+
+    def put_many(self, items: Iterable[tuple[str, MathResult]]) -> None:
+        rows = [(k, r.html, r.error, self._check(k, r.html, r.error)) for k, r in items]
+        if not rows:
+            return
+
+        def action(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        self._run("write", action)
+
+    def __len__(self) -> int:
+        return self._run("count", lambda c: c.execute("SELECT COUNT(*) FROM entries").fetchone()[0]) or 0
+
+    def clear(self) -> None:
+        self._run("clear", lambda c: c.execute("DELETE FROM entries"))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                try:
+                    self._conn.close()
+                except sqlite3.Error:
+                    pass
+            self._conn = None
+
+    def __enter__(self) -> "MathCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Renderer: engine + cache
+
+
+@dataclass
+class MathStats:
+    hits: int = 0  # formulas answered without rendering (cache, or a repeat within the batch)
+    misses: int = 0  # formulas the engine rendered
+    errors: int = 0  # results that are errors (from the engine or the cache)
+
+
+class MathRenderer:
+    """What the build uses: formulas are looked up in the cache (memory, then disk); the misses go
+    to the engine in one batch; results come back in order."""
+
+    def __init__(self, engine: MathEngine, cache: MathCache | None = None) -> None:
+        self.engine = engine
+        self.cache = cache
+        self.options: MathOptions = getattr(engine, "options", MathOptions())
+        self.stats = MathStats()
+        self._memory: dict[str, MathResult] = {}
+
+    def key(self, formula: Formula) -> str:
+        return MathCache.make_key(self.engine.name, self.engine.katex_version, self.options, formula)
+
+    def render_many(self, formulas: Sequence[Formula]) -> list[MathResult]:
+        formulas = list(formulas)
+        keys = [self.key(f) for f in formulas]
+        found: dict[str, MathResult] = {k: self._memory[k] for k in keys if k in self._memory}
+        if self.cache is not None:
+            unknown = [k for k in dict.fromkeys(keys) if k not in found]
+            if unknown:
+                stored = self.cache.get_many(unknown)
+                found.update(stored)
+                self._memory.update(stored)
+        todo: dict[str, Formula] = {}
+        for key, formula in zip(keys, formulas):
+            if key not in found and key not in todo:
+                todo[key] = formula
+        if todo:
+            rendered = self.engine.render_many(list(todo.values()))
+            fresh = dict(zip(todo.keys(), rendered))
+            found.update(fresh)
+            self._memory.update(fresh)
+            if self.cache is not None:
+                self.cache.put_many(fresh.items())
+        results = [found[k] for k in keys]
+        self.stats.misses += len(todo)
+        self.stats.hits += len(formulas) - len(todo)
+        self.stats.errors += sum(1 for r in results if r.error is not None)
+        return results
+
+    def render(self, tex: str, display: bool = False) -> MathResult:
+        return self.render_many([Formula(tex, display)])[0]
+
+    def reset_stats(self) -> None:
+        self.stats = MathStats()
+
+    def close(self) -> None:
+        try:
+            self.engine.close()
+        finally:
+            if self.cache is not None:
+                self.cache.close()
+
+    def __enter__(self) -> "MathRenderer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

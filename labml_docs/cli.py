@@ -1,0 +1,153 @@
+"""
+---
+title: The command line
+summary: labml-docs build, check and serve.
+---
+
+# The command line
+
+```
+labml-docs build SRC_DIR --out OUT_DIR     # write the site
+labml-docs check SRC_DIR                   # report math errors and broken links; exit 1 if any
+labml-docs serve SRC_DIR                   # build, serve on localhost, rebuild on change
+```
+
+Settings come from `--config FILE` (YAML; `labml-docs.yml` in the working folder if present),
+and flags override single keys. Problems print as `file:line: message`.
+"""
+
+import http.server
+import logging
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+import click
+
+from .build import Builder, scan
+from .config import SiteConfig
+
+log = logging.getLogger("labml_docs")
+
+
+def _config(src_dir, config_file, **overrides) -> SiteConfig:
+    if config_file is None and Path("labml-docs.yml").is_file():
+        config_file = Path("labml-docs.yml")
+    try:
+        return SiteConfig.load(config_file, source_dir=src_dir, **overrides)
+    except (ValueError, OSError) as e:
+        raise click.UsageError(str(e))
+
+
+def _site_options(f):
+    options = [
+        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False,
+                                                                 path_type=Path),
+                     help="YAML settings file (default: labml-docs.yml if present)."),
+        click.option("--site-url", help="Published address, for canonical links and the sitemap."),
+        click.option("--site-name", help="Site name for titles and social tags."),
+        click.option("--repo-url", help="Address of the source tree online, for source links."),
+        click.option("--math-engine", type=click.Choice(["auto", "katex-node", "markdown-katex"]),
+                     help="KaTeX engine (default: auto)."),
+        click.option("--cache-dir", help="Folder of the persistent caches."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _report(site, quiet=False) -> None:
+    for diagnostic in site.diagnostics:
+        click.echo(str(diagnostic), err=True)
+    if not quiet:
+        stats = site.stats
+        click.echo(f"{stats['pages']} pages, {stats['formulas']} formulas, "
+                   f"{len(site.errors)} errors in {stats['seconds']:.2f} s", err=True)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Say more about what happens.")
+@click.version_option(package_name="labml-docs")
+def main(verbose):
+    """Annotated source tree → side-by-side pages with notes, code and math."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(message)s")
+
+
+@main.command()
+@click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("site"), show_default=True, help="Output folder.")
+@click.option("--strict", is_flag=True, help="Exit with 1 if there is any error.")
+@_site_options
+def build(src_dir, out_dir, strict, config_file, **overrides):
+    """Build the site of SRC_DIR into OUT_DIR."""
+    config = _config(src_dir, config_file, **overrides)
+    with Builder(config) as builder:
+        site = builder.build(out_dir)
+    _report(site)
+    click.echo(f"wrote {out_dir}", err=True)
+    sys.exit(1 if strict and site.errors else 0)
+
+
+@main.command()
+@click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_site_options
+def check(src_dir, config_file, **overrides):
+    """Report every math error and broken link of SRC_DIR; exit 1 if any."""
+    config = _config(src_dir, config_file, **overrides)
+    with Builder(config) as builder:
+        site = builder.render()
+    _report(site)
+    sys.exit(1 if site.errors else 0)
+
+
+@main.command()
+@click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@_site_options
+def serve(src_dir, port, host, config_file, **overrides):
+    """Build, serve on HOST:PORT, and rebuild when a source or template changes."""
+    from .render import template_files
+
+    config = _config(src_dir, config_file, **overrides)
+    out_dir = Path(tempfile.mkdtemp(prefix="labml-docs-serve-")) / "site"
+    builder = Builder(config)
+    _report(builder.build(out_dir))
+
+    def fingerprint():
+        paths = [f.absolute for f in scan(config.source_dir)] + template_files(config.templates_dir or None)
+        return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
+
+    def watch():
+        seen = fingerprint()
+        while True:
+            time.sleep(1)
+            now = fingerprint()
+            if now != seen:
+                seen = now
+                _report(builder.build(out_dir))
+
+    threading.Thread(target=watch, daemon=True).start()
+    handler = partial(_Handler, directory=str(out_dir))
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        builder.close()
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        log.info(format, *args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""
+---
+title: Site settings
+summary: The settings of a site, from a YAML file, command-line flags or the MkDocs plugin.
+---
+
+# Site settings
+
+One `SiteConfig` holds everything a build needs to know besides the source tree. It is read
+from a YAML file (`labml-docs.yml` by default), then flags override single keys. The MkDocs
+plugin fills the same object from its own configuration.
+"""
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class SiteConfig:
+    # The package folder to document, for example `src/labml_nn`.
+    source_dir: Path = Path(".")
+    site_name: str = "Annotated implementations"
+    # The published address, for canonical links, social tags and the sitemap.
+    site_url: str = ""
+    # Where the source files are browsed online; `{path}` is the file's path in the tree.
+    repo_url: str = ""
+    source_url: str = ""
+    # Social links for the header: `[{name: Twitter, url: ...}]`.
+    social: list = field(default_factory=list)
+    twitter: str = ""
+    image: str = ""
+    footer_links: list = field(default_factory=list)
+    # Off unless given: analytics send requests to a third party.
+    analytics_id: str = ""
+    # KaTeX.
+    math_engine: str = "auto"
+    katex_macros: dict = field(default_factory=dict)
+    katex_dir: str = ""
+    # Markdown extensions added to ours, as Python-Markdown names them.
+    markdown_extensions: list = field(default_factory=list)
+    markdown_extension_configs: dict = field(default_factory=dict)
+    # Templates that override those of `site_templates/`.
+    templates_dir: str = ""
+    cache_dir: str = ".labml-docs-cache"
+    colour_equations: bool = True
+    cross_references: bool = True
+    # Worker processes for rendering; 0 means one per core.
+    jobs: int = 0
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides) -> "SiteConfig":
+        """Read a YAML file (if any), then apply the overrides that are not `None`."""
+        values: dict = {}
+        if path is not None:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            if not isinstance(loaded, dict):
+                raise ValueError(f"{path}:1: expected a mapping of settings")
+            values.update(loaded)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(values, where=str(path) if path else "settings")
+
+    @classmethod
+    def from_dict(cls, values: dict, where: str = "settings") -> "SiteConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown setting(s): {', '.join(unknown)}")
+        config = cls(**values)
+        config.source_dir = Path(config.source_dir)
+        return config
+
+    def source_link(self, path: str) -> str:
+        """The address of a source file online, or `""` when no repository is set."""
+        if self.source_url:
+            return self.source_url.format(path=path)
+        if self.repo_url:
+            return self.repo_url.rstrip("/") + "/" + path
+        return ""

@@ -1,0 +1,112 @@
+"""
+---
+title: Highlighting code
+summary: One Pygments pass over a whole file, cut into the lines each section shows.
+---
+
+# Highlighting code
+
+Sections show slices of a file, but a lexer needs the whole file to know its state: a line in
+the middle of a multi-line string is a string, not code. So the file is lexed once, the token
+stream is cut into lines, and each section formats the lines it shows.
+
+Each line starts with `<span class="lineno">N</span>`, N being its number in the source file.
+Names that the [cross-reference index](xref.py) knows become links to their definitions.
+"""
+
+from html import escape
+from typing import Mapping
+
+from pygments import lex
+from pygments.lexer import Lexer
+from pygments.lexers import PythonLexer, get_lexer_by_name
+from pygments.token import STANDARD_TYPES, Name, Token
+from pygments.util import ClassNotFound
+
+# `(line, column)` of a name's first character → the address of its definition.
+Links = Mapping[tuple[int, int], str]
+
+Line = list[tuple[object, str, int]]
+
+
+def css_class(ttype) -> str:
+    """Pygments' short class for a token type, falling back to its parent's."""
+    while ttype not in STANDARD_TYPES:
+        ttype = ttype.parent
+    return STANDARD_TYPES[ttype]
+
+
+def _python_lexer() -> Lexer:
+    # Keep every line, even leading and trailing blank ones: line numbers must not shift.
+    return PythonLexer(stripnl=False, ensurenl=True)
+
+
+def lex_lines(source: str, lexer: Lexer | None = None) -> list[Line]:
+    """The token stream of `source`, cut into lines of `(type, text, column)`."""
+    lines: list[Line] = [[]]
+    column = 0
+    for ttype, value in lex(source, lexer or _python_lexer()):
+        parts = value.split("\n")
+        for i, part in enumerate(parts):
+            if i:
+                lines.append([])
+                column = 0
+            if part:
+                lines[-1].append((ttype, part, column))
+                column += len(part)
+    return lines
+
+
+def format_line(tokens: Line, lineno: int, links: Links | None = None) -> str:
+    out = []
+    for ttype, text, column in tokens:
+        cls = css_class(ttype)
+        html = escape(text, quote=False)
+        span = f'<span class="{cls}">{html}</span>' if cls else html
+        href = links.get((lineno, column)) if links and ttype in Name else None
+        out.append(f'<a class="xref" href="{escape(href)}">{span}</a>' if href else span)
+    return "".join(out)
+
+
+class FileHighlighter:
+    """Highlights the lines of one file; sections ask for the lines they show."""
+
+    def __init__(self, source: str, links: Links | None = None, language: str = "python"):
+        self.lines = lex_lines(source, _lexer_for(language))
+        self.links = links or {}
+
+    def section(self, code: list[tuple[int, str]]) -> str:
+        rows = []
+        for lineno, _ in code:
+            tokens = self.lines[lineno - 1] if lineno - 1 < len(self.lines) else []
+            rows.append(f'<span class="lineno">{lineno}</span>'
+                        f'{format_line(tokens, lineno, self.links)}')
+        return '<div class="highlight"><pre>' + "\n".join(rows) + "</pre></div>"
+
+
+def _lexer_for(language: str) -> Lexer:
+    if language in ("python", "py", ""):
+        return _python_lexer()
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=True)
+    except ClassNotFound:
+        return get_lexer_by_name("text", stripnl=False, ensurenl=True)
+
+
+def highlight_inline(code: str, language: str = "python") -> str:
+    """Inline code of the notes: `<code class="highlight">` with Pygments spans."""
+    tokens = [t for line in lex_lines(code, _lexer_for(language)) for t in line]
+    return f'<code class="highlight">{format_line(tokens, 0)}</code>'
+
+
+def highlight_block(code: str, language: str = "python") -> str:
+    """A fenced code block of the notes, without line numbers."""
+    rows = [format_line(line, 0) for line in lex_lines(code, _lexer_for(language))]
+    while rows and not rows[-1]:
+        rows.pop()
+    lang = escape(language or "text")
+    return f'<div class="highlight" data-lang="{lang}"><pre>' + "\n".join(rows) + "</pre></div>"
+
+
+__all__ = ["FileHighlighter", "highlight_inline", "highlight_block", "css_class", "lex_lines",
+           "Token"]

@@ -1,0 +1,348 @@
+"""
+---
+title: Rendering notes
+summary: Python-Markdown with math cut out first, inline code highlighted, and links rewritten to pages.
+---
+
+# Rendering notes
+
+Notes are Markdown, rendered with [Python-Markdown](https://python-markdown.github.io/), the
+library MkDocs itself uses, so a site's `markdown_extensions` apply to the notes too.
+Three extensions of ours join it:
+
+* **math** cuts every formula out *before* Markdown sees the text and leaves a placeholder, so
+  that `$v_1, v_2$` never turns into emphasis and `\\\\` survives. The formulas of the whole
+  build are rendered later in one batch (see [`math`](math.py)), and the placeholders replaced.
+* **inline code** is highlighted by Pygments, like the code beside it.
+* **links** to `.py` and `.md` files are rewritten to their pages: `X/Y.py` → `X/Y.html`,
+  `X/__init__.py` → `X/index.html`, `readme.md` → `readme.html`.
+"""
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+import markdown
+from markdown.extensions import Extension
+from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from .highlight import highlight_inline
+from .math import Formula
+
+# Placeholders use characters of Unicode's private use area: Markdown gives them no meaning.
+PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+
+# Environments that KaTeX renders in display mode without `$$` around them.
+DISPLAY_ENVIRONMENTS = ("align", "align*", "aligned", "equation", "equation*", "gather",
+                        "gather*", "gathered", "alignat", "alignat*", "multline", "multline*",
+                        "split", "eqnarray", "eqnarray*", "CD")
+
+_BEGIN = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVIRONMENTS) + r")\}")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+DEFAULT_EXTENSIONS = ["tables", "fenced_code", "codehilite", "attr_list", "admonition",
+                      "sane_lists", "md_in_html"]
+DEFAULT_EXTENSION_CONFIGS = {"codehilite": {"css_class": "highlight", "guess_lang": False}}
+
+
+@dataclass
+class FormulaRef:
+    formula: Formula
+    line: int
+
+
+@dataclass
+class LinkRef:
+    """A relative link of a note, resolved to a path of the site."""
+    target: str
+    href: str
+    line: int
+
+
+@dataclass
+class RenderedDocs:
+    html: str
+    formulas: list[FormulaRef] = field(default_factory=list)
+    links: list[LinkRef] = field(default_factory=list)
+
+
+# ## Cutting out math
+
+def cut_math(text: str, first_line: int = 1) -> tuple[str, list[FormulaRef]]:
+    """Replace every formula of `text` with a placeholder; fenced code and inline code keep theirs.
+
+    `$$...$$` is display math, even in the middle of a paragraph; a bare `\\begin{align}` block
+    is display math; `$...$` is inline when it opens on a non-space and closes on a non-space
+    that no digit follows (so that "$5 and $10" stays text). `\\$` is a dollar sign.
+    """
+    out: list[str] = []
+    formulas: list[FormulaRef] = []
+    i, n = 0, len(text)
+
+    def line_at(pos: int) -> int:
+        return first_line + text.count("\n", 0, pos)
+
+    def emit(tex: str, display: bool, start: int) -> None:
+        out.append(f"\ue000{len(formulas)}\ue001")
+        formulas.append(FormulaRef(Formula(tex.strip(), display), line_at(start)))
+
+    while i < n:
+        c = text[i]
+        at_line_start = i == 0 or text[i - 1] == "\n"
+        if at_line_start:
+            fence = _FENCE.match(text, i)
+            if fence:
+                end = _fence_end(text, i, fence.group(1))
+                out.append(text[i:end])
+                i = end
+                continue
+        if c == "`":
+            run = _run_length(text, i, "`")
+            close = _closing_backticks(text, i + run, run)
+            if close is None:
+                out.append(text[i:i + run])
+                i += run
+            else:
+                out.append(text[i:close + run])
+                i = close + run
+            continue
+        if c == "\\":
+            begin = _BEGIN.match(text, i)
+            if begin:
+                end_tag = f"\\end{{{begin.group(1)}}}"
+                j = text.find(end_tag, begin.end())
+                if j != -1:
+                    emit(text[i:j + len(end_tag)], True, i)
+                    i = j + len(end_tag)
+                    continue
+            if text.startswith("\\$", i):
+                out.append("&#36;")
+                i += 2
+                continue
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        if c == "$":
+            if text.startswith("$$", i):
+                j = _find_unescaped(text, "$$", i + 2)
+                if j != -1 and text[i + 2:j].strip():
+                    emit(text[i + 2:j], True, i)
+                    i = j + 2
+                    continue
+                out.append("$$")
+                i += 2
+                continue
+            j = _inline_close(text, i)
+            if j is not None:
+                emit(text[i + 1:j], False, i)
+                i = j + 1
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out), formulas
+
+
+def _run_length(text: str, i: int, char: str) -> int:
+    j = i
+    while j < len(text) and text[j] == char:
+        j += 1
+    return j - i
+
+
+def _closing_backticks(text: str, start: int, run: int) -> int | None:
+    """Where a code span opened by `run` backticks closes (a run of exactly that length)."""
+    j = start
+    while True:
+        j = text.find("`" * run, j)
+        if j == -1:
+            return None
+        length = _run_length(text, j, "`")
+        if length == run:
+            return j
+        j += length
+
+
+def _fence_end(text: str, start: int, fence: str) -> int:
+    """The end of a fenced code block (the end of the text if it is never closed)."""
+    line_end = text.find("\n", start)
+    if line_end == -1:
+        return len(text)
+    closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
+                         re.M)
+    match = closing.search(text, line_end + 1)
+    return len(text) if match is None else match.end()
+
+
+def _find_unescaped(text: str, needle: str, start: int) -> int:
+    j = start
+    while True:
+        j = text.find(needle, j)
+        if j == -1 or not _escaped(text, j):
+            return j
+        j += 1
+
+
+def _escaped(text: str, pos: int) -> bool:
+    backslashes = 0
+    while pos - backslashes - 1 >= 0 and text[pos - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1
+
+
+def _inline_close(text: str, i: int) -> int | None:
+    """The closing `$` of inline math opened at `i`, or `None` if this `$` is just a dollar."""
+    if i + 1 >= len(text) or text[i + 1].isspace():
+        return None
+    j = i + 1
+    while j < len(text):
+        c = text[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "\n":
+            k = j + 1
+            while k < len(text) and text[k] in " \t":
+                k += 1
+            if k >= len(text) or text[k] == "\n":
+                return None  # inline math never spans a blank line
+        if c == "$":
+            if text[j - 1].isspace() or (j + 1 < len(text) and text[j + 1].isdigit()):
+                return None
+            return j
+        j += 1
+    return None
+
+
+class _MathPreprocessor(Preprocessor):
+    def __init__(self, md, sink):
+        super().__init__(md)
+        self.sink = sink
+
+    def run(self, lines):
+        text, formulas = cut_math("\n".join(lines), self.sink.first_line)
+        self.sink.formulas = formulas
+        return text.split("\n")
+
+
+# ## Inline code
+
+class _HighlightedBacktick(BacktickInlineProcessor):
+    """`` `code` `` in a note becomes `<code class="highlight">` with Pygments spans."""
+
+    def handleMatch(self, m, data):
+        element, start, end = super().handleMatch(m, data)
+        if isinstance(element, ElementTree.Element):
+            # Python-Markdown escaped the text for HTML; Pygments wants it raw.
+            code = element.text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            return self.md.htmlStash.store(highlight_inline(code)), start, end
+        return element, start, end
+
+
+# ## Links
+
+def page_url(path: str) -> str:
+    """The page of a source path: `X/Y.py` → `X/Y.html`, `X/__init__.py` → `X/index.html`."""
+    head, name = posixpath.split(path)
+    if name == "__init__.py":
+        name = "index.html"
+    elif name.endswith(".py"):
+        name = name[:-3] + ".html"
+    elif name.lower().endswith(".md"):
+        name = name[:-3] + ".html"
+    return posixpath.join(head, name) if head else name
+
+
+def rewrite_link(href: str, page_path: str) -> tuple[str, str | None]:
+    """`(new href, site path of the target)`; the target is `None` for external links."""
+    if not href or href.startswith(("#", "/")) or _SCHEME.match(href):
+        return href, None
+    path, sep, fragment = href.partition("#")
+    path, qsep, query = path.partition("?")
+    if path.endswith((".py", ".md")) or path.lower().endswith(".md"):
+        path = page_url(path)
+    elif path.endswith("/") or path in ("", ".", ".."):
+        path = path.rstrip("/") + "/index.html" if path.rstrip("/") else "index.html"
+    here = posixpath.dirname(page_url(page_path))
+    target = posixpath.normpath(posixpath.join(here, path))
+    new = path + (qsep + query) + (sep + fragment)
+    return new, target
+
+
+class _LinkTreeprocessor(Treeprocessor):
+    def __init__(self, md, sink):
+        super().__init__(md)
+        self.sink = sink
+
+    def run(self, root: ElementTree.Element):
+        for element in root.iter():
+            attr = {"a": "href", "img": "src"}.get(element.tag)
+            if attr is None or element.get(attr) is None:
+                continue
+            href = element.get(attr)
+            new, target = rewrite_link(href, self.sink.page_path)
+            element.set(attr, new)
+            if target is not None:
+                self.sink.links.append(LinkRef(target, href, self.sink.line_of(href)))
+
+
+class _Sink:
+    """What one conversion collects on the side: formulas, links, and where the text starts."""
+
+    def __init__(self):
+        self.formulas: list[FormulaRef] = []
+        self.links: list[LinkRef] = []
+        self.page_path = ""
+        self.first_line = 1
+        self.text = ""
+
+    def line_of(self, href: str) -> int:
+        pos = self.text.find(href)
+        return self.first_line + (self.text.count("\n", 0, pos) if pos >= 0 else 0)
+
+
+class LabmlDocsExtension(Extension):
+    def __init__(self, sink: _Sink, **kwargs):
+        self.sink = sink
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        # After whitespace normalisation (30), before fenced code (25) and raw HTML (20).
+        md.preprocessors.register(_MathPreprocessor(md, self.sink), "labml_math", 27)
+        backtick = _HighlightedBacktick(BACKTICK_RE)
+        backtick.md = md
+        md.inlinePatterns.register(backtick, "backtick", 190)
+        md.treeprocessors.register(_LinkTreeprocessor(md, self.sink), "labml_links", 1)
+
+
+class DocsRenderer:
+    """Renders notes; one Markdown instance, reset between notes."""
+
+    def __init__(self, extensions=None, extension_configs=None):
+        self.sink = _Sink()
+        configs = dict(DEFAULT_EXTENSION_CONFIGS)
+        configs.update(extension_configs or {})
+        names = list(DEFAULT_EXTENSIONS)
+        for extension in extensions or []:
+            if extension not in names:
+                names.append(extension)
+        self.md = markdown.Markdown(extensions=names + [LabmlDocsExtension(self.sink)],
+                                    extension_configs=configs, output_format="html")
+
+    def render(self, text: str, page_path: str, first_line: int = 1) -> RenderedDocs:
+        if not text.strip():
+            return RenderedDocs("")
+        sink = self.sink
+        sink.formulas, sink.links = [], []
+        sink.page_path, sink.first_line, sink.text = page_path, first_line, text
+        self.md.reset()
+        html = self.md.convert(text)
+        return RenderedDocs(html, list(sink.formulas), list(sink.links))
+
+
+def fill_math(html: str, rendered: list[str]) -> str:
+    """Put rendered formulas in place of their placeholders."""
+    return PLACEHOLDER.sub(lambda m: rendered[int(m.group(1))], html)

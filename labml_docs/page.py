@@ -1,0 +1,198 @@
+"""
+---
+title: The stages of a page
+summary: Read, parse, render the notes, colour and render the math, highlight, and fill the template.
+---
+
+# The stages of a page
+
+Each page goes through the same stages, in this order:
+
+1. **read** the file as UTF-8 (a file that is not gets a message with the line of the bad byte);
+2. **parse** it into sections ([`parse`](parse.py));
+3. **render the notes** with math cut out ([`markdown`](markdown.py));
+4. **colour** the terms of its equations ([`colour`](colour.py)) and **render the math**, for
+   all pages at once ([`math`](math.py));
+5. **highlight** the code, with links to definitions ([`highlight`](highlight.py),
+   [`xref`](xref.py));
+6. **fill the template** ([`render`](render.py)).
+"""
+
+import posixpath
+from dataclasses import dataclass, field
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from .config import SiteConfig
+from .diagnostics import Diagnostic
+from .highlight import FileHighlighter
+from .markdown import DocsRenderer, FormulaRef, RenderedDocs, fill_math, page_url
+from .parse import Page, parse_markdown, parse_python
+
+
+@dataclass
+class RenderedPage:
+    """A finished page; `html` is `None` when the page could not be built."""
+    url: str
+    path: str
+    title: str
+    summary: str
+    html: str | None
+    # The plain text of the notes, for search indexes.
+    text: str = ""
+
+
+@dataclass
+class PreparedPage:
+    """A page between the stages: parsed, notes rendered, math not yet in place."""
+    path: str
+    url: str
+    page: Page
+    docs: list[RenderedDocs] = field(default_factory=list)
+    math_html: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    failed: bool = False
+
+    @property
+    def formulas(self) -> list[FormulaRef]:
+        return [f for d in self.docs for f in d.formulas]
+
+    def check_links(self, known: set[str]) -> None:
+        """Every relative link of the notes must land on a page or a file of the site."""
+        for docs in self.docs:
+            for link in docs.links:
+                if link.target not in known:
+                    self.diagnostics.append(Diagnostic(
+                        self.path, link.line, f"broken link: {link.href} (no {link.target} in the site)"))
+
+
+def read_source(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
+    """Decode a source file, or say where it stops being UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        return None, Diagnostic(path, line, f"not UTF-8: byte 0x{data[e.start]:02x} cannot be decoded")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+class PageBuilder:
+    """Runs the stages of every page of one build."""
+
+    def __init__(self, config: SiteConfig, env: Environment, files):
+        self.config = config
+        self.env = env
+        self.docs = DocsRenderer(config.markdown_extensions, config.markdown_extension_configs)
+        self.urls = {f.path: f.url for f in files}
+        self.xref = None
+
+    def prepare(self, file) -> PreparedPage:
+        text, problem = read_source(file.path, file.absolute.read_bytes())
+        if problem is not None:
+            return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
+                                failed=True)
+        parse = parse_python if file.kind == "python" else parse_markdown
+        page = parse(text, file.path)
+        prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
+        prepared.failed = any(d.is_error and d.message.startswith("syntax error")
+                              for d in page.diagnostics)
+        for section in page.sections:
+            prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+        return prepared
+
+    def render_math(self, pages: list[PreparedPage], math) -> None:
+        """Colour each page's equations, then render the formulas of all pages in one batch."""
+        batch = []
+        for page in pages:
+            formulas = [ref.formula for ref in page.formulas]
+            if self.config.colour_equations and formulas:
+                from .colour import colour_formulas
+                coloured = colour_formulas([f.tex for f in formulas])
+                formulas = [type(f)(tex, f.display) for f, tex in zip(formulas, coloured)]
+            batch.append(formulas)
+        results = math.render_many([f for formulas in batch for f in formulas])
+        position = 0
+        for page, formulas in zip(pages, batch):
+            mine = results[position: position + len(formulas)]
+            position += len(formulas)
+            page.math_html = [r.html for r in mine]
+            for ref, result in zip(page.formulas, mine):
+                if result.error:
+                    page.diagnostics.append(Diagnostic(page.path, ref.line, f"KaTeX: {result.error}"))
+
+    def context(self, page: PreparedPage) -> dict:
+        url = page.url
+        depth = url.count("/")
+        root = "../" * depth
+        site_url = self.config.site_url.rstrip("/")
+        return {
+            "site": self.config,
+            "root": root,
+            "page": {
+                "title": page.page.title,
+                "summary": page.page.summary,
+                "url": url,
+                "canonical": f"{site_url}/{url}" if site_url else "",
+            },
+            "breadcrumbs": self.breadcrumbs(url, root),
+            "source_link": self.config.source_link(page.path) if page.path else "",
+        }
+
+    def breadcrumbs(self, url: str, root: str) -> list[dict]:
+        """`home`, then each package above the page that has a page of its own."""
+        crumbs = [{"title": "home", "url": root + "index.html"}]
+        parts = url.split("/")[:-1]
+        if posixpath.basename(url) == "index.html":
+            parts = parts[:-1]
+        for i in range(len(parts)):
+            index = "/".join(parts[: i + 1]) + "/index.html"
+            if index in self.urls.values():
+                crumbs.append({"title": parts[i], "url": root + index})
+        return crumbs
+
+    def finish(self, page: PreparedPage, pages: list[PreparedPage]) -> RenderedPage:
+        title, summary = page.page.title, page.page.summary
+        if page.failed:
+            return RenderedPage(page.url, page.path, title, summary, None)
+        links = self.xref.links_for(page.page) if self.xref is not None else {}
+        highlighter = FileHighlighter(page.page.source, links, page.page.language)
+        sections = []
+        position = 0
+        text = []
+        for section, docs in zip(page.page.sections, page.docs):
+            count = len(docs.formulas)
+            html = fill_math(docs.html, page.math_html[position: position + count])
+            position += count
+            text.append(section.docs)
+            sections.append({
+                "kind": section.kind,
+                "docs_html": Markup(html),
+                "code_html": Markup(highlighter.section(section.code)) if section.code else "",
+            })
+        context = self.context(page)
+        context["sections"] = sections
+        if page.url == "index.html":
+            context["pages"] = self.listing(pages)
+            template = self.env.get_template("index.html")
+        else:
+            template = self.env.get_template("page.html")
+        return RenderedPage(page.url, page.path, title, summary, template.render(context),
+                            "\n\n".join(text))
+
+    def listing(self, pages: list[PreparedPage]) -> list[dict]:
+        return [{"url": p.url, "title": p.page.title, "summary": p.page.summary}
+                for p in sorted(pages, key=lambda p: p.url) if p.url != "index.html"]
+
+    def home_page(self, pages: list[PreparedPage]) -> RenderedPage:
+        """The home page of a tree with no root `__init__.py`: the list of pages."""
+        home = PreparedPage("", "index.html", Page("", meta={"title": self.config.site_name}))
+        return self.finish(home, pages)
+
+    def sitemap(self, urls: list[str]) -> str:
+        base = self.config.site_url.rstrip("/")
+        locs = [f"{base}/{u}" if base else u for u in urls]
+        template = self.env.get_template("sitemap.xml")
+        return template.render(urls=locs)

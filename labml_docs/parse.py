@@ -1,0 +1,302 @@
+"""
+---
+title: Parsing annotated source
+summary: How a Python file becomes a list of sections, each a note and the code it explains.
+---
+
+# Parsing annotated source
+
+A page is a list of *sections*. Each pairs a note (Markdown) with the code it explains,
+and every shown code line keeps its number in the source file.
+
+The parser makes two passes over the raw text:
+
+* the [`ast`](https://docs.python.org/3/library/ast.html) finds the docstrings and who owns them
+  (the module, a class, a function);
+* [`tokenize`](https://docs.python.org/3/library/tokenize.html) finds the comments, which the
+  AST drops.
+
+Docstrings are cut from the raw text, never evaluated: most annotated sources are not raw
+strings, and Python's own escapes would turn `\\alpha` or `\\frac` into control characters.
+"""
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from .diagnostics import Diagnostic
+from .frontmatter import split_front_matter
+
+
+@dataclass
+class Section:
+    """One note and the code it explains."""
+    # `docstring`, `comment`, `markdown`, or `code` for code with no note of its own.
+    kind: str
+    docs: str
+    # The source line where `docs` starts, so that messages can point into the note.
+    docs_line: int
+    # `(line number, text)` of every shown line, in order.
+    code: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """A parsed source file."""
+    path: str
+    meta: dict = field(default_factory=dict)
+    sections: list[Section] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The source text, for the highlighter's single pass over the whole file.
+    source: str = ""
+    language: str = "python"
+
+    @property
+    def title(self) -> str:
+        """The front matter's title, else the first Markdown heading, else the file name."""
+        title = self.meta.get("title")
+        if title:
+            return str(title).strip()
+        for section in self.sections:
+            for line in section.docs.splitlines():
+                match = re.match(r"^#{1,6}\s+(.+?)\s*#*\s*$", line)
+                if match:
+                    return match.group(1)
+        return PurePosixPath(self.path).name
+
+    @property
+    def summary(self) -> str:
+        summary = self.meta.get("summary") or self.meta.get("description") or ""
+        return " ".join(str(summary).split())
+
+
+# ## Python files
+
+_STRING_PREFIX = re.compile(r"^([rRuUbBfF]*)('''|\"\"\"|'|\")")
+
+
+def parse_python(text: str, path: str) -> Page:
+    """Split a Python file into sections; problems become diagnostics on the page."""
+    page = Page(path=path, source=text)
+    lines = text.splitlines()
+    if not text.strip():
+        page.diagnostics.append(Diagnostic(path, 1, "empty file", "warning"))
+        return page
+
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as e:
+        page.diagnostics.append(Diagnostic(path, e.lineno or 1, f"syntax error: {e.msg}"))
+        return page
+
+    # Notes keyed by their first line: `(last line, kind, docs, docs line, owner header line)`.
+    notes: dict[int, tuple[int, str, str, int, int | None]] = {}
+    hidden: set[int] = set()
+
+    for owner, node in _docstring_nodes(tree):
+        span = _docstring_span(node, lines)
+        if span is None:
+            continue
+        raw, docs_line = _raw_docstring(lines, node)
+        header = None if owner is None else _header_line(owner)
+        notes[node.lineno] = (node.end_lineno, "docstring", raw, docs_line, header)
+        hidden.update(range(node.lineno, node.end_lineno + 1))
+
+    for start, end, docs in _comment_runs(text, hidden):
+        notes[start] = (end, "comment", docs, start, None)
+        hidden.update(range(start, end + 1))
+
+    # A module docstring's front matter is the page's.
+    _take_front_matter(page, notes)
+
+    # Class and function docstrings start their section at the owner's first line
+    # (decorators included), so that the signature is the code they explain.
+    starts = {header: first for first, (_, _, _, _, header) in notes.items() if header is not None}
+
+    sections: list[Section] = []
+    current: Section | None = None
+    lineno = 1
+    while lineno <= len(lines):
+        if lineno in starts:
+            first = starts[lineno]
+            _, kind, docs, docs_line, _ = notes[first]
+            current = Section(kind, docs, docs_line)
+            sections.append(current)
+        if lineno in notes:
+            end, kind, docs, docs_line, header = notes[lineno]
+            if header is not None:
+                # The owner's section is already open; after the docstring comes a new one.
+                current = Section("code", "", end + 1)
+            else:
+                current = Section(kind, docs, docs_line)
+            sections.append(current)
+            lineno = end + 1
+            continue
+        if current is None:
+            current = Section("code", "", lineno)
+            sections.append(current)
+        current.code.append((lineno, lines[lineno - 1]))
+        lineno += 1
+
+    page.sections = [s for s in (_trim(s) for s in sections) if s.docs.strip() or s.code]
+    return page
+
+
+def _docstring_nodes(tree: ast.Module):
+    """`(owner, string node)` for the module (owner `None`), and every class and function."""
+    def first_string(body):
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            return body[0].value
+        return None
+
+    node = first_string(tree.body)
+    if node is not None:
+        yield None, node
+    for owner in ast.walk(tree):
+        if isinstance(owner, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            node = first_string(owner.body)
+            if node is not None:
+                yield owner, node
+
+
+def _docstring_span(node: ast.Constant, lines: list[str]) -> tuple[int, int] | None:
+    """The docstring's lines, if nothing else shares them (else it stays in the code)."""
+    before = lines[node.lineno - 1][: _char_col(lines[node.lineno - 1], node.col_offset)]
+    after = lines[node.end_lineno - 1][_char_col(lines[node.end_lineno - 1], node.end_col_offset):]
+    if before.strip() or (after.strip() and not after.strip().startswith("#")):
+        return None
+    return node.lineno, node.end_lineno
+
+
+def _char_col(line: str, byte_offset: int) -> int:
+    """The AST counts columns in UTF-8 bytes; strings are indexed by characters."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def _raw_docstring(lines: list[str], node: ast.Constant) -> tuple[str, int]:
+    """The docstring's text as written in the file, dedented, with the line it starts on."""
+    first = lines[node.lineno - 1]
+    start = _char_col(first, node.col_offset)
+    last = lines[node.end_lineno - 1]
+    end = _char_col(last, node.end_col_offset)
+    if node.lineno == node.end_lineno:
+        raw = first[start:end]
+    else:
+        raw = "\n".join([first[start:]] + lines[node.lineno: node.end_lineno - 1] + [last[:end]])
+    match = _STRING_PREFIX.match(raw)
+    if match is None or not raw.endswith(match.group(2)):
+        # Implicit concatenation or something unusual: fall back to Python's own value.
+        return _dedent(node.value), node.lineno
+    quote = match.group(2)
+    body = raw[match.end(): len(raw) - len(quote)]
+    # The text after the opening quotes counts as the first line.
+    docs = _dedent(body)
+    leading = len(body) - len(body.lstrip("\n"))
+    first_text_line = node.lineno + leading
+    if body and not body.startswith("\n") and not body.split("\n", 1)[0].strip():
+        first_text_line += 1
+    return docs, first_text_line
+
+
+def _dedent(text: str) -> str:
+    """Like `inspect.cleandoc`: strip the first line, dedent the rest, drop blank edges."""
+    lines = text.expandtabs().split("\n")
+    indent = min((len(l) - len(l.lstrip()) for l in lines[1:] if l.strip()), default=0)
+    out = [lines[0].strip()] + [l[indent:].rstrip() for l in lines[1:]]
+    while out and not out[0]:
+        out.pop(0)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+def _header_line(owner: ast.AST) -> int:
+    decorators = getattr(owner, "decorator_list", [])
+    return min([owner.lineno] + [d.lineno for d in decorators])
+
+
+def _comment_runs(text: str, hidden: set[int]):
+    """Runs of consecutive full-line `#` comments, as `(first line, last line, Markdown)`."""
+    comments: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT and not tok.line[: tok.start[1]].strip():
+                comments[tok.start[0]] = tok.string
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    # A shebang and an encoding declaration are for the interpreter, not the reader.
+    for line in (1, 2):
+        if line in comments and (comments[line].startswith("#!") or
+                                 re.match(r"^#.*coding[:=]", comments[line])):
+            del comments[line]
+            hidden.add(line)
+
+    run: list[int] = []
+    for line in sorted(comments) + [None]:
+        if run and (line is None or line != run[-1] + 1):
+            yield run[0], run[-1], _comment_text([comments[l] for l in run])
+            run = []
+        if line is not None and line not in hidden:
+            run.append(line)
+
+
+def _comment_text(comments: list[str]) -> str:
+    """Strip `#` and the one space after it; keep deeper indentation (lists, code)."""
+    out = []
+    for comment in comments:
+        body = comment[1:]
+        out.append(body[1:] if body.startswith(" ") else body)
+    return "\n".join(l.rstrip() for l in out).strip("\n")
+
+
+def _take_front_matter(page: Page, notes: dict) -> None:
+    """Move a leading YAML block from the first docstring (or readme) into `page.meta`."""
+    for first in sorted(notes):
+        end, kind, docs, docs_line, header = notes[first]
+        # Only the module's docstring has no owner line.
+        if kind != "docstring" or header is not None:
+            continue
+        fm = split_front_matter(docs)
+        if fm.error:
+            offset, message = fm.error
+            page.diagnostics.append(Diagnostic(page.path, docs_line + offset, message))
+        page.meta = fm.meta
+        notes[first] = (end, kind, fm.body.strip("\n"), docs_line + _leading_lines(fm), header)
+        return
+
+
+def _leading_lines(fm) -> int:
+    return fm.lines_removed + len(fm.body) - len(fm.body.lstrip("\n"))
+
+
+def _trim(section: Section) -> Section:
+    """Blank lines at the edges of a code block are not shown; those inside are."""
+    code = section.code
+    while code and not code[0][1].strip():
+        code = code[1:]
+    while code and not code[-1][1].strip():
+        code = code[:-1]
+    section.code = code
+    return section
+
+
+# ## Markdown files
+
+def parse_markdown(text: str, path: str) -> Page:
+    """A readme is one section of notes with no code."""
+    page = Page(path=path, source=text, language="markdown")
+    if not text.strip():
+        page.diagnostics.append(Diagnostic(path, 1, "empty file", "warning"))
+        return page
+    fm = split_front_matter(text)
+    if fm.error:
+        offset, message = fm.error
+        page.diagnostics.append(Diagnostic(path, 1 + offset, message))
+    page.meta = fm.meta
+    body = fm.body.strip("\n")
+    page.sections = [Section("markdown", body, 1 + _leading_lines(fm))]
+    return page

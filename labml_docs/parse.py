@@ -24,6 +24,7 @@ import ast
 import io
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -87,7 +88,10 @@ def parse_python(text: str, path: str) -> Page:
         return page
 
     try:
-        tree = ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            # Invalid escapes such as `\alpha` are what annotated docstrings are made of.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
     except SyntaxError as e:
         page.diagnostics.append(Diagnostic(path, e.lineno or 1, f"syntax error: {e.msg}"))
         return page
@@ -134,6 +138,9 @@ def parse_python(text: str, path: str) -> Page:
                 current = Section(kind, docs, docs_line)
             sections.append(current)
             lineno = end + 1
+            continue
+        if lineno in hidden:
+            lineno += 1  # a shebang or an encoding line
             continue
         if current is None:
             current = Section("code", "", lineno)

@@ -1,0 +1,50 @@
+# One command for each job a reader of README.md has:
+#   make site    set up, then build the site with MkDocs into site/
+#   make test    set up (with PyTorch and a browser), then run every test
+#   make serve   set up, then preview with live reload
+#   make bench   the benchmarks (they print figures and ratios)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of this machine lies on disk; elsewhere any torch>=2.1 will do (TORCH="torch").
+TORCH ?= torch==2.13.0
+
+.PHONY: site test serve bench setup setup-test clean
+
+site: setup
+	$(BIN)/mkdocs build --strict
+
+serve: setup
+	$(BIN)/mkdocs serve
+
+test: setup-test
+	$(BIN)/python -m pytest
+
+bench: setup-test
+	$(BIN)/python benchmarks/math_bench.py
+	$(BIN)/python benchmarks/optimizer_step.py
+	$(BIN)/python benchmarks/build_bench.py
+
+setup: $(VENV)/.setup node_modules/.package-lock.json
+
+setup-test: setup $(VENV)/.setup-test
+	bash scripts/install-browser.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.setup: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[mkdocs]"
+	touch $@
+
+$(VENV)/.setup-test: $(VENV)/.setup pyproject.toml
+	$(BIN)/pip install --disable-pip-version-check -q "$(TORCH)"
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[test]"
+	touch $@
+
+# KaTeX, pinned in package.json and package-lock.json, from the npm registry.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+clean:
+	rm -rf $(VENV) node_modules site .labml-docs-cache

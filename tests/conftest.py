@@ -1,0 +1,53 @@
+"""Fixtures shared by the generator's tests."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from labml_docs.build import Builder
+from labml_docs.config import SiteConfig
+from labml_docs.math import MathCache, MathRenderer, make_engine
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def math_engine():
+    """One KaTeX engine (one Node.js process) for the whole test session."""
+    engine = make_engine("katex-node")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def math_renderer(math_engine, tmp_path):
+    return MathRenderer(math_engine, MathCache(tmp_path / "math-cache"))
+
+
+@pytest.fixture
+def write_tree(tmp_path):
+    """Write `{relative path: text or bytes}` under a fresh source folder and return it."""
+    def write(files: dict, root: Path | None = None) -> Path:
+        root = root or tmp_path / "src" / "pkg"
+        for name, content in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return root
+    return write
+
+
+@pytest.fixture
+def build_site(math_renderer, tmp_path):
+    """Build a source folder into `tmp_path/site`; returns `(site, out_dir)`."""
+    def build(source_dir: Path, out_dir: Path | None = None, **settings):
+        settings.setdefault("cache_dir", str(tmp_path / "cache"))
+        config = SiteConfig.from_dict({"source_dir": source_dir, **settings})
+        out_dir = out_dir or tmp_path / "site"
+        site = Builder(config, math=math_renderer).build(out_dir)
+        return site, out_dir
+    return build

@@ -1,0 +1,123 @@
+"""Notes: math cut out before Markdown, inline code highlighted, links rewritten."""
+
+import re
+
+import pytest
+
+from labml_docs.markdown import DocsRenderer, cut_math, fill_math, page_url, rewrite_link
+
+
+def formulas(text):
+    return [(f.formula.tex, f.formula.display) for f in cut_math(text)[1]]
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return DocsRenderer()
+
+
+def render(renderer, text, path="pkg/mod.py"):
+    """Render with each formula shown as `[tex]`, to see what Markdown left of it."""
+    out = renderer.render(text, path)
+    return fill_math(out.html, [f"[{f.formula.tex}]" for f in out.formulas]), out
+
+
+def test_subscripts_and_stars_in_math_are_not_emphasis(renderer):
+    html, _ = render(renderer, r"Moments $v_1, v_2$ and $a * b * c$ here.")
+    assert "<em>" not in html
+    assert "[v_1, v_2]" in html and "[a * b * c]" in html
+
+
+def test_double_backslash_survives(renderer):
+    html, out = render(renderer, "$$a \\\\ b$$")
+    assert out.formulas[0].formula.tex == "a \\\\ b"
+
+
+def test_display_math_in_the_middle_of_a_paragraph():
+    assert formulas("so $$x^2$$ and $y$.") == [("x^2", True), ("y", False)]
+
+
+def test_bare_align_block_is_display_math():
+    text = "Update:\n\n\\begin{align}\nm_t &= \\beta_1 m_{t-1} \\\\\nv_t &= g_t^2\n\\end{align}\n"
+    [(tex, display)] = formulas(text)
+    assert display and tex.startswith("\\begin{align}") and tex.endswith("\\end{align}")
+
+
+def test_dollar_amounts_and_escaped_dollars_are_text(renderer):
+    assert formulas("costs $5 and $10 today") == []
+    html, out = render(renderer, r"a \$ sign and $x$")
+    assert "&#36;" in html or "$ sign" in html
+    assert [f.formula.tex for f in out.formulas] == ["x"]
+
+
+def test_inline_math_does_not_span_a_blank_line():
+    assert formulas("a $b\n\nc$ d") == []
+
+
+def test_math_in_code_is_left_alone(renderer):
+    text = "Use `x = $y$` here.\n\n```python\nprint('$z$')\n```\n"
+    assert formulas(text) == []
+    html, _ = render(renderer, text)
+    shown = re.sub(r"<[^>]+>", "", html)
+    assert "x = $y$" in shown and "print(&#39;$z$&#39;)" in shown
+
+
+def test_formula_lines_point_into_the_source():
+    refs = cut_math("one\ntwo $a$\n\n$$\nb\n$$", first_line=10)[1]
+    assert [r.line for r in refs] == [11, 13]
+
+
+def test_math_inside_a_table_cell_keeps_its_bar(renderer):
+    html, _ = render(renderer, "| a | b |\n|---|---|\n| $x|y$ | 2 |\n")
+    assert "<td>[x|y]</td>" in html
+
+
+def test_inline_code_is_highlighted_by_pygments(renderer):
+    html, _ = render(renderer, "Call `torch.zeros(3)` now.")
+    assert '<code class="highlight"><span class="n">torch</span><span class="o">.</span>' in html
+
+
+def test_fenced_code_is_highlighted(renderer):
+    html, _ = render(renderer, "```python\nimport torch\n```\n")
+    assert 'class="highlight"' in html and '<span class="kn">import</span>' in html
+
+
+def test_markdown_features(renderer):
+    html, _ = render(renderer, "# H1\n\n* a\n* b\n\n[l](https://example.org) ![i](fig.png)\n\n"
+                               "| a | b |\n|---|---|\n| 1 | 2 |\n")
+    for fragment in ["<h1>H1</h1>", "<li>a</li>", 'href="https://example.org"', '<img alt="i" src="fig.png"',
+                     "<table>"]:
+        assert fragment in html
+
+
+@pytest.mark.parametrize("path, url", [
+    ("optimizers/adam.py", "optimizers/adam.html"),
+    ("optimizers/__init__.py", "optimizers/index.html"),
+    ("optimizers/readme.md", "optimizers/readme.html"),
+    ("__init__.py", "index.html"),
+])
+def test_page_url(path, url):
+    assert page_url(path) == url
+
+
+@pytest.mark.parametrize("href, new, target", [
+    ("adam.py", "adam.html", "optimizers/adam.html"),
+    ("adam.py#section-2", "adam.html#section-2", "optimizers/adam.html"),
+    ("__init__.py", "index.html", "optimizers/index.html"),
+    ("../transformers/mha.py", "../transformers/mha.html", "transformers/mha.html"),
+    ("readme.md", "readme.html", "optimizers/readme.html"),
+    ("adam.html", "adam.html", "optimizers/adam.html"),
+    ("plot.png", "plot.png", "optimizers/plot.png"),
+    ("https://arxiv.org/abs/1904.09237", "https://arxiv.org/abs/1904.09237", None),
+    ("#section-1", "#section-1", None),
+])
+def test_rewrite_link(href, new, target):
+    assert rewrite_link(href, "optimizers/amsgrad.py") == (new, target)
+
+
+def test_links_in_notes_are_rewritten_and_located(renderer):
+    out = renderer.render("Intro\n\nSee [Adam](adam.py) and\n[base](__init__.py).", "optimizers/amsgrad.py",
+                          first_line=5)
+    assert 'href="adam.html"' in out.html and 'href="index.html"' in out.html
+    assert [(l.target, l.line) for l in out.links] == [("optimizers/adam.html", 7),
+                                                       ("optimizers/index.html", 8)]

@@ -46,7 +46,8 @@ def split_front_matter(text: str) -> FrontMatter:
     try:
         meta = yaml.safe_load(block) if block.strip() else {}
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
+        # Where the broken construct began says more than where the parser gave up.
+        mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
         offset = first + (mark.line if mark is not None else 0)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         result.error = (offset, f"bad front matter: {problem}")

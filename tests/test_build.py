@@ -1,0 +1,241 @@
+"""End to end: a small tree built into pages, bad inputs, determinism, the CLI."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labml_docs.build import Builder
+from labml_docs.config import SiteConfig
+
+ADAM = '''
+"""
+---
+title: Adam
+summary: >
+  The Adam optimizer,
+  annotated.
+---
+
+# Adam
+
+See [AMSGrad](amsgrad.py) and the [base](__init__.py).
+"""
+
+import torch
+
+
+class Adam:
+    """
+    ## The optimizer
+
+    Moments $m_t, v_t$ and $\\hat{m}_t = \\frac{m_t}{1-\\beta_1^t}$.
+    """
+
+    def __init__(self, lr=1e-3):
+        # Keep the learning rate $\\alpha$
+        self.lr = lr  # as given
+
+        # Display in a paragraph $$\\theta_t = \\theta_{t-1} - \\alpha \\cdot \\hat{m}_t$$ end.
+        self.t = 0
+'''
+
+AMSGRAD = '''
+"""
+# AMSGrad
+
+Extends [Adam](adam.py#section-1).
+"""
+from .adam import Adam
+
+
+class AMSGrad(Adam):
+    pass
+'''
+
+
+@pytest.fixture
+def tree(write_tree):
+    return write_tree({
+        "__init__.py": '"""\n# Optimizers\n\nThe package.\n"""\n',
+        "adam.py": ADAM,
+        "amsgrad.py": AMSGRAD,
+        "readme.md": "# Read me\n\nSee [Adam](adam.py).\n",
+        "plot.png": b"\x89PNG\r\n\x1a\n",
+    })
+
+
+def read(out, url):
+    return (out / url).read_text(encoding="utf-8")
+
+
+def test_pages_have_the_reference_structure(tree, build_site):
+    site, out = build_site(tree, site_url="https://example.org/nn", repo_url="https://github.com/o/r/blob/main/pkg")
+    assert site.errors == []
+    html = read(out, "adam.html")
+    # Sections numbered from 0, docstring and comment notes, links to themselves.
+    assert html.count("<div class=\"section\" id=\"section-") == 5
+    assert '<div class="docs doc-strings">' in html and '<div class="docs">' in html
+    assert '<div class="section-link"><a href="#section-1"' in html
+    # Code with the original line numbers.
+    assert re.search(r'<div class="code">\s*<div class="highlight"><pre><span class="lineno">14</span>'
+                     r'<span class="kn">import</span>', html)
+    assert '<span class="lineno">29</span>' in html
+    # End-of-line comments stay in the code.
+    assert '<span class="c1"># as given</span>' in html
+    # Head: title, description, canonical, social tags, local KaTeX stylesheet.
+    assert "<title>Adam" in html
+    assert '<meta name="description" content="The Adam optimizer, annotated.">' in html
+    assert '<link rel="canonical" href="https://example.org/nn/adam.html">' in html
+    assert '<meta property="og:title" content="Adam">' in html
+    assert 'href="assets/katex/katex.min.css"' in html
+    assert "cdn" not in html.lower()
+    # Source link and breadcrumbs.
+    assert 'href="https://github.com/o/r/blob/main/pkg/adam.py"' in html
+    assert '<a class="parent" href="index.html">home</a>' in html
+
+
+def test_math_is_rendered_server_side(tree, build_site):
+    _, out = build_site(tree)
+    html = read(out, "adam.html")
+    assert '<span class="katex">' in html and '<math' in html
+    assert '<span class="katex-display">' in html
+    assert "$" not in re.sub(r"<annotation[^>]*>.*?</annotation>", "", html).split("<pre>")[0]
+    # Math was protected from Markdown: no emphasis made of the subscripts.
+    assert "<em>" not in html
+
+
+def test_inline_code_in_notes_is_highlighted(write_tree, build_site):
+    tree = write_tree({"mod.py": '"""\nCall `torch.zeros(3)`.\n"""\nx = 1\n'})
+    _, out = build_site(tree)
+    assert '<code class="highlight"><span class="n">torch</span>' in read(out, "mod.html")
+
+
+def test_urls_links_home_page_sitemap_and_assets(tree, build_site):
+    _, out = build_site(tree, site_url="https://example.org")
+    assert (out / "adam.html").is_file() and (out / "amsgrad.html").is_file()
+    assert (out / "readme.html").is_file() and (out / "plot.png").is_file()
+    assert 'href="amsgrad.html"' in read(out, "adam.html")
+    assert 'href="adam.html#section-1"' in read(out, "amsgrad.html")
+    home = read(out, "index.html")
+    assert "The package." in home
+    for url, title in [("adam.html", "Adam"), ("amsgrad.html", "AMSGrad"), ("readme.html", "Read me")]:
+        assert f'<a href="{url}">{title}</a>' in home
+    assert "The Adam optimizer, annotated." in home
+    sitemap = read(out, "sitemap.xml")
+    assert "<loc>https://example.org/adam.html</loc>" in sitemap
+    css = out / "assets" / "katex" / "katex.min.css"
+    assert css.is_file()
+    for font in set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css.read_text())):
+        assert (css.parent / font).is_file()
+
+
+def test_broken_link_is_reported_with_file_and_line(write_tree, build_site):
+    tree = write_tree({"mod.py": '"""\n# T\n\nSee [gone](missing.py).\n"""\nx = 1\n'})
+    site, _ = build_site(tree)
+    assert [str(d) for d in site.errors] == [
+        "mod.py:4: broken link: missing.py (no missing.html in the site)"]
+
+
+def test_invalid_latex_is_marked_on_the_page_and_reported(write_tree, build_site):
+    tree = write_tree({"mod.py": '"""\n# T\n\nGood $x$, bad $\\frac{1}{$.\n"""\nx = 1\n',
+                       "other.py": "# Fine $y$\ny = 2\n"})
+    site, out = build_site(tree)
+    [error] = site.errors
+    assert error.path == "mod.py" and error.line == 4 and error.message.startswith("KaTeX")
+    html = read(out, "mod.html")
+    assert 'class="katex-error"' in html and "\\frac{1}{" in html
+    assert '<span class="katex">' in read(out, "other.html")
+
+
+@pytest.mark.parametrize("name, content, line, words", [
+    ("syntax.py", "x = 1\n\ndef f(:\n    pass\n", 3, "syntax error"),
+    ("binary.py", b"x = 1\ny = '\xff\xfe'\n", 2, "not UTF-8"),
+    ("frontmatter.py", '"""\n---\ntitle: [a\n---\n# T\n"""\n', 3, "front matter"),
+])
+def test_bad_input_names_file_and_line_and_the_rest_builds(write_tree, build_site, name, content, line, words):
+    tree = write_tree({name: content, "good.py": "# Good\nx = 1\n"})
+    site, out = build_site(tree)
+    [error] = site.errors
+    assert (error.path, error.line) == (name, line) and words in error.message
+    assert "Good" in read(out, "good.html")
+
+
+def test_empty_file_is_a_warning_and_still_a_page(write_tree, build_site):
+    tree = write_tree({"__init__.py": "", "good.py": "x = 1\n"})
+    site, out = build_site(tree)
+    assert site.errors == []
+    assert [str(d) for d in site.diagnostics] == ["__init__.py:1: warning: empty file"]
+    assert (out / "index.html").is_file()
+
+
+def test_a_failing_page_keeps_its_published_version(write_tree, build_site):
+    tree = write_tree({"mod.py": "# Works\nx = 1\n", "other.py": "y = 1\n"})
+    _, out = build_site(tree)
+    before = read(out, "mod.html")
+    (tree / "mod.py").write_text("def f(:\n")
+    (tree / "other.py").write_text("# Changed\ny = 2\n")
+    site, out = build_site(tree)
+    assert site.errors and read(out, "mod.html") == before
+    assert "Changed" in read(out, "other.html")
+
+
+def test_output_is_byte_identical_on_rebuild(tree, build_site, tmp_path):
+    _, first = build_site(tree, out_dir=tmp_path / "one")
+    _, second = build_site(tree, out_dir=tmp_path / "two", cache_dir=str(tmp_path / "other-cache"))
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for path in files:
+        assert (first / path).read_bytes() == (second / path).read_bytes(), path
+
+
+def test_a_build_that_fails_leaves_the_published_site_whole(tree, build_site, tmp_path, monkeypatch):
+    _, out = build_site(tree)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    import labml_docs.build as build
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(build, "copy_site_assets", explode)
+    (tree / "adam.py").write_text("# Changed\nx = 2\n")
+    with pytest.raises(RuntimeError):
+        build_site(tree)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".site.new-")]
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "labml_docs.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+
+
+def test_cli_check_reports_and_exits_one(write_tree, tmp_path):
+    tree = write_tree({"mod.py": '"""\n# T\n\nBad $\\frac{$ and [x](nowhere.py).\n"""\nx = 1\n'})
+    result = run_cli("check", str(tree), "--cache-dir", str(tmp_path / "c"))
+    assert result.returncode == 1
+    lines = [l for l in result.stderr.splitlines() if l.startswith("mod.py:")]
+    assert len(lines) == 2 and all(l.startswith("mod.py:4: ") for l in lines)
+    assert any("KaTeX" in l for l in lines) and any("broken link" in l for l in lines)
+
+
+def test_cli_check_passes_a_clean_tree_and_build_writes_it(tree, tmp_path):
+    assert run_cli("check", str(tree), "--cache-dir", str(tmp_path / "c")).returncode == 0
+    result = run_cli("build", str(tree), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c"),
+                     "--site-name", "Test site")
+    assert result.returncode == 0, result.stderr
+    assert "Test site" in (tmp_path / "out" / "adam.html").read_text()
+
+
+def test_settings_file_and_unknown_keys(tmp_path):
+    settings = tmp_path / "labml-docs.yml"
+    settings.write_text("site_name: From file\nsocial:\n  - {name: Twitter, url: 'https://x.com/a'}\n")
+    config = SiteConfig.load(settings, site_url="https://s.org")
+    assert config.site_name == "From file" and config.site_url == "https://s.org"
+    settings.write_text("colour: red\n")
+    with pytest.raises(ValueError, match="unknown setting"):
+        SiteConfig.load(settings)

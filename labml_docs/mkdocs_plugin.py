@@ -1,0 +1,464 @@
+"""
+---
+title: The MkDocs plugin
+summary: The annotated pages of a source tree inside an MkDocs site, in its navigation and its search.
+---
+
+# The MkDocs plugin
+
+```yaml
+plugins:
+  - search
+  - labml-docs:
+      source_dir: src/labml_nn
+```
+
+The plugin is a thin adapter over the same [build](build.py) as the command line:
+
+* every page of the source tree becomes a *generated file* of the MkDocs site, at the path the
+  generator gives it (`optimizers/amsgrad.html`, `optimizers/index.html`) whatever
+  `use_directory_urls` says, so that the relative links written in the notes stay valid. The
+  pages keep their own side-by-side layout (they are full pages of `site_templates/`, not pages
+  of the MkDocs theme);
+* they appear in the navigation, in one section (`nav_section`) nested by package;
+* their notes are added to the search index that the `search` plugin (or Material's) wrote,
+  one entry per page and one per section;
+* KaTeX's stylesheet and fonts and our stylesheets and scripts go under `assets/`;
+* each problem of the tree is logged as a warning `path:line: message`, so that
+  `mkdocs build --strict` fails on a broken link or an invalid formula.
+
+Under `mkdocs serve` the plugin object lives across rebuilds (it has `on_startup`), and so does
+its `Builder`: the KaTeX process and the in-memory caches are kept, and a rebuild after an edit
+re-renders only what the builder's caches do not already hold.
+
+When `docs_dir` has a home page of its own (`index.md`), the home page of the tree (the notes of
+the root package) moves to `home_page` (by default the name of the source folder,
+`labml_nn.html`): it stays at the root of the site, so its relative links still hold.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import posixpath
+import re
+import tempfile
+from dataclasses import fields, replace
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Link, Navigation, Section
+
+from .build import Builder, copy_site_assets
+from .config import SiteConfig
+from .render import templates_dir
+
+log = logging.getLogger("mkdocs.plugins.labml_docs")
+
+
+class LabmlDocsConfig(Config):
+    # The package folder to document, relative to `mkdocs.yml`.
+    source_dir = c.Dir(exists=True)
+    # Default to MkDocs' own `site_name`, `site_url` and `repo_url`.
+    site_name = c.Optional(c.Type(str))
+    site_url = c.Optional(c.Type(str))
+    repo_url = c.Optional(c.Type(str))
+    # Where a source file is browsed online; `{path}` is its path in the tree.
+    source_url = c.Type(str, default="")
+    social = c.Type(list, default=[])
+    twitter = c.Type(str, default="")
+    image = c.Type(str, default="")
+    footer_links = c.Type(list, default=[])
+    analytics_id = c.Type(str, default="")
+    math_engine = c.Choice(("auto", "katex-node", "markdown-katex"), default="auto")
+    katex_macros = c.Type(dict, default={})
+    katex_dir = c.Type(str, default="")
+    # Python-Markdown extensions for the notes, added to ours (MkDocs' own are not used: a
+    # math extension of the theme would fight with ours).
+    markdown_extensions = c.Type(list, default=[])
+    markdown_extension_configs = c.Type(dict, default={})
+    # Relative to `mkdocs.yml`.
+    cache_dir = c.Type(str, default=".labml-docs-cache")
+    colour_equations = c.Type(bool, default=True)
+    cross_references = c.Type(bool, default=True)
+    templates_dir = c.Optional(c.Dir(exists=True))
+    jobs = c.Type(int, default=0)
+    # The title of the navigation section that holds the annotated pages.
+    nav_section = c.Type(str, default="Annotated implementations")
+    # Where the tree's home page goes when `docs_dir` has an `index.md`; "" means
+    # `<name of source_dir>.html`.
+    home_page = c.Type(str, default="")
+    # Add the notes of the pages to the search index written by a search plugin.
+    search = c.Type(bool, default=True)
+
+
+class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
+    def __init__(self):
+        self.builder: Builder | None = None
+        self.site = None
+        self.site_config: SiteConfig | None = None
+        self.serving = False
+        # Pages as they were last built: a page that fails keeps its last good version.
+        self._last_html: dict[str, str] = {}
+        # site URL → (page title, page url in the site) of each annotated page of this build.
+        self._pages: dict[str, Any] = {}
+        self._assets_dir: Path | None = None
+        self.last_render_seconds = 0.0
+
+    # ---- life cycle -------------------------------------------------------------------------
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Having this method keeps the plugin object (and its builder) alive across the
+        # rebuilds of `mkdocs serve`.
+        self.serving = command == "serve"
+
+    def on_shutdown(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.builder is not None:
+            self.builder.close()
+            self.builder = None
+
+    def on_config(self, config):
+        base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        values = {
+            "source_dir": Path(self.config.source_dir),
+            "site_name": self.config.site_name or config.site_name,
+            "site_url": self.config.site_url if self.config.site_url is not None
+            else (config.site_url or ""),
+            "repo_url": self.config.repo_url if self.config.repo_url is not None
+            else (config.repo_url or ""),
+            "cache_dir": str(base / self.config.cache_dir),
+            "templates_dir": self.config.templates_dir or "",
+        }
+        for name in ("source_url", "social", "twitter", "image", "footer_links", "analytics_id",
+                     "math_engine", "katex_macros", "katex_dir", "markdown_extensions",
+                     "markdown_extension_configs", "colour_equations", "cross_references", "jobs"):
+            values[name] = self.config[name]
+        known = {f.name for f in fields(SiteConfig)}
+        site_config = SiteConfig.from_dict({k: v for k, v in values.items() if k in known},
+                                           where="labml-docs plugin")
+        # A changed configuration (mkdocs.yml edited under `mkdocs serve`) needs a new builder.
+        if self.builder is not None and self.site_config != site_config:
+            self.close()
+        self.site_config = site_config
+        return config
+
+    def on_serve(self, server, *, config, builder):
+        server.watch(str(self.config.source_dir))
+        server.watch(str(templates_dir()))
+        if self.config.templates_dir:
+            server.watch(str(self.config.templates_dir))
+        return server
+
+    # ---- pages and assets -------------------------------------------------------------------
+
+    def on_files(self, files: Files, *, config) -> Files:
+        if self.builder is None:
+            self.builder = Builder(self.site_config)
+        try:
+            site = self.builder.render()
+        except (OSError, ValueError) as e:
+            raise PluginError(f"labml-docs: {e}") from e
+        self.site = site
+        self.last_render_seconds = site.stats.get("seconds", 0.0)
+        self._report(site, config)
+
+        taken = {f.dest_uri: f for f in files}
+        self._pages = {}
+        for url, page in site.pages.items():
+            dest = url
+            if url == "index.html" and "index.html" in taken:
+                dest = self.config.home_page or f"{Path(self.config.source_dir).name}.html"
+            if dest in taken:
+                log.warning(f"labml-docs: {page.path or url} would be written to {dest}, "
+                            f"which {taken[dest].src_uri} already takes; it is left out")
+                continue
+            html = page.html
+            if html is None:
+                html = self._last_html.get(dest)
+                if html is None:
+                    continue
+            else:
+                self._last_html[dest] = html
+            files.append(File.generated(config, dest, content=html))
+            self._pages[dest] = page
+        for url, text in site.extra.items():
+            if url in taken or url == "sitemap.xml":
+                continue  # MkDocs writes a sitemap; the pages are added to it after the build
+            files.append(File.generated(config, url, content=text))
+        for url, source in site.assets.items():
+            if url in taken:
+                log.warning(f"labml-docs: {url} of the source tree clashes with "
+                            f"{taken[url].src_uri}; it is left out")
+                continue
+            files.append(File.generated(config, url, abs_src_path=str(Path(source).resolve())))
+        for url, path in self._site_assets():
+            if url in taken:
+                log.info(f"labml-docs: {url} is already in the site; ours is left out")
+                continue
+            files.append(File.generated(config, url, abs_src_path=str(path)))
+        return files
+
+    def _site_assets(self) -> list[tuple[str, Path]]:
+        """Our stylesheets and scripts and KaTeX's, staged once per build in the cache folder."""
+        if self._assets_dir is None:
+            self._assets_dir = Path(self.site_config.cache_dir) / "mkdocs-assets"
+            try:
+                self._assets_dir.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                self._assets_dir = Path(tempfile.mkdtemp(prefix="labml-docs-assets-"))
+        dest = self._assets_dir / "assets"
+        copy_site_assets(dest, self.site_config.katex_dir or None)
+        return [("assets/" + p.relative_to(dest).as_posix(), p)
+                for p in sorted(dest.rglob("*")) if p.is_file()]
+
+    def _report(self, site, config) -> None:
+        """Diagnostics as `path:line: message`, with paths as seen from `mkdocs.yml`."""
+        base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        source = Path(self.config.source_dir)
+        try:
+            prefix = source.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            prefix = str(source)
+        for diagnostic in site.diagnostics:
+            shown = replace(diagnostic, path=posixpath.join(prefix, diagnostic.path)
+                            if diagnostic.path else prefix)
+            if diagnostic.is_error:
+                log.warning(str(shown))
+            else:
+                log.info(str(shown))
+
+    # ---- navigation -------------------------------------------------------------------------
+
+    def on_nav(self, nav: Navigation, *, config, files: Files) -> Navigation:
+        if not self._pages:
+            return nav
+        section = self._nav_tree()
+        nav.items.append(section)
+        return nav
+
+    def _nav_tree(self) -> Section:
+        """One section, nested by package: the package's own page first, then its modules."""
+        root = Section(self.config.nav_section, [])
+        folders: dict[str, Section] = {"": root}
+
+        def folder(path: str) -> Section:
+            if path in folders:
+                return folders[path]
+            parent = folder(posixpath.dirname(path))
+            index = self._pages.get(path + "/index.html")
+            title = plain_title(index.title) if index is not None and index.title else ""
+            title = title or posixpath.basename(path)
+            section = Section(title, [])
+            section.parent = parent
+            parent.children.append(section)
+            folders[path] = section
+            return section
+
+        def order(dest: str):
+            name = posixpath.basename(dest)
+            return (posixpath.dirname(dest), name != "index.html", name != "readme.html", dest)
+
+        home = [d for d, p in self._pages.items() if "/" not in d and p.url == "index.html"]
+        for dest in home + sorted((d for d in self._pages if d not in home), key=order):
+            page = self._pages[dest]
+            parent = folder(posixpath.dirname(dest)) if "/" in dest else root
+            link = Link(plain_title(page.title) or dest, dest)
+            link.parent = parent
+            parent.children.append(link)
+        return root
+
+    # ---- search and sitemap -----------------------------------------------------------------
+
+    @event_priority(-100)  # after the search plugin has written its index
+    def on_post_build(self, *, config) -> None:
+        if self.config.search:
+            self._extend_search_index(Path(config.site_dir))
+        self._extend_sitemap(Path(config.site_dir), config)
+
+    def _extend_search_index(self, site_dir: Path) -> None:
+        path = site_dir / "search" / "search_index.json"
+        if not path.is_file():
+            return
+        data = json.loads(path.read_text(encoding="utf-8"))
+        indexing = (data.get("config") or {}).get("indexing", "full")
+        docs = data.setdefault("docs", [])
+        for dest, page in sorted(self._pages.items()):
+            html = self._last_html.get(dest) or page.html or ""
+            docs.extend(search_entries(dest, plain_title(page.title) or dest, html, indexing))
+        # An index prebuilt by the search plugin would not hold our entries: drop it, and the
+        # browser builds the index from `docs`.
+        if "index" in data:
+            del data["index"]
+            log.info("labml-docs: dropped the prebuilt search index to add the annotated pages")
+        path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")),
+                        encoding="utf-8")
+
+    def _extend_sitemap(self, site_dir: Path, config) -> None:
+        path = site_dir / "sitemap.xml"
+        if not path.is_file() or not self._pages:
+            return
+        text = path.read_text(encoding="utf-8")
+        if "</urlset>" not in text:
+            return
+        base = (config.site_url or "").rstrip("/")
+        urls = "".join(
+            f"    <url>\n         <loc>{_xml_escape(f'{base}/{dest}' if base else dest)}</loc>\n"
+            f"    </url>\n" for dest in sorted(self._pages))
+        text = text.replace("</urlset>", urls + "</urlset>", 1)
+        path.write_text(text, encoding="utf-8")
+        gz = site_dir / "sitemap.xml.gz"
+        if gz.is_file():
+            with gzip.GzipFile(gz, "wb", mtime=0) as f:
+                f.write(text.encode("utf-8"))
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---- search entries from a page of ours ---------------------------------------------------------
+
+def search_entries(location: str, title: str, html: str, indexing: str = "full") -> list[dict]:
+    """One entry for the page and one per section with notes, like MkDocs' own search does.
+
+    With `indexing: titles` the entries have no text; with `sections`, sections have no text.
+    """
+    parser = _SectionText()
+    parser.feed(html)
+    parser.close()
+    sections = [(anchor, heading, _squash(" ".join(parts)))
+                for anchor, heading, parts in parser.sections]
+    page_text = " ".join(text for _, _, text in sections if text)
+    entries = [{"location": location, "title": title,
+                "text": page_text if indexing == "full" else ""}]
+    if indexing in ("full", "sections"):
+        for anchor, heading, text in sections:
+            if not text:
+                continue
+            entries.append({"location": f"{location}#{anchor}",
+                            "title": heading or title,
+                            "text": text if indexing == "full" else ""})
+    return entries
+
+
+def plain_title(title: str) -> str:
+    """A title for menus and search results: Markdown links and code marks dropped."""
+    title = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", title)
+    return _squash(title.replace("`", ""))
+
+
+def unwrap_colour(tex: str) -> str:
+    """`\\htmlClass{coloredeq eq3}{v_t}` → `v_t`: the TeX as the author wrote it."""
+    marker = "\\htmlClass{"
+    while True:
+        start = tex.find(marker)
+        if start < 0:
+            return tex
+        close = tex.find("}", start + len(marker))
+        if close < 0 or close + 1 >= len(tex) or tex[close + 1] != "{":
+            return tex
+        depth, i = 0, close + 1
+        while i < len(tex):
+            if tex[i] == "\\":
+                i += 2
+                continue
+            if tex[i] == "{":
+                depth += 1
+            elif tex[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        if depth:
+            return tex
+        tex = tex[:start] + tex[close + 2: i] + tex[i + 1:]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+         "track", "wbr"}
+
+
+class _SectionText(HTMLParser):
+    """The text of the notes of each `<div class="section" id="...">`.
+
+    Formulas count by their TeX source (KaTeX's `<annotation>`), not by the glyphs of the
+    rendering; the `#` link of a section is left out.
+    """
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections: list[tuple[str, str, list[str]]] = []
+        self.stack: list[tuple[str, str]] = []  # (tag, role)
+        self.heading: list[str] | None = None  # the text of the first heading, while in it
+
+    def _role(self) -> set[str]:
+        return {role for _, role in self.stack}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = set((attrs.get("class") or "").split())
+        role = ""
+        if tag == "div" and "section" in classes and attrs.get("id"):
+            self.sections.append((attrs["id"], "", []))
+            self.heading = None
+            role = "section"
+        elif tag == "div" and "docs" in classes:
+            role = "docs"
+        elif "section-link" in classes:
+            role = "skip"
+        elif tag == "span" and "katex" in classes:
+            role = "math"
+        elif tag == "annotation" and attrs.get("encoding") == "application/x-tex":
+            role = "tex"
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            role = "heading"
+            if self.sections and not self.sections[-1][1] and self.heading is None:
+                self.heading = []
+        if tag not in _VOID:
+            self.stack.append((tag, role))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        # Pop to the matching tag; stray end tags are ignored.
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                closes_heading = any(role == "heading" for _, role in self.stack[i:])
+                del self.stack[i:]
+                if closes_heading and self.heading is not None and self.sections:
+                    # The first heading of a section names its search entry.
+                    anchor, _, parts = self.sections[-1]
+                    self.sections[-1] = (anchor, _squash("".join(self.heading)), parts)
+                    self.heading = None
+                break
+
+    def handle_data(self, data):
+        if not self.sections:
+            return
+        roles = self._role()
+        if "docs" not in roles or "skip" in roles:
+            return
+        if "math" in roles:
+            if "tex" not in roles:
+                return
+            data = " " + unwrap_colour(data) + " "
+        self.sections[-1][2].append(data)
+        if "heading" in roles and self.heading is not None:
+            self.heading.append(data)

@@ -291,7 +291,7 @@ class NodeKatexEngine:
 
     name = "katex-node"
     #: Formulas per request; a batch larger than this is sent as several requests.
-    chunk_size = 2000
+    chunk_size = 256
 
     def __init__(
         self,
@@ -371,53 +371,84 @@ class NodeKatexEngine:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def _request(self, formulas: Sequence[Formula]) -> list[dict]:
-        self._request_id += 1
-        request_id = self._request_id
-        payload = {
-            "id": request_id,
-            "options": self.options.to_json(),
-            "formulas": [{"tex": f.tex, "display": bool(f.display)} for f in formulas],
-        }
-        data = json.dumps(payload).encode("ascii") + b"\n"
+    def _pipeline(self, chunks: list[list[Formula]], out: list[list[dict]]) -> None:
+        """Send every chunk (a writer thread keeps the pipe full) and read the answers in order,
+        appending each chunk's results to ``out`` as it arrives: Node renders a chunk while
+        Python decodes the previous one."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             raise BrokenPipeError("the KaTeX process is not running")
-        proc.stdin.write(data)
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        if not line:
-            raise BrokenPipeError("the KaTeX process ended: " + self._stderr_text())
-        response = json.loads(line)
-        if "fatal" in response:
-            raise MathEngineError("the KaTeX server refused a request: " + response["fatal"])
-        if response.get("id") != request_id or len(response.get("results", ())) != len(formulas):
-            raise MathEngineError("the KaTeX server answered out of step")
-        return response["results"]
+        options = self.options.to_json()
+        requests = []
+        for chunk in chunks:
+            self._request_id += 1
+            payload = {
+                "id": self._request_id,
+                "options": options,
+                "formulas": [{"tex": f.tex, "display": bool(f.display)} for f in chunk],
+            }
+            requests.append((self._request_id, json.dumps(payload).encode("ascii") + b"\n"))
+        write_error: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                for _, data in requests:
+                    proc.stdin.write(data)
+                proc.stdin.flush()
+            except BaseException as e:  # noqa: BLE001 - reported by the reader
+                write_error.append(e)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        try:
+            for (request_id, _), chunk in zip(requests, chunks):
+                line = proc.stdout.readline()
+                if not line:
+                    raise BrokenPipeError("the KaTeX process ended: " + (self._stderr_text() or str(write_error)))
+                response = json.loads(line)
+                if "fatal" in response:
+                    raise MathEngineError("the KaTeX server refused a request: " + response["fatal"])
+                if response.get("id") != request_id or len(response.get("results", ())) != len(chunk):
+                    raise MathEngineError("the KaTeX server answered out of step")
+                out.append(response["results"])
+        except BaseException:
+            try:
+                proc.kill()  # unblocks the writer; the caller restarts
+            except OSError:
+                pass
+            raise
+        finally:
+            writer.join()
 
     def render_many(self, formulas: Sequence[Formula]) -> list[MathResult]:
         formulas = list(formulas)
-        results: list[MathResult] = []
+        chunks = [formulas[i : i + self.chunk_size] for i in range(0, len(formulas), self.chunk_size)]
+        raw: list[list[dict]] = []
         with self._lock:
             if self._closed:
                 raise MathEngineError("the math engine is closed")
-            for start in range(0, len(formulas), self.chunk_size):
-                chunk = formulas[start : start + self.chunk_size]
+            if not chunks:
+                return []
+            try:
+                self._pipeline(chunks, raw)
+            except (OSError, ValueError) as e:
+                log.debug("KaTeX request failed: %s", e)
+                self._restart()
                 try:
-                    raw = self._request(chunk)
-                except (BrokenPipeError, ConnectionResetError, OSError, ValueError) as e:
-                    log.debug("KaTeX request failed: %s", e)
-                    self._restart()
-                    try:
-                        raw = self._request(chunk)
-                    except (OSError, ValueError) as e2:
-                        raise MathEngineError(f"the KaTeX process failed twice on a batch: {e2}") from e2
-                for formula, item in zip(chunk, raw):
-                    if "html" in item:
-                        results.append(MathResult(html=item["html"], error=None))
-                    else:
-                        message = str(item.get("error") or "KaTeX error")
-                        results.append(MathResult(html=error_mark(formula.tex, message), error=message))
+                    self._pipeline(chunks[len(raw) :], raw)
+                except (OSError, ValueError) as e2:
+                    raise MathEngineError(f"the KaTeX process failed twice on a batch: {e2}") from e2
+            except MathEngineError:
+                self._restart()
+                raise
+        results: list[MathResult] = []
+        for chunk, items in zip(chunks, raw):
+            for formula, item in zip(chunk, items):
+                if "html" in item:
+                    results.append(MathResult(html=item["html"], error=None))
+                else:
+                    message = str(item.get("error") or "KaTeX error")
+                    results.append(MathResult(html=error_mark(formula.tex, message), error=message))
         return results
 
     def close(self) -> None:

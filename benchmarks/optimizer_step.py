@@ -1,0 +1,112 @@
+"""
+Time one optimizer step of the annotated Adam and AMSGrad against
+`torch.optim.Adam`, single-tensor (`foreach=False`) and multi-tensor
+(`foreach=True`), on a model of about 10M parameters.
+
+    PYTHONPATH=src python benchmarks/optimizer_step.py [--repeats 30] [--warmup 5] [--threads N]
+
+Prints the median time per step over the repeats (after warm-up steps) and its
+ratio to torch's single-tensor implementation of the same algorithm.
+This is a script, not a test.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+try:
+    import labml_nn  # noqa: F401
+except ImportError:  # run from a checkout without PYTHONPATH
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'src'))
+
+from labml_nn.optimizers import WeightDecay  # noqa: E402
+from labml_nn.optimizers.adam import Adam  # noqa: E402
+from labml_nn.optimizers.amsgrad import AMSGrad  # noqa: E402
+
+
+def build_model(width: int, device: torch.device) -> torch.nn.Module:
+    """A few Linear layers: about 10.5M parameters for width 2048"""
+    model = torch.nn.Sequential(
+        torch.nn.Linear(width, width),
+        torch.nn.Linear(width, width),
+        torch.nn.Linear(width, width // 2),
+        torch.nn.Linear(width // 2, 10),
+    ).to(device)
+    gen = torch.Generator(device='cpu').manual_seed(0)
+    for p in model.parameters():
+        p.grad = torch.randn(p.shape, generator=gen).to(device)
+    return model
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+
+
+def time_steps(factories, model, device, warmup: int, repeats: int):
+    """
+    Median seconds per step of each optimizer. All optimizers step the same
+    model (its weights drift, which does not matter for timing) and are timed
+    in turns, one step each per round, so that a slow-down of the machine
+    (other processes, frequency changes) affects all of them alike.
+    """
+    optimizers = {name: factory(model.parameters()) for name, factory in factories.items()}
+    for _ in range(warmup):
+        for optimizer in optimizers.values():
+            optimizer.step()
+    sync(device)
+    times = {name: [] for name in optimizers}
+    for _ in range(repeats):
+        for name, optimizer in optimizers.items():
+            start = time.perf_counter()
+            optimizer.step()
+            sync(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--width', type=int, default=2048)
+    parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument('--repeats', type=int, default=30)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=0, help="torch intra-op threads (0: torch's default)")
+    args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+
+    model = build_model(args.width, device)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} threads, "
+          f"{n_params / 1e6:.1f}M parameters in {len(list(model.parameters()))} tensors, "
+          f"median of {args.repeats} steps after {args.warmup} warm-up steps")
+
+    # name -> (factory, name of the torch single-tensor reference)
+    cases = {
+        'torch Adam foreach=False': (lambda p: torch.optim.Adam(p, foreach=False), None),
+        'torch Adam foreach=True': (lambda p: torch.optim.Adam(p, foreach=True), 'torch Adam foreach=False'),
+        'labml Adam': (lambda p: Adam(p), 'torch Adam foreach=False'),
+        'labml Adam optimized_update': (lambda p: Adam(p, optimized_update=True), 'torch Adam foreach=False'),
+        'torch AdamW foreach=False': (lambda p: torch.optim.AdamW(p, foreach=False), None),
+        'labml Adam decoupled decay': (lambda p: Adam(p, weight_decay=WeightDecay(1e-2, decoupled=True)),
+                                       'torch AdamW foreach=False'),
+        'torch Adam(amsgrad) foreach=False': (lambda p: torch.optim.Adam(p, amsgrad=True, foreach=False), None),
+        'torch Adam(amsgrad) foreach=True': (lambda p: torch.optim.Adam(p, amsgrad=True, foreach=True),
+                                             'torch Adam(amsgrad) foreach=False'),
+        'labml AMSGrad': (lambda p: AMSGrad(p), 'torch Adam(amsgrad) foreach=False'),
+    }
+    results = time_steps({name: factory for name, (factory, _) in cases.items()},
+                         model, device, args.warmup, args.repeats)
+    print(f"{'optimizer':38s} {'ms/step':>9s} {'vs torch single-tensor':>24s}")
+    for name, (_, reference) in cases.items():
+        ratio = '' if reference is None else f"{results[name] / results[reference]:.2f}x"
+        print(f"{name:38s} {results[name] * 1e3:9.2f} {ratio:>24s}")
+
+if __name__ == '__main__':
+    main()

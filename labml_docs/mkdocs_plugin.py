@@ -222,13 +222,13 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
                 for p in sorted(dest.rglob("*")) if p.is_file()]
 
     def _report(self, site, config) -> None:
-        """Diagnostics as `path:line: message`, with paths as seen from `mkdocs.yml`."""
-        base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
-        source = Path(self.config.source_dir)
+        """Diagnostics as `path:line: message`, paths relative to the working folder (where
+        `mkdocs` runs, so that editors and terminals can open them), or absolute."""
+        source = Path(self.config.source_dir).resolve()
         try:
-            prefix = source.resolve().relative_to(base.resolve()).as_posix()
+            prefix = source.relative_to(Path.cwd().resolve()).as_posix()
         except ValueError:
-            prefix = str(source)
+            prefix = source.as_posix()
         for diagnostic in site.diagnostics:
             shown = replace(diagnostic, path=posixpath.join(prefix, diagnostic.path)
                             if diagnostic.path else prefix)

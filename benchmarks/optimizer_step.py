@@ -42,6 +42,17 @@ def build_model(width: int, device: torch.device) -> torch.nn.Module:
     return model
 
 
+class ManySmall(torch.nn.Module):
+    """Many small tensors, where the per-parameter Python overhead dominates"""
+
+    def __init__(self, count: int, size: int, device: torch.device):
+        super().__init__()
+        self.ps = torch.nn.ParameterList(torch.nn.Parameter(torch.randn(size, device=device))
+                                         for _ in range(count))
+        for p in self.ps:
+            p.grad = torch.randn(size, device=device)
+
+
 def sync(device):
     if device.type == 'cuda':
         torch.cuda.synchronize()
@@ -75,17 +86,23 @@ def main():
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--repeats', type=int, default=30)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--small-tensors', type=int, default=1000,
+                        help="number of 64-element tensors in the second (overhead) benchmark")
     parser.add_argument('--threads', type=int, default=0, help="torch intra-op threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
 
-    model = build_model(args.width, device)
-    n_params = sum(p.numel() for p in model.parameters())
     print(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} threads, "
-          f"{n_params / 1e6:.1f}M parameters in {len(list(model.parameters()))} tensors, "
           f"median of {args.repeats} steps after {args.warmup} warm-up steps")
+    for model in [build_model(args.width, device), ManySmall(args.small_tensors, 64, device)]:
+        n_params = sum(p.numel() for p in model.parameters())
+        print(f"\n{n_params / 1e6:.2f}M parameters in {len(list(model.parameters()))} tensors")
+        run_cases(model, device, args)
+
+
+def run_cases(model, device, args):
 
     # name -> (factory, name of the torch single-tensor reference)
     cases = {

@@ -21,28 +21,52 @@ read once.
 A problem in one file becomes a [diagnostic](diagnostics.py), and the other pages still build.
 Nothing already published is lost: the new site is written beside the old one and swapped in
 when it is complete, and a page that fails keeps its last published version.
+
+## Incremental and parallel
+
+A page whose inputs have not changed comes from the page cache of [`manifest`](manifest.py):
+no parse, no Markdown, no math, no template; its messages are reported again from the cache.
+A rebuild of an unchanged tree only hashes. The pages that do need rendering are prepared
+(parse, notes, colours) and finished (highlight, template) in worker processes when there are
+enough of them to pay for starting the workers; the math of all of them stays one batch in this
+process, for one KaTeX engine. The output does not depend on the number of workers.
+
+Publishing is incremental too: a file of the new site that is the same as in the published
+one (same page key, and the published file untouched since) is hard-linked from it into the
+new folder instead of being written again; the swap stays atomic.
 """
 
+import json
 import logging
+import math as _math
 import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import SiteConfig
 from .diagnostics import Diagnostic
-from .markdown import page_url
-from .math import MathCache, MathOptions, MathRenderer, copy_katex_assets, make_engine
-from .page import PageBuilder, RenderedPage
-from .render import assets_dir, make_environment
+from .manifest import (CorruptEntry, Entry, PageCache, SourceHashes, global_fingerprint,
+                       html_fields, listing_hash, math_identity, page_key, sha256, write_atomic)
+from .page import PageBuilder, PreparedPage, RenderedPage
 
 log = logging.getLogger("labml_docs")
 
 ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".csv", ".json", ".txt",
                   ".pdf", ".mp4", ".webm"}
 SKIPPED_DIRS = {"__pycache__", "node_modules", "site", "build", "dist"}
+#: Fewer pages to render than this and the workers cost more to start than they save.
+PARALLEL_THRESHOLD = 30
+HOME = "index.html"
+
+
+def page_url(path: str) -> str:
+    """The page of a source path (as `markdown.page_url`, without importing Markdown)."""
+    from .markdown import page_url as url_of
+    return url_of(path)
 
 
 @dataclass
@@ -54,7 +78,14 @@ class SourceFile:
 
     @property
     def url(self) -> str:
-        return self.path if self.kind == "asset" else page_url(self.path)
+        if self.kind == "asset":
+            return self.path
+        head, _, name = self.path.rpartition("/")
+        if name == "__init__.py":
+            name = "index.html"
+        elif name.endswith(".py") or name.lower().endswith(".md"):
+            name = name[:-3] + ".html"
+        return f"{head}/{name}" if head else name
 
 
 def scan(source_dir: Path) -> list[SourceFile]:
@@ -88,23 +119,112 @@ class Site:
     extra: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    # The page cache key of each page (what its HTML is a function of), for `publish`.
+    keys: dict[str, str] = field(default_factory=dict)
+    # Where `publish` keeps what it published (None: no record, every file is written).
+    cache_dir: Path | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]
 
 
-class Builder:
-    """Builds the site of one source tree with one set of settings."""
+_UNSET = object()
 
-    def __init__(self, config: SiteConfig, math: MathRenderer | None = None):
-        self.config = config
-        self._math = math
-        self.env = make_environment(config.templates_dir or None)
+
+class CachedPage(RenderedPage):
+    """A page of the page cache: its HTML is read, and checked, only when asked for."""
+
+    def __init__(self, entry: Entry, loader):
+        self._loader = loader
+        self._html = _UNSET
+        super().__init__(entry.url, entry.path, entry.title, entry.summary, _UNSET, entry.text)
 
     @property
-    def math(self) -> MathRenderer:
+    def html(self):
+        if self._html is _UNSET:
+            self._html = self._loader()
+        return self._html
+
+    @html.setter
+    def html(self, value):
+        self._html = value
+
+    @property
+    def loaded(self) -> bool:
+        return self._html is not _UNSET
+
+
+def check_links(path: str, links, known: set[str]) -> list[Diagnostic]:
+    """Every relative link of the notes must land on a page or a file of the site."""
+    return [Diagnostic(path, line, f"broken link: {href} (no {target} in the site)")
+            for target, href, line in links if target not in known]
+
+
+# ## Workers
+
+_worker: PageBuilder | None = None
+
+
+def _init_worker(config, files, xref) -> None:
+    global _worker
+    from .render import make_environment
+    _worker = PageBuilder(config, make_environment(config.templates_dir or None), files)
+    _worker.xref = xref
+
+
+def _prepare_chunk(files, builder: PageBuilder | None = None) -> list[PreparedPage]:
+    builder = builder or _worker
+    return [builder.prepare(file) for file in files]
+
+
+def _finish_chunk(items, builder: PageBuilder | None = None) -> list:
+    builder = builder or _worker
+    return [_finish_one(builder, page, listing) for page, listing in items]
+
+
+def _finish_one(builder: PageBuilder, page: PreparedPage, listing):
+    """`(rendered page, its html sha256 and length, its dependencies)`."""
+    rendered = builder.finish(page, listing)
+    return rendered, html_fields(rendered.html), page.deps
+
+
+class Builder:
+    """Builds the site of one source tree with one set of settings.
+
+    One builder can render many times (`mkdocs serve`): it keeps the source hashes and the
+    page cache's entries in memory between renders.
+    """
+
+    def __init__(self, config: SiteConfig, math=None):
+        self.config = config
+        self._math = math
+        self._env = None
+        cache_dir = Path(config.cache_dir) if config.cache_dir else None
+        self.cache_dir = cache_dir
+        self.hashes = SourceHashes(cache_dir)
+        self.page_cache = PageCache(cache_dir / "pages" if cache_dir is not None else None)
+        # Called as `progress(stage, done, total)`; stages: "prepare", "math", "finish".
+        self.progress = None
+        # `xref_factory(files) -> index` with `links_for(page)` and optionally
+        # `dependencies(page)`; called only when some page must be rendered.
+        self.xref_factory = None
+        self._entries: dict[str, Entry] = {}
+        self._last: dict | None = None
+        self._files: list[SourceFile] = []
+        self._local: PageBuilder | None = None
+
+    @property
+    def env(self):
+        if self._env is None:
+            from .render import make_environment
+            self._env = make_environment(self.config.templates_dir or None)
+        return self._env
+
+    @property
+    def math(self):
         if self._math is None:
+            from .math import MathCache, MathOptions, MathRenderer, make_engine
             options = MathOptions.from_dict({"macros": self.config.katex_macros})
             engine = make_engine(self.config.math_engine, options,
                                  katex_dir=self.config.katex_dir or None)
@@ -123,41 +243,279 @@ class Builder:
     def __exit__(self, *exc):
         self.close()
 
+    def _report(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+    def jobs(self) -> int:
+        return self.config.jobs if self.config.jobs and self.config.jobs > 0 else (os.cpu_count() or 1)
+
+    # ### Cache look-ups
+
+    def _lookup(self, key: str) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry.failed or self.page_cache.disabled:
+                return entry
+            try:  # still there? (another build or a person may have cleared the cache)
+                if self.page_cache.html_path(entry.html_sha).stat().st_size == entry.html_len:
+                    return entry
+            except OSError:
+                pass
+            del self._entries[key]
+        entry = self.page_cache.get(key)
+        if entry is not None:
+            self._entries[key] = entry
+        return entry
+
+    @staticmethod
+    def _deps_hold(entry: Entry, known: set[str], hashes: dict[str, str]) -> bool:
+        deps = entry.deps
+        for url, existed in deps.get("exists", {}).items():
+            if (url in known) != existed:
+                return False
+        for path, digest in deps.get("files", {}).items():
+            if hashes.get(path) != digest:
+                return False
+        return True
+
+    # ### Rendering
+
     def render(self) -> Site:
-        """Render every page of the tree in memory."""
+        """Render every page of the tree; pages whose inputs are unchanged come from the cache."""
         started = time.perf_counter()
         source_dir = Path(self.config.source_dir)
         if not source_dir.is_dir():
             raise FileNotFoundError(f"{source_dir}: no such folder")
+        from .render import template_files
+
         files = scan(source_dir)
-        site = Site()
-        builder = PageBuilder(self.config, self.env, files)
+        self._files, self._local = files, None
+        site = Site(cache_dir=self.cache_dir)
         for file in files:
             if file.kind == "asset":
                 site.assets[file.url] = file.absolute
-        pages = [builder.prepare(file) for file in files if file.kind != "asset"]
-        builder.render_math(pages, self.math)
-        known = set(site.assets) | {p.url for p in pages} | {"index.html"}
-        for page in pages:
-            page.check_links(known)
-        for page in pages:
-            site.pages[page.url] = builder.finish(page, pages)
-        if "index.html" not in site.pages:
-            site.pages["index.html"] = builder.home_page(pages)
-        site.extra["sitemap.xml"] = builder.sitemap(sorted(site.pages))
-        for page in pages:
-            site.diagnostics.extend(page.diagnostics)
+        sources = [f for f in files if f.kind != "asset"]
+        hashes = self.hashes.hash_files(sources)
+        fingerprint, _ = global_fingerprint(self.config,
+                                            template_files(self.config.templates_dir or None),
+                                            math_identity(self.config, self._math))
+        known = set(site.assets) | {f.url for f in sources} | {HOME}
+
+        keys: dict[str, str] = {}
+        entries: dict[str, Entry] = {}
+        todo: list[SourceFile] = []
+        for file in sources:
+            digest = hashes.get(file.path)
+            if digest is None:
+                todo.append(file)
+                continue
+            key = keys[file.url] = page_key(fingerprint, file.path, digest)
+            entry = self._lookup(key)
+            if entry is not None and entry.url == file.url and self._deps_hold(entry, known, hashes):
+                entries[file.url] = entry
+            else:
+                todo.append(file)
+        has_home = any(f.url == HOME for f in sources)
+        if not has_home:
+            keys[HOME] = page_key(fingerprint, "", "generated home page")
+
+        pool = None
+        try:
+            pool = self._pool(len(todo), files)
+            prepared = self._prepare(todo, pool)
+            listing = PageBuilder.listing(
+                [{"url": e.url, "title": e.title, "summary": e.summary} for e in entries.values()]
+                + [{"url": p.url, "title": p.page.title, "summary": p.page.summary}
+                   for p in prepared])
+            home_hash = listing_hash(listing)
+            home_entry = entries.get(HOME) if has_home else self._lookup(keys[HOME])
+            if home_entry is not None and home_entry.deps.get("listing") != home_hash:
+                home_entry = None
+                if has_home:
+                    del entries[HOME]
+                    prepared += self._prepare([f for f in sources if f.url == HOME], None)
+            if not has_home and home_entry is None:
+                prepared.append(PreparedPage("", HOME, _home_source(self.config)))
+            if has_home:
+                home_entry = None  # in `entries` if it holds
+            self._render_math(prepared)
+            finished = self._finish(prepared, listing, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+
+        rendered_pages: dict[str, RenderedPage] = {}
+        new_entries: dict[str, Entry] = {}
+        for page, (rendered, (html_sha, html_len), deps) in zip(prepared, finished):
+            rendered_pages[page.url] = rendered
+            key = keys.get(page.url)
+            if key is None:  # an unreadable file: nothing to key it by, nothing to keep
+                continue
+            entry = Entry(
+                key=key, url=page.url, path=page.path, title=rendered.title,
+                summary=rendered.summary, text=rendered.text, failed=rendered.html is None,
+                html_sha=html_sha, html_len=html_len, formulas=len(page.formulas),
+                diagnostics=[[d.path, d.line, d.message, d.level] for d in page.diagnostics],
+                links=[[link.target, link.href, link.line] for docs in page.docs
+                       for link in docs.links],
+                deps={"exists": dict(sorted(deps["exists"].items())),
+                      "files": {p: hashes.get(p) for p in deps["files"]}})
+            if page.url == HOME:
+                entry.deps["listing"] = home_hash
+            self.page_cache.put(entry, rendered.html)
+            self._entries[key] = entry
+            new_entries[page.url] = entry
+        if home_entry is not None:
+            entries[HOME] = home_entry
+
+        all_entries: dict[str, Entry] = {}
+        for url in [f.url for f in sources] + ([] if has_home else [HOME]):
+            if url in entries:
+                site.pages[url] = CachedPage(entries[url], self._loader(entries[url]))
+                all_entries[url] = entries[url]
+            elif url in rendered_pages:
+                site.pages[url] = rendered_pages[url]
+                if url in new_entries:
+                    all_entries[url] = new_entries[url]
+        site.keys = {url: keys[url] for url in site.pages if url in keys}
+        site.extra["sitemap.xml"] = self._sitemap(sorted(site.pages))
+
+        formulas = 0
+        for url, entry in all_entries.items():
+            site.diagnostics.extend(Diagnostic(*d) for d in entry.diagnostics)
+            site.diagnostics.extend(check_links(entry.path, entry.links, known))
+            formulas += entry.formulas
+        for page in prepared:  # pages that could not be keyed (unreadable files)
+            if page.url not in all_entries:
+                site.diagnostics.extend(page.diagnostics)
         site.diagnostics.sort(key=lambda d: (d.path, d.line, d.message))
+        self.hashes.save()
+        self._last = {"files": files, "listing": listing, "known": known}
         site.stats = {
             "pages": len(site.pages),
-            "formulas": sum(len(p.formulas) for p in pages),
+            "rendered": len(prepared),
+            "cached": len(site.pages) - len(prepared),
+            "formulas": formulas,
             "math_errors": sum(1 for d in site.diagnostics if d.message.startswith("KaTeX")),
+            "hashed_files": self.hashes.hashed,
+            "jobs": pool._max_workers if pool is not None else 1,
+            "math_hits": 0,
+            "math_misses": 0,
             "seconds": time.perf_counter() - started,
         }
         if self._math is not None:
-            stats = self.math.stats
+            stats = self._math.stats
             site.stats.update(math_hits=stats.hits, math_misses=stats.misses)
         return site
+
+    def _pool(self, count: int, files):
+        jobs = min(self.jobs(), max(1, count // 8))
+        if count < PARALLEL_THRESHOLD or jobs < 2:
+            return None
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        xref = self._make_xref(files)
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=_init_worker, initargs=(self.config, files, xref))
+
+    def _make_xref(self, files):
+        if self.xref_factory is None or not self.config.cross_references:
+            return None
+        return self.xref_factory(files)
+
+    def _builder_here(self) -> PageBuilder:
+        """The page builder of this process, for renders without workers."""
+        if self._local is None:
+            self._local = PageBuilder(self.config, self.env, self._files)
+            self._local.xref = self._make_xref(self._files)
+        return self._local
+
+    def _chunks(self, items: list, pool) -> list[list]:
+        size = max(1, _math.ceil(len(items) / (pool._max_workers * 4)))
+        return [items[i:i + size] for i in range(0, len(items), size)]
+
+    def _run(self, stage: str, function, items: list, pool) -> list:
+        """`function(chunk)` over chunks of `items`, in the pool if there is one, in order."""
+        total = len(items)
+        if not items:
+            return []
+        if pool is None:
+            builder = self._builder_here()
+            out = []
+            for i, item in enumerate(items):
+                out.extend(function([item], builder))
+                self._report(stage, i + 1, total)
+            return out
+        from concurrent.futures import as_completed
+
+        chunks = self._chunks(items, pool)
+        futures = {pool.submit(function, chunk): n for n, chunk in enumerate(chunks)}
+        results: list = [None] * len(chunks)
+        done = 0
+        for future in as_completed(futures):
+            n = futures[future]
+            results[n] = future.result()
+            done += len(chunks[n])
+            self._report(stage, done, total)
+        return [r for chunk in results for r in chunk]
+
+    def _prepare(self, files: list[SourceFile], pool) -> list[PreparedPage]:
+        return self._run("prepare", _prepare_chunk, files, pool)
+
+    def _render_math(self, prepared: list[PreparedPage]) -> None:
+        if not prepared:
+            return
+        count = sum(len(p.formulas) for p in prepared)
+        self._report("math", 0, count)
+        PageBuilder.render_math(self._config_holder(), prepared, lambda: self.math)
+        self._report("math", count, count)
+
+    def _config_holder(self):
+        holder = PageBuilder.__new__(PageBuilder)
+        holder.config = self.config
+        return holder
+
+    def _finish(self, prepared: list[PreparedPage], listing, pool) -> list:
+        items = [(page, listing if page.url == HOME else None) for page in prepared]
+        return self._run("finish", _finish_chunk, items, pool)
+
+    def _sitemap(self, urls: list[str]) -> str:
+        base = self.config.site_url.rstrip("/")
+        locs = [f"{base}/{u}" if base else u for u in urls]
+        return self.env.get_template("sitemap.xml").render(urls=locs)
+
+    def _loader(self, entry: Entry):
+        def load():
+            try:
+                return self.page_cache.read_html(entry)
+            except CorruptEntry as e:
+                log.warning("page cache: %s; rendering %s again", e, entry.url)
+                self._entries.pop(entry.key, None)
+                return self._rescue(entry)
+        return load
+
+    def _rescue(self, entry: Entry) -> str | None:
+        """Render one page again, alone: its cached HTML went bad after the build checked it."""
+        last = self._last or {}
+        files = last.get("files") or scan(Path(self.config.source_dir))
+        if self._files is not files:
+            self._files, self._local = files, None
+        builder = self._builder_here()
+        if entry.path:
+            file = next(f for f in files if f.path == entry.path)
+            page = builder.prepare(file)
+        else:
+            page = PreparedPage("", HOME, _home_source(self.config))
+        self._render_math([page])
+        rendered, (html_sha, html_len), _ = _finish_one(builder, page, last.get("listing"))
+        if rendered.html is not None and html_sha == entry.html_sha:
+            self.page_cache.put(entry, rendered.html)
+            self._entries[entry.key] = entry
+        return rendered.html
 
     def build(self, out_dir: Path) -> Site:
         site = self.render()
@@ -165,43 +523,153 @@ class Builder:
         return site
 
 
+def _home_source(config):
+    from .parse import Page
+    return Page("", meta={"title": config.site_name})
+
+
+# ## Publishing
+
+
 def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
     """Write the site beside `out_dir`, then swap it in.
 
-    A page that failed to build keeps the version already published, if there is one.
+    A page that failed to build keeps the version already published, if there is one. A file
+    that is the same as the published one is hard-linked from it rather than written again.
     """
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _recover(out_dir)
+    with _locked(out_dir.parent):
+        _recover(out_dir)
+    record_path = None
+    record: dict = {}
+    if site.cache_dir is not None:
+        record_path = Path(site.cache_dir) / "published" / (sha256(str(out_dir))[:32] + ".json")
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict):
+                record = {}
+        except (OSError, ValueError):
+            record = {}
+    written: dict[str, list] = {}
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-{os.getpid()}-",
                                     dir=out_dir.parent))
+
+    def reuse(url: str, token: str | None, target: Path) -> bool:
+        """Hard-link the published file if it is what `token` names and nobody touched it."""
+        if token is None:
+            return False
+        old = record.get(url)
+        if not (isinstance(old, list) and len(old) == 4 and old[0] == token):
+            return False
+        previous = out_dir / url
+        try:
+            st = os.stat(previous)
+            if [st.st_ino, st.st_size, st.st_mtime_ns] != old[1:]:
+                return False
+            os.link(previous, target)
+        except OSError:
+            return False
+        written[url] = old
+        return True
+
+    def wrote(url: str, token: str | None, target: Path) -> None:
+        if token is not None:
+            st = os.stat(target)
+            written[url] = [token, st.st_ino, st.st_size, st.st_mtime_ns]
+
+    made: set[Path] = set()
+
+    def target_of(url: str) -> Path:
+        target = staging / url
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        return target
+
     try:
         for url, page in sorted(site.pages.items()):
-            target = staging / url
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if page.html is None:
+            target = target_of(url)
+            key = site.keys.get(url)
+            token = f"page:{key}" if key else None
+            if reuse(url, token, target):
+                continue
+            html = page.html
+            if html is None:
                 previous = out_dir / url
                 if previous.is_file():
                     shutil.copy2(previous, target)
                 continue
-            target.write_text(page.html, encoding="utf-8")
+            target.write_bytes(html.encode("utf-8", "surrogatepass"))
+            wrote(url, token, target)
         for url, text in sorted(site.extra.items()):
-            (staging / url).write_text(text, encoding="utf-8")
-        for url, source in sorted(site.assets.items()):
-            target = staging / url
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target_of(url).write_text(text, encoding="utf-8")
+        copies = sorted(site.assets.items()) + _site_asset_files(katex_dir)
+        for url, source in copies:
+            target = target_of(url)
+            try:
+                st = os.stat(source)
+                token = f"asset:{source}:{st.st_size}:{st.st_mtime_ns}"
+            except OSError:
+                token = None
+            if reuse(url, token, target):
+                continue
             shutil.copyfile(source, target)
-        copy_site_assets(staging / "assets", katex_dir)
-        _swap(staging, out_dir)
+            wrote(url, token, target)
+        with _locked(out_dir.parent):
+            _swap(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if record_path is not None:
+        try:
+            write_atomic(record_path, json.dumps(written, separators=(",", ":")).encode())
+        except OSError as e:
+            log.warning("cannot write %s: %s", record_path, e)
+
+
+def _site_asset_files(katex_dir=None) -> list[tuple[str, Path]]:
+    """`(site path, source)` of what `copy_site_assets(site / "assets")` copies."""
+    from .math import katex_assets_dir
+    from .render import assets_dir
+
+    here = assets_dir()
+    files = [("assets/" + p.relative_to(here).as_posix(), p)
+             for p in sorted(here.rglob("*")) if p.is_file()] if here.is_dir() else []
+    dist = katex_assets_dir(katex_dir)
+    css = dist / "katex.min.css"
+    if not css.is_file():
+        css = dist / "katex.css"
+    files.append(("assets/katex/katex.min.css", css))
+    for pattern in ("*.woff2", "*.woff", "*.ttf"):
+        files += [(f"assets/katex/fonts/{font.name}", font)
+                  for font in sorted((dist / "fonts").glob(pattern))]
+    return files
 
 
 def copy_site_assets(dest: Path, katex_dir=None) -> None:
     """The stylesheets and scripts of `site_templates/assets`, and KaTeX's CSS and fonts."""
+    from .math import copy_katex_assets
+    from .render import assets_dir
+
     shutil.copytree(assets_dir(), dest, dirs_exist_ok=True)
     copy_katex_assets(dest / "katex", katex_dir)
+
+
+@contextmanager
+def _locked(folder: Path):
+    """An exclusive lock on `folder` (flock of the folder itself): one swap at a time."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

@@ -20,15 +20,18 @@ Each page goes through the same stages, in this order:
 
 import posixpath
 from dataclasses import dataclass, field
-
-from jinja2 import Environment
-from markupsafe import Markup
+from typing import TYPE_CHECKING
 
 from .config import SiteConfig
 from .diagnostics import Diagnostic
-from .highlight import FileHighlighter
-from .markdown import DocsRenderer, FormulaRef, RenderedDocs, fill_math, page_url
 from .parse import Page, parse_markdown, parse_python
+
+# Markdown, Pygments and Jinja are imported when a page is rendered, not before: a rebuild
+# where every page comes from the cache never needs them.
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from .markdown import FormulaRef, RenderedDocs
 
 
 @dataclass
@@ -49,13 +52,19 @@ class PreparedPage:
     path: str
     url: str
     page: Page
-    docs: list[RenderedDocs] = field(default_factory=list)
+    docs: list["RenderedDocs"] = field(default_factory=list)
     math_html: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     failed: bool = False
+    # What the output depends on besides the page's own source (see `manifest`): `exists`
+    # maps each page the breadcrumbs looked for to whether it existed; `files` maps each source
+    # file the cross-reference links came from to its sha256 (filled by the build).
+    deps: dict = field(default_factory=lambda: {"exists": {}, "files": []})
+    # The formulas as they go to KaTeX (coloured); computed with the notes, in `prepare`.
+    math_input: list | None = None
 
     @property
-    def formulas(self) -> list[FormulaRef]:
+    def formulas(self) -> list["FormulaRef"]:
         return [f for d in self.docs for f in d.formulas]
 
     def check_links(self, known: set[str]) -> None:
@@ -82,15 +91,26 @@ def read_source(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
 class PageBuilder:
     """Runs the stages of every page of one build."""
 
-    def __init__(self, config: SiteConfig, env: Environment, files):
+    def __init__(self, config: SiteConfig, env: "Environment", files):
+        from .markdown import DocsRenderer
+
         self.config = config
         self.env = env
         self.docs = DocsRenderer(config.markdown_extensions, config.markdown_extension_configs)
         self.urls = {f.path: f.url for f in files}
+        self.url_set = set(self.urls.values())
+        # The cross-reference index: `links_for(page) -> {(line, column): href}`; if it also has
+        # `dependencies(page) -> iterable of source paths` (the files whose definitions the
+        # links point to), a change to any of them renders the page again.
         self.xref = None
 
     def prepare(self, file) -> PreparedPage:
-        text, problem = read_source(file.path, file.absolute.read_bytes())
+        try:
+            data = file.absolute.read_bytes()
+        except OSError as e:
+            return PreparedPage(file.path, file.url, Page(file.path), failed=True, diagnostics=[
+                Diagnostic(file.path, 1, f"cannot read: {e.strerror or e}")])
+        text, problem = read_source(file.path, data)
         if problem is not None:
             return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
                                 failed=True)
@@ -101,19 +121,30 @@ class PageBuilder:
                               for d in page.diagnostics)
         for section in page.sections:
             prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+        prepared.math_input = self.math_input(prepared)
         return prepared
+
+    def math_input(self, page: PreparedPage) -> list:
+        """The page's formulas as KaTeX gets them: with their terms coloured, if asked for."""
+        formulas = [ref.formula for ref in page.formulas]
+        if self.config.colour_equations and formulas:
+            from .colour import colour_formulas
+            coloured = colour_formulas([f.tex for f in formulas])
+            formulas = [type(f)(tex, f.display) for f, tex in zip(formulas, coloured)]
+        return formulas
 
     def render_math(self, pages: list[PreparedPage], math) -> None:
         """Colour each page's equations, then render the formulas of all pages in one batch."""
-        batch = []
-        for page in pages:
-            formulas = [ref.formula for ref in page.formulas]
-            if self.config.colour_equations and formulas:
-                from .colour import colour_formulas
-                coloured = colour_formulas([f.tex for f in formulas])
-                formulas = [type(f)(tex, f.display) for f, tex in zip(formulas, coloured)]
-            batch.append(formulas)
-        results = math.render_many([f for formulas in batch for f in formulas])
+        batch = [page.math_input if page.math_input is not None else self.math_input(page)
+                 for page in pages]
+        everything = [f for formulas in batch for f in formulas]
+        if not everything:
+            for page in pages:
+                page.math_html = []
+            return
+        if callable(math) and not hasattr(math, "render_many"):
+            math = math()  # started only when there is math to render
+        results = math.render_many(everything)
         position = 0
         for page, formulas in zip(pages, batch):
             mine = results[position: position + len(formulas)]
@@ -137,27 +168,45 @@ class PageBuilder:
                 "url": url,
                 "canonical": f"{site_url}/{url}" if site_url else "",
             },
-            "breadcrumbs": self.breadcrumbs(url, root),
+            "breadcrumbs": self.breadcrumbs(url, root, page.deps["exists"]),
             "source_link": self.config.source_link(page.path) if page.path else "",
         }
 
-    def breadcrumbs(self, url: str, root: str) -> list[dict]:
-        """`home`, then each package above the page that has a page of its own."""
+    def breadcrumbs(self, url: str, root: str, seen: dict | None = None) -> list[dict]:
+        """`home`, then each package above the page that has a page of its own.
+
+        Each page looked for goes into `seen` (page → whether it exists): a dependency.
+        """
         crumbs = [{"title": "home", "url": root + "index.html"}]
         parts = url.split("/")[:-1]
         if posixpath.basename(url) == "index.html":
             parts = parts[:-1]
         for i in range(len(parts)):
             index = "/".join(parts[: i + 1]) + "/index.html"
-            if index in self.urls.values():
+            exists = index in self.url_set
+            if seen is not None:
+                seen[index] = exists
+            if exists:
                 crumbs.append({"title": parts[i], "url": root + index})
         return crumbs
 
-    def finish(self, page: PreparedPage, pages: list[PreparedPage]) -> RenderedPage:
+    def finish(self, page: PreparedPage, pages=None) -> RenderedPage:
+        """Highlight, put the math in place and fill the template.
+
+        `pages` is what the home page lists: the prepared pages, or the dicts of `listing`.
+        """
+        from markupsafe import Markup
+
+        from .highlight import FileHighlighter
+        from .markdown import fill_math
+
         title, summary = page.page.title, page.page.summary
         if page.failed:
             return RenderedPage(page.url, page.path, title, summary, None)
         links = self.xref.links_for(page.page) if self.xref is not None else {}
+        dependencies = getattr(self.xref, "dependencies", None)
+        if dependencies is not None:
+            page.deps["files"] = sorted(set(dependencies(page.page)) - {page.path})
         highlighter = FileHighlighter(page.page.source, links, page.page.language)
         sections = []
         position = 0
@@ -175,18 +224,22 @@ class PageBuilder:
         context = self.context(page)
         context["sections"] = sections
         if page.url == "index.html":
-            context["pages"] = self.listing(pages)
+            context["pages"] = self.listing(pages or [])
             template = self.env.get_template("index.html")
         else:
             template = self.env.get_template("page.html")
         return RenderedPage(page.url, page.path, title, summary, template.render(context),
                             "\n\n".join(text))
 
-    def listing(self, pages: list[PreparedPage]) -> list[dict]:
-        return [{"url": p.url, "title": p.page.title, "summary": p.page.summary}
-                for p in sorted(pages, key=lambda p: p.url) if p.url != "index.html"]
+    @staticmethod
+    def listing(pages) -> list[dict]:
+        """`{url, title, summary}` of every page but the home page, by address."""
+        items = [p if isinstance(p, dict) else
+                 {"url": p.url, "title": p.page.title, "summary": p.page.summary} for p in pages]
+        return [{"url": p["url"], "title": p["title"], "summary": p["summary"]}
+                for p in sorted(items, key=lambda p: p["url"]) if p["url"] != "index.html"]
 
-    def home_page(self, pages: list[PreparedPage]) -> RenderedPage:
+    def home_page(self, pages) -> RenderedPage:
         """The home page of a tree with no root `__init__.py`: the list of pages."""
         home = PreparedPage("", "index.html", Page("", meta={"title": self.config.site_name}))
         return self.finish(home, pages)

@@ -1,0 +1,393 @@
+"""
+---
+title: Incremental builds
+summary: The content-hash manifest of a build's inputs and the page cache that lets unchanged pages skip every stage.
+---
+
+# Incremental builds
+
+A page is rendered again only when something its output depends on has changed. Three things
+decide it:
+
+* **the global fingerprint**: one hash of what every page depends on: the settings (all of
+  `SiteConfig` but `source_dir`, `cache_dir` and `jobs`), the bytes of every template and
+  asset of `site_templates/` (and of a site's own templates folder), the source of labml_docs
+  itself and its version, the versions of Python, Pygments, Python-Markdown and Jinja, and the
+  math engine's name with its KaTeX version;
+* **the page key**: `sha256(global fingerprint, the page's path, the sha256 of its bytes)`:
+  the name of its entry in the page cache;
+* **the recorded dependencies** of the entry, checked on every build against the current tree:
+  `exists` (the pages the breadcrumbs looked for, and whether they existed), `files` (the
+  sha256 of the other source files the page's cross-reference links came from, as the xref
+  index reports them) and `listing` (the home page only: a hash of every page's address, title
+  and summary).
+
+Relative links are *not* dependencies: an entry keeps the links of its notes, and every build
+checks them again against the pages and files that exist now; their messages do not change
+the page. So adding the file a link points to fixes the message without rendering anything.
+
+## The page cache
+
+`CACHE_DIR/pages/ab/KEY.json` holds the entry: its first line is the sha256 of the rest, the
+rest is JSON: title, summary, plain text, diagnostics, links, formula count, dependencies, and
+the sha256 and length of its HTML. The HTML is in `CACHE_DIR/pages/cd/SHA.html`, named by the
+sha256 of its content, so that two builds writing the same key at once can never pair an entry
+with another build's HTML. Every file is written to a temporary name and renamed into place.
+An entry that fails its checksum, cannot be parsed, or whose HTML is missing or of the wrong
+length is a miss (and is deleted); the HTML is checked against its sha256 when it is read.
+
+## Hashing the sources quickly
+
+Hashing means reading every file. `CACHE_DIR/manifest.json` keeps the `(size, mtime_ns,
+inode, sha256)` of each file of the last build; a file whose size, mtime and inode are
+unchanged reuses its hash, unless its mtime is less than two seconds older than the moment
+that record was taken (a "racy" file, which could have changed again within the clock's
+resolution: it is read and hashed). A missing or corrupt manifest only costs a full hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+log = logging.getLogger("labml_docs")
+
+#: Bump when the page cache's entries or the page output change meaning.
+FORMAT = 1
+RACY_NS = 2_000_000_000
+
+
+def sha256(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
+
+
+def hash_json(value) -> str:
+    return sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ## Source hashes
+
+
+class SourceHashes:
+    """The sha256 of every source file, with a stat-based shortcut kept in `manifest.json`."""
+
+    def __init__(self, cache_dir: Path | None):
+        self.path = Path(cache_dir) / "manifest.json" if cache_dir is not None else None
+        self.entries: dict[str, list] = {}
+        self.stamp = 0
+        self.loaded = False
+        self.dirty = False
+        self.hashed = 0
+
+    def _load(self) -> None:
+        self.loaded = True
+        if self.path is None:
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return
+            entries, stamp = data["files"], int(data["stamp"])
+            if not isinstance(entries, dict) or not all(
+                    isinstance(v, list) and len(v) == 4 and isinstance(v[3], str)
+                    for v in entries.values()):
+                raise ValueError("bad entries")
+            self.entries, self.stamp = entries, stamp
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            log.warning("build manifest %s is unreadable (%s): hashing every file", self.path, e)
+            self.entries, self.stamp = {}, 0
+
+    def hash_files(self, files) -> dict[str, str]:
+        """`path → sha256` of each `SourceFile`; files that cannot be read get no hash."""
+        if not self.loaded:
+            self._load()
+        now = time.time_ns()
+        result: dict[str, str] = {}
+        fresh: dict[str, list] = {}
+        self.hashed = 0
+        for file in files:
+            try:
+                st = os.stat(file.absolute)
+            except OSError:
+                continue
+            old = self.entries.get(file.path)
+            if (old is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns
+                    and old[2] == st.st_ino and st.st_mtime_ns + RACY_NS < self.stamp):
+                digest = old[3]
+            else:
+                try:
+                    digest = sha256(Path(file.absolute).read_bytes())
+                except OSError:
+                    continue
+                self.hashed += 1
+            fresh[file.path] = [st.st_size, st.st_mtime_ns, st.st_ino, digest]
+            result[file.path] = digest
+        if fresh != self.entries or self.hashed:
+            self.entries, self.stamp, self.dirty = fresh, now, True
+        return result
+
+    def save(self) -> None:
+        if not self.dirty or self.path is None:
+            return
+        data = json.dumps({"format": FORMAT, "stamp": self.stamp, "files": self.entries},
+                          separators=(",", ":"), sort_keys=True)
+        try:
+            write_atomic(self.path, data.encode("utf-8"))
+            self.dirty = False
+        except OSError as e:
+            log.warning("cannot write the build manifest %s: %s", self.path, e)
+
+
+# ## The global fingerprint
+
+#: Settings that do not change any page.
+UNRELATED_SETTINGS = {"source_dir", "cache_dir", "jobs"}
+
+
+def _package_source_hash() -> str:
+    """The source of labml_docs itself: a change to the generator re-renders everything."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(here.rglob("*")):
+        if path.suffix in (".py", ".js") and "__pycache__" not in path.parts:
+            h.update(path.relative_to(here).as_posix().encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+_PACKAGE_HASH: str | None = None
+
+
+def math_identity(config, math=None) -> tuple[str, str]:
+    """`(engine name, KaTeX version)` of the build's math, without starting an engine."""
+    if math is not None:
+        engine = math.engine
+        return engine.name, engine.katex_version
+    from .math import MathEngineError, find_katex_dir, find_node
+
+    name = str(config.math_engine).lower()
+    if name in ("node", "katex-node", "katex", "auto"):
+        try:
+            katex = find_katex_dir(config.katex_dir or None)
+            version = json.loads((katex / "package.json").read_text("utf-8"))["version"]
+            if find_node() is not None or name != "auto":
+                return "katex-node", str(version)
+        except (MathEngineError, OSError, ValueError, KeyError):
+            if name != "auto":
+                return "katex-node", "missing"
+    try:
+        from importlib.metadata import version as package_version
+        return "markdown-katex", package_version("markdown-katex")
+    except Exception:  # noqa: BLE001 - not installed: the build will say so
+        return "markdown-katex", "missing"
+
+
+def global_fingerprint(config, template_files, math_id: tuple[str, str]) -> tuple[str, dict]:
+    """The hash of every input that all pages share, and what went into it."""
+    global _PACKAGE_HASH
+    import jinja2
+    import markdown
+    import pygments
+
+    from . import __version__
+
+    if _PACKAGE_HASH is None:
+        _PACKAGE_HASH = _package_source_hash()
+    settings = {f.name: getattr(config, f.name) for f in fields(config)
+                if f.name not in UNRELATED_SETTINGS}
+    templates = {}
+    for path in template_files:
+        try:
+            templates[str(path)] = sha256(Path(path).read_bytes())
+        except OSError:
+            templates[str(path)] = "unreadable"
+    details = {
+        "format": FORMAT,
+        "labml_docs": [__version__, _PACKAGE_HASH],
+        "python": sys.version,
+        "pygments": pygments.__version__,
+        "markdown": markdown.__version__,
+        "jinja2": jinja2.__version__,
+        "math": list(math_id),
+        "settings": settings,
+        "templates": templates,
+    }
+    return hash_json(details), details
+
+
+def page_key(fingerprint: str, path: str, source_hash: str) -> str:
+    return sha256(f"{fingerprint}\0{path}\0{source_hash}")
+
+
+def listing_hash(listing: list[dict]) -> str:
+    return hash_json(listing)
+
+
+# ## The page cache
+
+
+@dataclass
+class Entry:
+    """What the cache keeps of a rendered page, besides its HTML."""
+    key: str
+    url: str
+    path: str
+    title: str
+    summary: str
+    text: str
+    failed: bool
+    html_sha: str
+    html_len: int
+    formulas: int
+    # `[path, line, message, level]` of every message of the page but its link checks.
+    diagnostics: list = field(default_factory=list)
+    # `[target, href, line]` of every relative link of the notes.
+    links: list = field(default_factory=list)
+    deps: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Entry":
+        entry = cls(**{f.name: data[f.name] for f in fields(cls)})
+        for name in ("key", "url", "path", "title", "summary", "text", "html_sha"):
+            if not isinstance(getattr(entry, name), str):
+                raise TypeError(name)
+        if not isinstance(entry.deps, dict) or not isinstance(entry.diagnostics, list) \
+                or not isinstance(entry.links, list) or not isinstance(entry.html_len, int):
+            raise TypeError("entry")
+        for d in entry.diagnostics:
+            if not (isinstance(d, list) and len(d) == 4 and isinstance(d[1], int)):
+                raise TypeError("diagnostic")
+        for link in entry.links:
+            if not (isinstance(link, list) and len(link) == 3 and isinstance(link[2], int)):
+                raise TypeError("link")
+        return entry
+
+
+class CorruptEntry(Exception):
+    pass
+
+
+class PageCache:
+    """Rendered pages on disk, keyed by `page_key`; see the module's notes."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = Path(directory) if directory is not None else None
+        self.disabled = directory is None
+        self.corrupt = 0
+
+    def _meta_path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def html_path(self, html_sha: str) -> Path:
+        return self.directory / html_sha[:2] / f"{html_sha}.html"
+
+    def get(self, key: str) -> Entry | None:
+        if self.disabled:
+            return None
+        path = self._meta_path(key)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            log.warning("page cache: cannot read %s: %s", path, e)
+            return None
+        try:
+            checksum, _, body = raw.partition(b"\n")
+            if checksum.decode("ascii") != sha256(body):
+                raise CorruptEntry("checksum")
+            entry = Entry.from_json(json.loads(body))
+            if entry.key != key:
+                raise CorruptEntry("key")
+            if not entry.failed:
+                size = self.html_path(entry.html_sha).stat().st_size
+                if size != entry.html_len:
+                    raise CorruptEntry("html length")
+        except FileNotFoundError:
+            return None  # its HTML is gone: render again
+        except (CorruptEntry, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+            self._drop(path, e)
+            return None
+        return entry
+
+    def _drop(self, path: Path, why) -> None:
+        self.corrupt += 1
+        log.warning("page cache: corrupt entry %s (%s): rendering the page again", path.name, why)
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+    def put(self, entry: Entry, html: str | None) -> None:
+        if self.disabled:
+            return
+        try:
+            if html is not None:
+                target = self.html_path(entry.html_sha)
+                try:
+                    ok = target.stat().st_size == entry.html_len
+                except FileNotFoundError:
+                    ok = False
+                if not ok:
+                    write_atomic(target, html.encode("utf-8", "surrogatepass"))
+            body = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")).encode(
+                "utf-8", "surrogatepass")
+            write_atomic(self._meta_path(entry.key), sha256(body).encode("ascii") + b"\n" + body)
+        except OSError as e:
+            log.warning("page cache %s unusable (%s); going on without it", self.directory, e)
+            self.disabled = True
+
+    def read_html(self, entry: Entry) -> str:
+        """The entry's HTML, checked against its sha256; raises `CorruptEntry` if it is not."""
+        path = self.html_path(entry.html_sha)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise CorruptEntry(f"{path}: {e}") from None
+        if sha256(data) != entry.html_sha:
+            self._drop(path, "html checksum")
+            try:
+                self._meta_path(entry.key).unlink()
+            except OSError:
+                pass
+            raise CorruptEntry(f"{path}: checksum")
+        return data.decode("utf-8", "surrogatepass")
+
+
+def html_fields(html: str | None) -> tuple[str, int]:
+    if html is None:
+        return "", 0
+    data = html.encode("utf-8", "surrogatepass")
+    return sha256(data), len(data)

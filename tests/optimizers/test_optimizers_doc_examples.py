@@ -126,3 +126,35 @@ def test_collector_reads_comment_notes():
 def test_collector_reads_indented_docstrings():
     source = 'class A:\n    """\n    Text\n\n    ```python\n    a = 1\n    ```\n    """\n'
     assert docstring_blocks(source) == [(5, 'a = 1')]
+
+
+PAGES = sorted((SRC / 'labml_nn').rglob('*.py'))
+
+
+@pytest.mark.parametrize('path', PAGES, ids=lambda p: p.relative_to(SRC).as_posix())
+def test_module_front_matter(path):
+    """Each page opens with `---` YAML front matter with a title and a one- or two-sentence summary"""
+    yaml = pytest.importorskip('yaml')
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding='utf-8')), clean=False)
+    assert docstring, f"{path} has no module docstring"
+    match = re.match(r'\A\s*---[ \t]*\n(.*?\n)---[ \t]*\n\s*# \S', docstring, re.S)
+    assert match, "expected front matter followed by a '# Heading'"
+    meta = yaml.safe_load(match.group(1))
+    assert isinstance(meta, dict) and meta.get('title') and meta.get('summary')
+    assert 1 <= len(re.findall(r'[.!?](\s|$)', meta['summary'].strip())) <= 2
+
+
+def test_readme_links_every_optimizer_page():
+    folder = SRC / 'labml_nn' / 'optimizers'
+    readme = (folder / 'readme.md').read_text(encoding='utf-8')
+    for path in folder.glob('*.py'):
+        assert f']({path.name})' in readme, path.name
+
+
+def test_local_links_point_to_existing_files():
+    link = re.compile(r'\]\(([^)#:\s]+\.(?:py|md|png))\)')
+    for path in sorted((SRC / 'labml_nn').rglob('*')):
+        if path.suffix not in ('.py', '.md'):
+            continue
+        for target in link.findall(path.read_text(encoding='utf-8')):
+            assert (path.parent / target).exists(), f"{path.name} links to missing {target}"

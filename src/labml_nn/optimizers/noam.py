@@ -1,7 +1,7 @@
 r"""
 ---
 title: Noam learning-rate schedule
-summary: Adam with the learning-rate schedule of "Attention Is All You Need": a linear warm-up followed by a decay proportional to the inverse square root of the step.
+summary: Adam with the learning-rate schedule of the transformer paper, a linear warm-up followed by a decay proportional to the inverse square root of the step.
 ---
 
 # Noam schedule

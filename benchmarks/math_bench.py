@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from labml_docs.math import (  # noqa: E402
     Formula,
     MathCache,
-    MathOptions,
     MathRenderer,
     NodeKatexEngine,
     find_katex_dir,
@@ -123,8 +122,9 @@ def corpus_formulas(root: Path) -> list[tuple[str, Formula]]:
     return out
 
 
-def download_labml_nn(tmp: Path) -> Path:
-    """``pip download --no-deps labml-nn`` into ``tmp`` and unpack it there; returns the tree."""
+def download_labml_nn(tmp: Path) -> tuple[Path, str]:
+    """``pip download --no-deps labml-nn`` into ``tmp`` and unpack it there (never installed);
+    returns the ``labml_nn`` folder and the archive's name."""
     dl = tmp / "dl"
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "labml-nn", "-d", str(dl)],
@@ -142,7 +142,7 @@ def download_labml_nn(tmp: Path) -> Path:
     found = [Path(p) for p in glob.glob(str(tree / "**" / "labml_nn"), recursive=True) if Path(p).is_dir()]
     if not found:
         raise RuntimeError("no labml_nn folder in the download")
-    return min(found, key=lambda p: len(p.parts))
+    return min(found, key=lambda p: len(p.parts)), ", ".join(a.name for a in dl.iterdir())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def synthetic_formulas(n: int = 3200, seed: int = 1) -> list[Formula]:
         if k == 1:
             return f"{sym()} {rng.choice(_OPS)} {expr(depth + 1)}"
         if k == 2:
-            return f"{sym()}{sym()}"
+            return f"{sym()} {sym()}"
         if k == 3:
             return rf"\frac{{{expr(depth + 1)}}}{{{expr(depth + 1)}}}"
         if k == 4:
@@ -300,8 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             source, located = str(args.corpus), corpus_formulas(args.corpus)
         else:
             try:
-                tree = download_labml_nn(tmp)
-                source, located = f"labml-nn ({tree.parent.name}, pip download)", corpus_formulas(tree)
+                tree, archive = download_labml_nn(tmp)
+                source, located = f"labml-nn ({archive}, pip download)", corpus_formulas(tree)
             except Exception as e:  # noqa: BLE001
                 print(f"labml-nn could not be fetched ({e}); using synthetic formulas", file=sys.stderr)
                 source, located = "synthetic", [("synthetic", f) for f in synthetic_formulas()]

@@ -10,7 +10,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 

@@ -17,7 +17,9 @@ What is a term
   - scripts that belong to the name: a subscript (``m_t``, ``v_{t-1}``), primes (``f'``), and a
     *label* superscript: ``*``, ``\ast``, ``\star``, ``\prime``, ``\dagger`` or a parenthesised
     index ``^{(i)}`` (``x^*``, ``v^{(2)}_m``). Any other superscript (``^2``, ``^\top``, ``^{-1}``)
-    is an operation: it stays outside the wrapper, which then reads ``\htmlClass{..}{m_t}^2``.
+    is an operation: it is not part of the term's key (``\sigma_t^2`` is the term ``\sigma_t``),
+    but it stays inside the wrapper so that KaTeX still stacks the scripts exactly as before; terms
+    inside it are coloured too.
 
   A symbol with a subscript, a label superscript, primes, a Greek base or a decoration is always
   coloured. A *plain Latin letter* (``x``, ``T``) is coloured only when it occurs in two or more
@@ -35,8 +37,9 @@ before the terms inside them), modulo ``palette_size``.
 
 Safety
 ------
-The rewrite only inserts a wrapper around a whole symbol or a balanced application, so it never
-moves tokens. Nothing is coloured (the text is left exactly as it was):
+The rewrite only inserts a wrapper around a whole symbol (with all its scripts) or a balanced
+application, so it never moves tokens, and KaTeX's MathML for the formula is unchanged (only
+grouping rows are added); ``tests/test_colour.py`` checks this on the formulas of a real tree. Nothing is coloured (the text is left exactly as it was):
 
 * inside text and name arguments: ``\text``, ``\textbf``, ``\mbox``, ``\operatorname``,
   ``\mathrm``, ``\mathit``, ``\mathsf``, ``\mathtt``, ``\begin``/``\end`` names and array column

@@ -28,7 +28,7 @@ What is a term
 * **Application**: a symbol immediately followed by a parenthesised argument list at the same group
   level, ``f_t(\theta_t)``, ``R(T)``. It is coloured only when the same application (compared with
   whitespace removed) occurs in two or more formulas of the page. Its own symbols are coloured too,
-  nested inside it.
+  nested inside it; scripts after the closing parenthesis (``D(x)^2``) stay inside the wrapper.
 
 The *key* of a term is its source with whitespace removed and redundant braces around one-token
 scripts and decorated arguments dropped (``m_{t}`` and ``m_t``, ``\hat{v}`` and ``\hat v`` are the

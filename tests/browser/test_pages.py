@@ -118,6 +118,8 @@ def test_identifier_click_highlights_every_use(driver, server, site_dir):
     )
     assert state["same"] >= 2 and state["sameHl"] == state["same"], state
     assert state["otherHl"] == 0, state
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", span)
+    screenshot(driver, "identifier-highlight-1400", full_page=False)
     if state["otherColour"] is not None:
         assert state["otherColour"] == state["dim"], "other identifiers are not dimmed"
     assert not console_errors(driver)
@@ -196,6 +198,7 @@ def test_term_click_highlights_it_in_every_equation(driver, server, site_dir):
         cls,
     )
     assert state["sel"] == state["same"] and state["equations"] >= 2 and state["wrong"] == 0, state
+    screenshot(driver, "term-highlight-1400", full_page=False)
     driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     assert "eq-active" not in body_classes(driver)
     assert driver.execute_script("return document.querySelectorAll('.eq-selected').length") == 0

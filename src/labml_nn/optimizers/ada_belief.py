@@ -17,14 +17,18 @@ $\sqrt{v_t}$, the root mean square of the gradient. AdaBelief divides instead
 by the root mean square of the prediction error,
 $$s_t = \beta_2 s_{t-1} + (1 - \beta_2)(g_t - m_t)^2 + \epsilon .$$
 
-* Where the gradients agree with the prediction, $s_t$ is small and the step is
-  large: we *believe* the gradient and move confidently. This is the case in a
-  valley whose floor slopes gently but steadily, where Adam takes small steps
-  when $|g_t|$ is small.
-* Where the gradients keep jumping away from the prediction, $s_t$ is large
-  and the step is small, even if the gradients themselves are small.
-* Where the gradient is large but steady (a steep slope), $s_t$ stays small, so
-  AdaBelief keeps moving fast where Adam would slow down.
+Compare the per-coordinate step sizes $\alpha / \sqrt{v_t}$ of Adam and
+$\alpha / \sqrt{s_t}$ of AdaBelief in three situations:
+
+* **A steep but straight slope**: the gradient is large and steady. Here $v_t$
+  is large, so Adam's step size is small, although the direction is reliable
+  and a big step would be right. The prediction error is small, so $s_t$ is
+  small and AdaBelief takes large steps: we *believe* the gradient.
+* **Strong curvature or noise**: the gradient keeps changing from step to
+  step, so the prediction error and $s_t$ are large and AdaBelief steps
+  carefully, even where the gradients themselves are not large.
+* **A flat region**: the gradient is small and steady. Both $v_t$ and $s_t$ are
+  small, and both optimizers take large step sizes.
 
 ## The update
 

@@ -31,8 +31,13 @@ for every step the right way: Adam drifts to $x = +1$.
 
 ## The fix
 
-The effective step size $\alpha / \sqrt{v_t}$ should never grow, so that a
-coordinate that once had a large gradient keeps taking careful steps. AMSGrad
+The paper traces the failure to a quantity in the convergence proof of
+Adam,
+$$\Gamma_t = \frac{\sqrt{v_t}}{\alpha_t} - \frac{\sqrt{v_{t-1}}}{\alpha_{t-1}},$$
+the change of the inverse step size. The proof needs $\Gamma_t \ge 0$: the
+effective step size $\alpha_t / \sqrt{v_t}$ must never grow, so that a
+coordinate that once had a large gradient keeps taking careful steps. SGD and
+AdaGrad satisfy this; Adam does not, since $v_t$ can shrink. AMSGrad
 keeps the running maximum of the second moment and divides by it:
 
 \begin{align}

@@ -1,0 +1,797 @@
+"""
+---
+title: Jump to definition
+summary: The definition index of the tree, from the AST, and the links of each page's code.
+---
+
+# Jump to definition
+
+Names in the code link to where they are defined, when that is in the tree being documented.
+Everything comes from the [`ast`](https://docs.python.org/3/library/ast.html), never from
+matching text: each file is parsed once, in two passes.
+
+1. **Collect.** One walk over each file records its *scopes* (module, classes, functions,
+   lambdas, comprehensions), what each scope binds (definitions, imports, parameters, local
+   variables), and every place a name is read.
+2. **Resolve**, lazily, page by page: a name read in a function is looked up through the
+   enclosing scopes as Python does it (a class body's names are not seen from its methods); an
+   import is followed into the module it names, through re-exports in `__init__.py` files;
+   `self.method` and `super().method` are looked up along the class's bases that are in the
+   tree.
+
+A definition is a module-level class, function or assigned name, or a method or attribute of a
+class. Its link goes to the section of its page that shows its line, or the next section when
+the line is hidden (a docstring). Names of the standard library and of other packages are
+never linked, nor local variables, nor the name of a definition itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import hashlib
+import posixpath
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .markdown import page_url
+from .parse import Page
+
+# `(line, column)` of a name's first character → the address of its definition.
+Links = dict[tuple[int, int], str]
+
+# How many imports a name may go through before we give up (re-exports of re-exports).
+MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Something a name can link to."""
+    # The dotted name: `labml_nn.optimizers.adam.Adam`, `labml_nn.optimizers.adam.Adam.step`.
+    qualname: str
+    # The file (tree-relative) and the line of its `def`, `class` or assignment.
+    path: str
+    line: int
+    # `class`, `function`, `method`, `variable` or `attribute`.
+    kind: str
+
+
+# ## Scopes and bindings
+
+class _Opaque:
+    """A binding we cannot follow: a local variable, a loop target, a parameter."""
+    __slots__ = ()
+
+
+_OPAQUE = _Opaque()
+
+
+@dataclass(frozen=True)
+class _Def:
+    definition: Definition
+
+
+@dataclass(frozen=True)
+class _FromImport:
+    """`from module import name`."""
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _ModuleImport:
+    """`import a.b` (binds `a`) or `import a.b as c` (binds `c` to `a.b`)."""
+    module: str
+
+
+@dataclass(eq=False)
+class _Self:
+    """The first parameter of a method: an instance (or the class) of `cls`."""
+    cls: "_ClassInfo"
+
+
+@dataclass(eq=False)
+class _Scope:
+    kind: str  # module, class, function or comprehension
+    parent: "_Scope | None"
+    module: "_Module"
+    qualname: str
+    # Name → (position of the first binding, binding).
+    bindings: dict = field(default_factory=dict)
+    globals: set = field(default_factory=set)
+    nonlocals: set = field(default_factory=set)
+    # The class whose body this scope is, or whose method (or a function in it) it is.
+    cls: "_ClassInfo | None" = None
+    star_imports: list = field(default_factory=list)
+
+    def bind(self, name: str, binding, pos: tuple[int, int]) -> None:
+        """The first binding of a name, in source order, says what the name is."""
+        scope = self
+        if self.kind in ("function", "comprehension"):
+            if name in self.globals:
+                scope = self.module.scope
+            elif name in self.nonlocals:
+                return
+        old = scope.bindings.get(name)
+        if old is None or pos < old[0]:
+            scope.bindings[name] = (pos, binding)
+
+    def get(self, name: str):
+        entry = self.bindings.get(name)
+        return None if entry is None else entry[1]
+
+
+@dataclass(eq=False)
+class _ClassInfo:
+    definition: Definition
+    # The scope the `class` statement is in: where its bases are looked up.
+    outer: _Scope
+    bases: list
+    scope: _Scope | None = None
+
+
+@dataclass(eq=False)
+class _Module:
+    name: str
+    path: str
+    page: Page
+    lines: list[str]
+    scope: _Scope | None = None
+    # `(kind, node, scope)` of every place a name is read.
+    sites: list = field(default_factory=list)
+
+
+# Values of expressions, as far as the index can tell.
+
+@dataclass(frozen=True)
+class _ModuleValue:
+    name: str
+
+
+@dataclass(eq=False)
+class _SuperValue:
+    cls: _ClassInfo
+
+
+# ## Collecting
+
+def module_name(path: str, package: str) -> tuple[str, bool]:
+    """`optimizers/adam.py` → `(package.optimizers.adam, False)`; `__init__.py` files are packages."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    parts = ([package] if package else []) + parts
+    return ".".join(p for p in parts if p), is_package
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    if line.isascii():
+        return byte_col
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_HANDLED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Assign,
+            ast.AnnAssign, ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, ast.Attribute,
+            ast.NamedExpr, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
+            ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.MatchMapping, ast.Constant)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold nodes (not `ctx`)."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx")
+    return fields
+
+
+class _Collector:
+    """One walk over a module's AST: scopes, bindings and the places names are read."""
+
+    def __init__(self, module: _Module, is_package: bool, classes: dict):
+        self.module = module
+        self.is_package = is_package
+        self.classes = classes
+
+    def run(self, tree: ast.Module) -> None:
+        module = self.module
+        module.scope = _Scope("module", None, module, module.name)
+        handlers = {cls: getattr(self, "_" + cls.__name__) for cls in _HANDLED}
+        sites = module.sites
+        load = ast.Load
+        # An explicit stack: deep expressions must not hit the recursion limit.
+        stack = [(tree, module.scope)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node, scope = pop()
+            cls = type(node)
+            if cls is ast.Name:
+                if type(node.ctx) is load:
+                    sites.append(("name", node, scope))
+                else:
+                    scope.bind(node.id, _OPAQUE, (node.lineno, node.col_offset))
+                continue
+            handler = handlers.get(cls)
+            if handler is not None:
+                handler(node, scope, stack)
+                continue
+            for name in _child_fields(cls):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            push((item, scope))
+                elif isinstance(value, ast.AST):
+                    push((value, scope))
+
+    # Definitions
+
+    def _definition(self, scope: _Scope, name: str, line: int, kind: str):
+        """A `_Def` at module or class level; elsewhere the name is local and opaque."""
+        if scope.kind == "module":
+            return _Def(Definition(f"{scope.qualname}.{name}" if scope.qualname else name,
+                                   self.module.path, line, kind))
+        if scope.kind == "class":
+            member = {"function": "method", "variable": "attribute"}.get(kind, kind)
+            return _Def(Definition(f"{scope.qualname}.{name}", self.module.path, line, member))
+        return _OPAQUE
+
+    def _FunctionDef(self, node, scope: _Scope, stack) -> None:
+        scope.bind(node.name, self._definition(scope, node.name, node.lineno, "function"),
+                   (node.lineno, node.col_offset))
+        args = node.args
+        outer = list(node.decorator_list) + list(args.defaults) + \
+            [d for d in args.kw_defaults if d is not None]
+        all_args = args.posonlyargs + args.args + args.kwonlyargs + \
+            [a for a in (args.vararg, args.kwarg) if a is not None]
+        outer += [a.annotation for a in all_args if a.annotation is not None]
+        if node.returns is not None:
+            outer.append(node.returns)
+        stack.extend((n, scope) for n in outer)
+
+        qualname = f"{scope.qualname}.{node.name}" if scope.kind != "function" else \
+            f"{scope.qualname}.<locals>.{node.name}"
+        inner = _Scope("function", scope, self.module, qualname, cls=scope.cls)
+        self._declare(node.body, inner)
+        positional = args.posonlyargs + args.args
+        static = any(isinstance(d, ast.Name) and d.id == "staticmethod"
+                     for d in node.decorator_list)
+        for i, arg in enumerate(all_args):
+            binding = _OPAQUE
+            if i == 0 and positional and scope.kind == "class" and not static:
+                binding = _Self(scope.cls)
+            inner.bind(arg.arg, binding, (arg.lineno, arg.col_offset))
+        stack.extend((n, inner) for n in node.body)
+
+    _AsyncFunctionDef = _FunctionDef
+
+    def _Lambda(self, node, scope: _Scope, stack) -> None:
+        args = node.args
+        stack.extend((d, scope) for d in list(args.defaults) +
+                     [d for d in args.kw_defaults if d is not None])
+        inner = _Scope("function", scope, self.module, f"{scope.qualname}.<lambda>", cls=scope.cls)
+        for arg in args.posonlyargs + args.args + args.kwonlyargs + \
+                [a for a in (args.vararg, args.kwarg) if a is not None]:
+            inner.bind(arg.arg, _OPAQUE, (arg.lineno, arg.col_offset))
+        stack.append((node.body, inner))
+
+    def _declare(self, body, scope: _Scope) -> None:
+        """`global` and `nonlocal` apply to the whole function, wherever they are written."""
+        stack = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Global):
+                scope.globals.update(node.names)
+            elif isinstance(node, ast.Nonlocal):
+                scope.nonlocals.update(node.names)
+            elif not isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+                stack.extend(c for c in ast.iter_child_nodes(node)
+                             if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case)))
+
+    def _ClassDef(self, node, scope: _Scope, stack) -> None:
+        binding = self._definition(scope, node.name, node.lineno, "class")
+        scope.bind(node.name, binding, (node.lineno, node.col_offset))
+        if isinstance(binding, _Def):
+            definition = binding.definition
+        else:
+            definition = Definition(f"{scope.qualname}.<locals>.{node.name}", self.module.path,
+                                    node.lineno, "class")
+        info = _ClassInfo(definition, scope, list(node.bases))
+        info.scope = _Scope("class", scope, self.module, definition.qualname, cls=info)
+        self.classes.setdefault(definition.qualname, info)
+        stack.extend((n, scope) for n in
+                     list(node.decorator_list) + list(node.bases) + list(node.keywords))
+        stack.extend((n, info.scope) for n in node.body)
+
+    def _assign_targets(self, target, scope: _Scope, stack, kind="variable") -> None:
+        if isinstance(target, ast.Name):
+            scope.bind(target.id, self._definition(scope, target.id, target.lineno, kind),
+                       (target.lineno, target.col_offset))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._assign_targets(element, scope, stack, kind)
+        elif isinstance(target, ast.Starred):
+            self._assign_targets(target.value, scope, stack, kind)
+        else:
+            stack.append((target, scope))
+
+    def _Assign(self, node, scope: _Scope, stack) -> None:
+        for target in node.targets:
+            self._assign_targets(target, scope, stack)
+        stack.append((node.value, scope))
+
+    def _AnnAssign(self, node, scope: _Scope, stack) -> None:
+        if isinstance(node.target, ast.Name) and node.simple:
+            self._assign_targets(node.target, scope, stack)
+        else:
+            stack.append((node.target, scope))
+        stack.append((node.annotation, scope))
+        if node.value is not None:
+            stack.append((node.value, scope))
+
+    def _Global(self, node, scope: _Scope, stack) -> None:
+        pass  # see `_declare`
+
+    _Nonlocal = _Constant = _Global
+
+    # Imports
+
+    def _Import(self, node, scope: _Scope, stack) -> None:
+        for alias in node.names:
+            if alias.asname:
+                scope.bind(alias.asname, _ModuleImport(alias.name),
+                           (node.lineno, node.col_offset))
+            else:
+                top = alias.name.split(".")[0]
+                scope.bind(top, _ModuleImport(top), (node.lineno, node.col_offset))
+
+    def absolute(self, module: str | None, level: int) -> str | None:
+        """The absolute name of a relative import's module."""
+        if not level:
+            return module
+        parts = self.module.name.split(".") if self.module.name else []
+        if not self.is_package:
+            parts = parts[:-1]
+        if level - 1 > len(parts):
+            return None
+        parts = parts[: len(parts) - (level - 1)]
+        if module:
+            parts.append(module)
+        return ".".join(parts)
+
+    def _ImportFrom(self, node, scope: _Scope, stack) -> None:
+        module = self.absolute(node.module, node.level)
+        for alias in node.names:
+            if alias.name == "*":
+                if module is not None:
+                    scope.module.scope.star_imports.append(module)
+                continue
+            name = alias.asname or alias.name
+            scope.bind(name, _FromImport(module, alias.name) if module is not None else _OPAQUE,
+                       (node.lineno, node.col_offset))
+            if module is not None:
+                self.module.sites.append(("alias", alias, (module, alias.name)))
+
+    # Names
+
+    def _Attribute(self, node, scope: _Scope, stack) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.module.sites.append(("attr", node, scope))
+        stack.append((node.value, scope))
+
+    def _NamedExpr(self, node, scope: _Scope, stack) -> None:
+        # The target of `:=` in a comprehension belongs to the enclosing function.
+        target = scope
+        while target.kind == "comprehension" and target.parent is not None:
+            target = target.parent
+        target.bind(node.target.id, _OPAQUE, (node.target.lineno, node.target.col_offset))
+        stack.append((node.value, scope))
+
+    def _comprehension_node(self, node, scope: _Scope, stack) -> None:
+        inner = _Scope("comprehension", scope, self.module, scope.qualname, cls=scope.cls)
+        for i, generator in enumerate(node.generators):
+            # The first iterable is evaluated in the enclosing scope.
+            stack.append((generator.iter, scope if i == 0 else inner))
+            stack.append((generator.target, inner))
+            stack.extend((condition, inner) for condition in generator.ifs)
+        if isinstance(node, ast.DictComp):
+            stack.extend([(node.key, inner), (node.value, inner)])
+        else:
+            stack.append((node.elt, inner))
+
+    _ListComp = _SetComp = _GeneratorExp = _DictComp = _comprehension_node
+
+    def _ExceptHandler(self, node, scope: _Scope, stack) -> None:
+        if node.name:
+            scope.bind(node.name, _OPAQUE, (node.lineno, node.col_offset))
+        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+
+    def _match_binding(self, node, scope: _Scope, stack) -> None:
+        name = getattr(node, "name", None) or getattr(node, "rest", None)
+        if name:
+            scope.bind(name, _OPAQUE, (node.lineno, node.col_offset))
+        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+
+    _MatchAs = _MatchStar = _MatchMapping = _match_binding
+
+
+# ## The index
+
+class XrefIndex:
+    """The definitions of a tree, and the links of each of its pages."""
+
+    def __init__(self, package: str):
+        self.package = package
+        self.modules: dict[str, _Module] = {}
+        self.by_path: dict[str, _Module] = {}
+        # Every module name and every package above one (namespace packages included).
+        self.known: set[str] = set()
+        self.classes: dict[str, _ClassInfo] = {}
+        # Path → {line → section index}, and the sorted first lines of the sections.
+        self._section_lines: dict[str, dict[int, int]] = {}
+        self._section_starts: dict[str, list[tuple[int, int]]] = {}
+        self._memo: dict = {}
+        self._values: dict[int, tuple] = {}
+        self._mro: dict[int, list[_ClassInfo]] = {}
+        self._targets: dict[str, dict[tuple[int, int], Definition]] = {}
+        self._links: dict[str, Links] = {}
+
+    @classmethod
+    def build(cls, pages: Iterable[Page], package: str | None = None) -> "XrefIndex":
+        """Index the Python pages of a tree; `package` is the tree's top package name."""
+        # The collector makes many small objects while the trees are alive: the cyclic garbage
+        # collector would scan the trees again and again for nothing.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._build(pages, package)
+        finally:
+            if enabled:
+                gc.enable()
+
+    @classmethod
+    def _build(cls, pages: Iterable[Page], package: str | None) -> "XrefIndex":
+        pages = sorted((p for p in pages if p.language == "python" and p.path.endswith(".py")),
+                       key=lambda p: p.path)
+        parsed = []
+        for page in pages:
+            try:
+                with warnings.catch_warnings():
+                    # Invalid escapes in docstrings are common in annotated sources.
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(page.source, filename=page.path)
+            except (SyntaxError, ValueError):
+                continue
+            parsed.append((page, tree))
+        if package is None:
+            package = infer_package([p.path for p, _ in parsed], [t for _, t in parsed])
+        index = cls(package)
+        for page, tree in parsed:
+            name, is_package = module_name(page.path, package)
+            module = _Module(name, page.path, page, page.source.split("\n"))
+            _Collector(module, is_package, index.classes).run(tree)
+            index.modules.setdefault(name, module)
+            index.by_path[page.path] = module
+            parts = name.split(".")
+            index.known.update(".".join(parts[: i + 1]) for i in range(len(parts)) if parts[0])
+            index._index_sections(page)
+        return index
+
+    # ### Sections
+
+    def _index_sections(self, page: Page) -> None:
+        lines: dict[int, int] = {}
+        starts: list[tuple[int, int]] = []
+        for i, section in enumerate(page.sections):
+            if section.code:
+                starts.append((section.code[0][0], i))
+            for lineno, _ in section.code:
+                lines.setdefault(lineno, i)
+        self._section_lines[page.path] = lines
+        self._section_starts[page.path] = starts
+
+    def section_of(self, path: str, line: int) -> int | None:
+        """The section showing `line`, else the next section with code, else the last one."""
+        found = self._section_lines.get(path, {}).get(line)
+        if found is not None:
+            return found
+        starts = self._section_starts.get(path, [])
+        for first, i in starts:
+            if first > line:
+                return i
+        return starts[-1][1] if starts else None
+
+    def href(self, definition: Definition, from_path: str | None = None) -> str | None:
+        """The address of a definition, relative to the page of `from_path` if given."""
+        section = self.section_of(definition.path, definition.line)
+        if section is None:
+            return None
+        if from_path == definition.path:
+            return f"#section-{section}"
+        target = page_url(definition.path)
+        if from_path is not None:
+            here = posixpath.dirname(page_url(from_path)) or "."
+            target = posixpath.relpath(target, here)
+        return f"{target}#section-{section}"
+
+    # ### Looking names up
+
+    def definitions(self) -> dict[str, Definition]:
+        """Every definition of the tree by its dotted name."""
+        found: dict[str, Definition] = {}
+        scopes = [m.scope for m in self.modules.values()] + \
+            [c.scope for c in self.classes.values()]
+        for scope in scopes:
+            for _, binding in scope.bindings.values():
+                if isinstance(binding, _Def):
+                    found.setdefault(binding.definition.qualname, binding.definition)
+        return dict(sorted(found.items()))
+
+    def lookup(self, dotted: str) -> Definition | None:
+        """The definition a dotted name (`labml_nn.optimizers.Adam`) refers to, if any."""
+        parts = dotted.split(".")
+        value = None
+        for i in range(len(parts), 0, -1):
+            if ".".join(parts[:i]) in self.known:
+                value = _ModuleValue(".".join(parts[:i]))
+                break
+        else:
+            return None
+        for attr in parts[i:]:
+            value = self._member(value, attr, 0)
+            if value is None:
+                return None
+        return value if isinstance(value, Definition) else None
+
+    def _resolve_binding(self, binding, depth: int):
+        if isinstance(binding, _Def):
+            return binding.definition
+        if isinstance(binding, _FromImport):
+            return self._module_attr(binding.module, binding.name, depth + 1)
+        if isinstance(binding, _ModuleImport):
+            return _ModuleValue(binding.module) if binding.module in self.known else None
+        if isinstance(binding, _Self):
+            return binding
+        return None
+
+    def _module_attr(self, module: str, name: str, depth: int = 0):
+        """What `module.name` is: a definition, a submodule, or `None`."""
+        if depth > MAX_DEPTH:
+            return None
+        key = (module, name)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = None  # a cycle of imports resolves to nothing
+        value = None
+        found = self.modules.get(module)
+        if found is not None:
+            binding = found.scope.get(name)
+            if binding is not None:
+                value = self._resolve_binding(binding, depth)
+            elif not name.startswith("_"):
+                for star in found.scope.star_imports:
+                    value = self._module_attr(star, name, depth + 1)
+                    if value is not None:
+                        break
+        if value is None and f"{module}.{name}" in self.known:
+            value = _ModuleValue(f"{module}.{name}")
+        self._memo[key] = value
+        return value
+
+    def _lookup(self, scope: _Scope, name: str):
+        """The binding a name read in `scope` refers to; `None` for builtins and unknowns."""
+        first = True
+        while scope is not None:
+            if scope.kind == "module":
+                binding = scope.get(name)
+                if binding is None and not name.startswith("_"):
+                    for star in scope.star_imports:
+                        if self._module_attr(star, name) is not None:
+                            return _FromImport(star, name)
+                return binding
+            if scope.kind != "class" and name in scope.globals:
+                scope = scope.module.scope
+                continue
+            # A class body's names are seen only from the class body itself.
+            if (first or scope.kind != "class") and name not in scope.nonlocals:
+                binding = scope.get(name)
+                if binding is not None:
+                    return binding
+            first = False
+            scope = scope.parent
+        return None
+
+    def _resolve(self, node, scope: _Scope, depth: int = 0):
+        """What an expression is: a definition, a module, `self`, `super()`, or `None`."""
+        key = id(node)
+        known = self._values.get(key)
+        if known is not None and known[0] is node:
+            return known[1]
+        value = self._resolve_new(node, scope, depth)
+        # The node is kept with its value: its id cannot be reused while the entry lives.
+        self._values[key] = (node, value)
+        return value
+
+    def _resolve_new(self, node, scope: _Scope, depth: int):
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(node, ast.Name):
+            binding = self._lookup(scope, node.id)
+            return None if binding is None else self._resolve_binding(binding, 0)
+        if isinstance(node, ast.Attribute):
+            base = self._resolve(node.value, scope, depth + 1)
+            return None if base is None else self._member(base, node.attr, depth + 1)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "super" and self._lookup(scope, "super") is None:
+            if not node.args and scope.cls is not None and scope.kind != "class":
+                return _SuperValue(scope.cls)
+            if len(node.args) == 2:
+                first = self._resolve(node.args[0], scope, depth + 1)
+                if isinstance(first, Definition) and first.qualname in self.classes:
+                    return _SuperValue(self.classes[first.qualname])
+        return None
+
+    def _member(self, base, attr: str, depth: int):
+        if isinstance(base, _ModuleValue):
+            return self._module_attr(base.name, attr, depth)
+        if isinstance(base, Definition):
+            info = self.classes.get(base.qualname) if base.kind == "class" else None
+            return None if info is None else self._class_member(self.mro(info), attr, depth)
+        if isinstance(base, _Self):
+            return self._class_member(self.mro(base.cls), attr, depth)
+        if isinstance(base, _SuperValue):
+            return self._class_member(self.mro(base.cls)[1:], attr, depth)
+        return None
+
+    def _class_member(self, mro: list[_ClassInfo], attr: str, depth: int):
+        for info in mro:
+            binding = info.scope.get(attr)
+            if binding is not None:
+                value = self._resolve_binding(binding, depth)
+                return value if isinstance(value, (Definition, _ModuleValue)) else None
+        return None
+
+    def mro(self, info: _ClassInfo) -> list[_ClassInfo]:
+        """The class and its bases that are in the tree, in Python's method resolution order."""
+        key = id(info)
+        if key in self._mro:
+            return self._mro[key]
+        self._mro[key] = [info]  # a class that inherits from itself stops here
+        bases = []
+        for expr in info.bases:
+            value = self._resolve(expr, info.outer)
+            if isinstance(value, Definition) and value.qualname in self.classes:
+                base = self.classes[value.qualname]
+                if base is not info and base not in bases:
+                    bases.append(base)
+        result = [info] + _c3([self.mro(b) for b in bases] + [bases])
+        self._mro[key] = result
+        return result
+
+    # ### Links of a page
+
+    def _page_targets(self, page: Page) -> dict[tuple[int, int], Definition]:
+        module = self.by_path.get(page.path)
+        if module is None or module.page.source != page.source:
+            return {}
+        if page.path in self._targets:
+            return self._targets[page.path]
+        lines = module.lines
+        found: dict[tuple[int, int], Definition] = {}
+        for kind, node, extra in module.sites:
+            if kind == "alias":
+                value = self._module_attr(*extra)
+                name, line, byte_col = node.name, node.lineno, node.col_offset
+            elif kind == "name":
+                value = self._resolve(node, extra)
+                name, line, byte_col = node.id, node.lineno, node.col_offset
+            else:
+                value = self._resolve(node, extra)
+                name, line = node.attr, node.end_lineno
+                byte_col = None
+            if not isinstance(value, Definition) or line is None or line > len(lines):
+                continue
+            text = lines[line - 1]
+            if byte_col is None:
+                col = _char_col(text, node.end_col_offset) - len(name)
+            else:
+                col = _char_col(text, byte_col)
+            if col < 0 or text[col: col + len(name)] != name:
+                continue  # the AST and the text disagree (normalised identifiers): no link
+            if value.path == page.path and value.line == line and kind != "alias" \
+                    and value.kind in ("class", "function", "method"):
+                continue  # `class A(A)`: never a link from a definition to itself
+            # Pygments reads `@name` (a decorator, or `a @b`) as one token starting at `@`.
+            if col > 0 and text[col - 1] == "@":
+                col -= 1
+            found.setdefault((line, col), value)
+        targets = dict(sorted(found.items()))
+        self._targets[page.path] = targets
+        return targets
+
+    def links_for(self, page: Page) -> Links:
+        """`(line, column)` → href relative to the page, for every name with a definition."""
+        module = self.by_path.get(page.path)
+        if module is None or module.page.source != page.source:
+            return {}
+        if page.path not in self._links:
+            links: Links = {}
+            for position, definition in self._page_targets(page).items():
+                href = self.href(definition, page.path)
+                if href is not None:
+                    links[position] = href
+            self._links[page.path] = links
+        return dict(self._links[page.path])
+
+    def targets(self, page: Page) -> dict[tuple[int, int], Definition]:
+        """`(line, column)` → the definition, for every linked name of the page."""
+        return dict(self._page_targets(page))
+
+    def dependencies(self, page: Page) -> set[str]:
+        """The other files whose definitions the page links to."""
+        return {d.path for d in self._page_targets(page).values() if d.path != page.path}
+
+    def fingerprint(self, page: Page) -> str:
+        """A stable hash of the page's links: equal fingerprints, equal links."""
+        digest = hashlib.sha256()
+        for (line, col), href in sorted(self.links_for(page).items()):
+            digest.update(f"{line}:{col}:{href}\n".encode("utf-8"))
+        return digest.hexdigest()
+
+
+def _c3(sequences: list[list]) -> list:
+    """C3 linearisation; when the bases cannot be ordered, depth-first order instead."""
+    sequences = [list(s) for s in sequences if s]
+    result = []
+    while sequences:
+        for sequence in sequences:
+            head = sequence[0]
+            if not any(head in s[1:] for s in sequences):
+                break
+        else:
+            seen = list(result)
+            for sequence in sequences:
+                for item in sequence:
+                    if item not in seen:
+                        seen.append(item)
+            return seen
+        result.append(head)
+        sequences = [[x for x in s if x is not head] for s in sequences]
+        sequences = [s for s in sequences if s]
+    return result
+
+
+def infer_package(paths: list[str], trees: list[ast.Module]) -> str:
+    """The tree's top package name, from its absolute imports of its own modules.
+
+    `from labml_nn.optimizers.adam import Adam` in a tree holding `optimizers/adam.py` votes for
+    `labml_nn`; in a tree holding `labml_nn/optimizers/adam.py`, for no prefix at all.
+    """
+    modules = set()
+    for path in paths:
+        name, _ = module_name(path, "")
+        if name:
+            modules.add(name)
+    votes: dict[str, int] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name in modules:
+                    votes[""] = votes.get("", 0) + 1
+                head, _, rest = name.partition(".")
+                if rest in modules:
+                    votes[head] = votes.get(head, 0) + 1
+    if not votes:
+        return ""
+    return max(sorted(votes), key=lambda k: votes[k])
+
+
+__all__ = ["XrefIndex", "Definition", "Links", "module_name", "infer_package"]

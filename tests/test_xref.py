@@ -1,0 +1,622 @@
+"""Jump to definition: the index of a small tree written here, and a run over labml-nn."""
+
+import os
+import posixpath
+import random
+import re
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from pygments.token import Name
+
+from labml_docs.highlight import FileHighlighter, lex_lines
+from labml_docs.markdown import page_url
+from labml_docs.parse import parse_python
+from labml_docs.xref import XrefIndex, infer_package, module_name
+
+TREE = {
+    "__init__.py": '''
+        """
+        # The package
+        """
+        from .base import Base, helper
+        ''',
+    "base.py": '''
+        """
+        # Base
+        """
+        import torch
+        from typing import List
+
+        LIMIT = 10
+
+
+        def register(f):
+            return f
+
+
+        def helper(x):
+            # Add the limit
+            return x + LIMIT
+
+
+        class Base:
+            """
+            A base class
+            """
+            scale = 2
+
+            def init_state(self, state):
+                # Hidden comment
+                return self.reset(state)
+
+            def reset(self, state):
+                return helper(state) * self.scale
+        ''',
+    "models/__init__.py": '''
+        """
+        # Models
+        """
+        ''',
+    "models/adam.py": '''
+        """
+        # Adam
+        """
+        import torch
+        from typing import List
+        from pkg import Base
+        from ..base import helper, LIMIT, register
+        import pkg.base as base_mod
+
+
+        class Adam(Base):
+            """
+            Adam
+            """
+            def __init__(self, params):
+                super().__init__()
+                self.params = params
+
+            def init_state(self, state):
+                super().init_state(state)
+                return self.step(state)
+
+            def step(self, state):
+                # A local name shadows the module's
+                helper = 3
+                return helper + LIMIT + self.reset(state)
+
+            def use(self):
+                return base_mod.helper(len(self.params)) + base_mod.Base.scale
+
+
+        @register
+        def make(params: List) -> Adam:
+            LIMIT = 5
+            adam = Adam(params)
+            return adam, LIMIT, torch.zeros(1), print, helper(1)
+
+
+        def tail(values, make=None):
+            return [make for make in values], make, [Adam for _ in values]
+        ''',
+    "models/amsgrad.py": '''
+        """
+        # AMSGrad
+        """
+        from .adam import Adam
+        from pkg.models.adam import make as mk
+        from pkg.models import adam
+
+
+        class AMSGrad(Adam):
+            def init_state(self, state):
+                return super().init_state(state) + mk(1) + adam.make(2) + self.use()
+        ''',
+}
+
+
+def write_tree(root: Path, files: dict[str, str]) -> dict:
+    pages = {}
+    for path, text in files.items():
+        text = textwrap.dedent(text).lstrip("\n")
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        pages[path] = parse_python(text, path)
+    return pages
+
+
+@pytest.fixture
+def tree(tmp_path):
+    pages = write_tree(tmp_path / "pkg", TREE)
+    return pages, XrefIndex.build(list(pages.values()), "pkg")
+
+
+def position(page, needle: str, name: str, occurrence: int = 0) -> tuple[int, int]:
+    """`(line, column)` of `name` inside the only line containing `needle`."""
+    found = [(i, l) for i, l in enumerate(page.source.split("\n"), 1) if needle in l]
+    assert len(found) == 1, (needle, found)
+    line, text = found[0]
+    start = text.index(needle)
+    matches = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text)
+               if m.start() >= start]
+    return line, matches[occurrence]
+
+
+def line_of(page, needle: str) -> int:
+    found = [i for i, l in enumerate(page.source.split("\n"), 1) if needle in l]
+    assert len(found) == 1, (needle, found)
+    return found[0]
+
+
+def target_section(pages, page_path: str, href: str):
+    """The page and section an href of `page_path` points to."""
+    url, _, fragment = href.partition("#")
+    here = posixpath.dirname(page_url(page_path))
+    target_url = posixpath.normpath(posixpath.join(here, url)) if url else page_url(page_path)
+    by_url = {page_url(p): page for p, page in pages.items()}
+    assert target_url in by_url, href
+    match = re.fullmatch(r"section-(\d+)", fragment)
+    assert match, href
+    page = by_url[target_url]
+    index = int(match.group(1))
+    assert index < len(page.sections)
+    return page, page.sections[index]
+
+
+def assert_links_to(pages, index, path, pos, def_path, def_needle):
+    """The name at `pos` links to the section showing the line `def_needle` is on."""
+    page = pages[path]
+    links = index.links_for(page)
+    assert pos in links, (pos, sorted(links))
+    target, section = target_section(pages, path, links[pos])
+    assert target.path == def_path
+    line = line_of(target, def_needle)
+    assert line in [n for n, _ in section.code], (links[pos], line)
+    return links[pos]
+
+
+# ## Module names
+
+def test_module_names():
+    assert module_name("optimizers/adam.py", "labml_nn") == ("labml_nn.optimizers.adam", False)
+    assert module_name("optimizers/__init__.py", "labml_nn") == ("labml_nn.optimizers", True)
+    assert module_name("__init__.py", "labml_nn") == ("labml_nn", True)
+    assert module_name("adam.py", "") == ("adam", False)
+
+
+def test_package_is_inferred_from_absolute_imports(tree):
+    pages, index = tree
+    assert XrefIndex.build(list(pages.values())).package == "pkg"
+    assert infer_package(["a.py"], []) == ""
+
+
+# ## Links
+
+def test_same_file_function_and_variable(tree):
+    pages, index = tree
+    base = pages["base.py"]
+    href = assert_links_to(pages, index, "base.py", position(base, "return helper(state)", "helper"),
+                           "base.py", "def helper(x):")
+    assert href.startswith("#section-")
+    assert_links_to(pages, index, "base.py", position(base, "return x + LIMIT", "LIMIT"),
+                    "base.py", "LIMIT = 10")
+
+
+def test_same_file_class(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    assert_links_to(pages, index, "models/adam.py", position(adam, "adam = Adam(params)", "Adam"),
+                    "models/adam.py", "class Adam(Base):")
+    # In an annotation too, and in a comprehension.
+    assert_links_to(pages, index, "models/adam.py", position(adam, "-> Adam:", "Adam"),
+                    "models/adam.py", "class Adam(Base):")
+    assert_links_to(pages, index, "models/adam.py", position(adam, "[Adam for _", "Adam"),
+                    "models/adam.py", "class Adam(Base):")
+
+
+def test_relative_import_and_its_names(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    # The names of the import statement itself.
+    href = assert_links_to(pages, index, "models/adam.py",
+                           position(adam, "from ..base import", "helper"), "base.py", "def helper(x):")
+    assert href.startswith("../base.html#section-")
+    assert_links_to(pages, index, "models/adam.py", position(adam, "from ..base import", "LIMIT"),
+                    "base.py", "LIMIT = 10")
+    # And where they are used.
+    assert_links_to(pages, index, "models/adam.py", position(adam, "helper(1)", "helper"),
+                    "base.py", "def helper(x):")
+    assert_links_to(pages, index, "models/adam.py", position(adam, "helper + LIMIT", "LIMIT"),
+                    "base.py", "LIMIT = 10")
+
+
+def test_reexport_through_init(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    # `from pkg import Base`: `pkg/__init__.py` imports it from `base.py`.
+    assert_links_to(pages, index, "models/adam.py", position(adam, "from pkg import Base", "Base"),
+                    "base.py", "class Base:")
+    # The import in `__init__.py` links too.
+    init = pages["__init__.py"]
+    href = assert_links_to(pages, index, "__init__.py", position(init, "import Base", "Base"),
+                           "base.py", "class Base:")
+    assert href.startswith("base.html#section-")
+
+
+def test_module_alias_attribute(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    assert_links_to(pages, index, "models/adam.py", position(adam, "base_mod.helper(", "helper"),
+                    "base.py", "def helper(x):")
+    assert_links_to(pages, index, "models/adam.py", position(adam, "base_mod.Base.scale", "Base"),
+                    "base.py", "class Base:")
+    assert_links_to(pages, index, "models/adam.py", position(adam, "base_mod.Base.scale", "scale"),
+                    "base.py", "scale = 2")
+    amsgrad = pages["models/amsgrad.py"]
+    # `from pkg.models import adam` is a module; `adam.make` is its function.
+    assert_links_to(pages, index, "models/amsgrad.py", position(amsgrad, "adam.make(2)", "make"),
+                    "models/adam.py", "def make(params")
+    assert_links_to(pages, index, "models/amsgrad.py", position(amsgrad, "+ mk(1)", "mk"),
+                    "models/adam.py", "def make(params")
+    assert_links_to(pages, index, "models/amsgrad.py", position(amsgrad, "import make as mk", "make"),
+                    "models/adam.py", "def make(params")
+
+
+def test_self_method_same_class_and_base_class(tree):
+    pages, index = tree
+    base = pages["base.py"]
+    assert_links_to(pages, index, "base.py", position(base, "self.reset(state)", "reset"),
+                    "base.py", "def reset(self, state):")
+    assert_links_to(pages, index, "base.py", position(base, "self.scale", "scale"),
+                    "base.py", "scale = 2")
+    adam = pages["models/adam.py"]
+    assert_links_to(pages, index, "models/adam.py", position(adam, "self.step(state)", "step"),
+                    "models/adam.py", "def step(self, state):")
+    # Defined in the base class, in another file.
+    href = assert_links_to(pages, index, "models/adam.py",
+                           position(adam, "self.reset(state)", "reset"),
+                           "base.py", "def reset(self, state):")
+    assert href.startswith("../base.html#section-")
+    # Two levels up, across folders: AMSGrad → Adam → Base... and Adam's own `use`.
+    amsgrad = pages["models/amsgrad.py"]
+    assert_links_to(pages, index, "models/amsgrad.py", position(amsgrad, "self.use()", "use"),
+                    "models/adam.py", "def use(self):")
+    # An instance attribute set in `__init__` is not a definition.
+    assert position(adam, "len(self.params)", "params") not in index.links_for(adam)
+
+
+def test_super_method(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    href = assert_links_to(pages, index, "models/adam.py",
+                           position(adam, "super().init_state(state)", "init_state"),
+                           "base.py", "def init_state(self, state):")
+    assert href.startswith("../base.html#")
+    # `Base` has no `__init__`: `object`'s is not linked.
+    assert position(adam, "super().__init__()", "__init__") not in index.links_for(adam)
+    amsgrad = pages["models/amsgrad.py"]
+    assert_links_to(pages, index, "models/amsgrad.py",
+                    position(amsgrad, "super().init_state(state)", "init_state"),
+                    "models/adam.py", "def init_state(self, state):")
+
+
+def test_base_classes(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    href = assert_links_to(pages, index, "models/adam.py", position(adam, "class Adam(Base)", "Base"),
+                           "base.py", "class Base:")
+    assert href.startswith("../base.html#section-")
+    amsgrad = pages["models/amsgrad.py"]
+    href = assert_links_to(pages, index, "models/amsgrad.py",
+                           position(amsgrad, "class AMSGrad(Adam)", "Adam"),
+                           "models/adam.py", "class Adam(Base):")
+    assert href.startswith("adam.html#section-")
+
+
+def test_local_names_shadow_module_names(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    links = index.links_for(adam)
+    # `helper = 3` in `step`, `LIMIT = 5` in `make`, a parameter and a comprehension variable.
+    assert position(adam, "return helper + LIMIT", "helper") not in links
+    assert position(adam, "return adam, LIMIT", "LIMIT") not in links
+    assert position(adam, "[make for make", "make") not in links
+    assert position(adam, "], make, [", "make") not in links
+    # ... while the module's `LIMIT` is still linked where it is not shadowed.
+    assert position(adam, "helper + LIMIT", "LIMIT") in links
+
+
+def test_builtins_and_third_party_are_not_linked(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    links = index.links_for(adam)
+    for needle, name in [("len(self.params)", "len"), ("torch.zeros(1)", "torch"),
+                         ("torch.zeros(1)", "zeros"), ("print, helper", "print"),
+                         ("def make(params: List)", "List"), ("from typing import List", "List"),
+                         ("super().init_state", "super"), ("super().init_state(state)", "state")]:
+        assert position(adam, needle, name) not in links, name
+
+
+def test_definitions_do_not_link_to_themselves(tree):
+    pages, index = tree
+    for path, page in pages.items():
+        lines = page.source.split("\n")
+        for (line, col), href in index.links_for(page).items():
+            text = lines[line - 1]
+            assert not re.match(r"\s*(def|class)\s", text[:col] or " ") or "(" in text[:col], \
+                (path, line, text)
+            target, section = target_section(pages, path, href)
+            definition = index.targets(page)[(line, col)]
+            assert not (definition.path == path and definition.line == line)
+    base = pages["base.py"]
+    links = index.links_for(base)
+    assert position(base, "def helper", "helper") not in links
+    assert position(base, "class Base", "Base") not in links
+    assert position(base, "LIMIT = 10", "LIMIT") not in links
+
+
+def test_positions_are_exact(tree):
+    pages, index = tree
+    for path, page in pages.items():
+        lines = page.source.split("\n")
+        targets = index.targets(page)
+        assert set(targets) == set(index.links_for(page))
+        for (line, col), definition in targets.items():
+            name = definition.qualname.rsplit(".", 1)[1]
+            text = lines[line - 1][col:]
+            # Pygments reads `@name` as one token: the decorator's link starts at `@`.
+            text = text[1:] if text.startswith("@") else text
+            assert re.match(r"\w+", text), (path, line, col)
+            # The alias of `import make as mk` names what it imports.
+            assert text.startswith(name) or text.startswith("mk") or text.startswith("adam"), \
+                (path, line, col, name, text)
+
+
+def test_decorator_link_is_at_the_at_sign(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    line = line_of(adam, "@register")
+    assert_links_to(pages, index, "models/adam.py", (line, 0), "base.py", "def register(f):")
+
+
+def test_non_ascii_columns(tmp_path):
+    pages = write_tree(tmp_path / "pkg", {
+        "a.py": '''
+            def f(x):
+                return x
+
+
+            σ = "é"; y = f(σ)
+            ''',
+    })
+    index = XrefIndex.build(list(pages.values()), "pkg")
+    page = pages["a.py"]
+    text = page.source.split("\n")
+    links = index.links_for(page)
+    line = line_of(page, "y = f(σ)")
+    col = text[line - 1].index("f(σ)")
+    assert (line, col) in links
+    assert (line, text[line - 1].index("σ)")) in links
+
+
+def test_href_across_folders(tmp_path):
+    pages = write_tree(tmp_path / "pkg", {
+        "x/y.py": '''
+            """
+            # Y
+            """
+
+            # First section
+            A = 1
+
+            # Second section
+
+
+            def target():
+                return A
+            ''',
+        "z/w.py": '''
+            from pkg.x.y import target
+            from ..x.y import A
+
+
+            def use():
+                return target() + A
+            ''',
+    })
+    index = XrefIndex.build(list(pages.values()), "pkg")
+    w = pages["z/w.py"]
+    links = index.links_for(w)
+    y = pages["x/y.py"]
+    assert links[position(w, "return target()", "target")] == "../x/y.html#section-2"
+    assert links[position(w, "+ A", "A")] == "../x/y.html#section-1"
+    # Parsed sections agree with those numbers.
+    assert line_of(y, "def target") in [n for n, _ in y.sections[2].code]
+    assert line_of(y, "A = 1") in [n for n, _ in y.sections[1].code]
+    assert index.links_for(y)[position(y, "return A", "A")] == "#section-1"
+
+
+def test_hidden_line_goes_to_the_next_section(tree):
+    pages, index = tree
+    base = pages["base.py"]
+    hidden = line_of(base, "# Hidden comment")
+    shown = {n for s in base.sections for n, _ in s.code}
+    assert hidden not in shown
+    section = index.section_of("base.py", hidden)
+    assert min(n for n, _ in base.sections[section].code) > hidden
+    # It is the first section after the line.
+    assert all(max(n for n, _ in s.code) < hidden
+               for s in base.sections[:section] if s.code)
+
+
+def test_dependencies_and_fingerprint(tmp_path, tree):
+    pages, index = tree
+    assert index.dependencies(pages["models/adam.py"]) == {"base.py"}
+    assert index.dependencies(pages["models/amsgrad.py"]) == {"models/adam.py"}
+    assert index.dependencies(pages["base.py"]) == set()
+    assert index.dependencies(pages["__init__.py"]) == {"base.py"}
+
+    # Same tree, pages in another order: the same links and fingerprints.
+    shuffled = list(pages.values())
+    random.Random(3).shuffle(shuffled)
+    again = XrefIndex.build(shuffled, "pkg")
+    for page in pages.values():
+        assert again.links_for(page) == index.links_for(page)
+        assert again.fingerprint(page) == index.fingerprint(page)
+    assert len(index.fingerprint(pages["base.py"])) == 64
+
+    # A new section in front of `reset` in base.py moves its link: adam.py's fingerprint changes,
+    # amsgrad.py's (no link into base.py) does not.
+    files = dict(TREE)
+    files["base.py"] = TREE["base.py"].replace(
+        "    def reset(self, state):", "    # Reset\n        def reset(self, state):")
+    changed = write_tree(tmp_path / "other", files)
+    moved = XrefIndex.build(list(changed.values()), "pkg")
+    assert moved.links_for(changed["models/adam.py"]) != index.links_for(pages["models/adam.py"])
+    assert moved.fingerprint(changed["models/adam.py"]) != index.fingerprint(pages["models/adam.py"])
+    assert moved.fingerprint(changed["models/amsgrad.py"]) == \
+        index.fingerprint(pages["models/amsgrad.py"])
+
+
+def test_pages_not_indexed_have_no_links(tree):
+    pages, index = tree
+    stranger = parse_python("x = 1\nprint(x)\n", "elsewhere.py")
+    assert index.links_for(stranger) == {}
+    assert index.dependencies(stranger) == set()
+    # A page whose text changed since the index was built gets no stale links.
+    edited = parse_python("\n" + pages["base.py"].source, "base.py")
+    assert index.links_for(edited) == {}
+
+
+def test_syntax_error_page_is_skipped(tmp_path):
+    pages = write_tree(tmp_path / "pkg", {
+        "a.py": "def f(:\n    pass\n",
+        "b.py": "from .a import f\nfrom .c import g\n\n\ndef h():\n    return f(), g()\n",
+        "c.py": "def g():\n    return 1\n",
+    })
+    index = XrefIndex.build(list(pages.values()), "pkg")
+    assert index.dependencies(pages["b.py"]) == {"c.py"}
+
+
+def test_import_cycles_end(tmp_path):
+    pages = write_tree(tmp_path / "pkg", {
+        "a.py": "from .b import x\n\n\ndef f():\n    return x\n",
+        "b.py": "from .a import x\n",
+        "c.py": "from .c import *\nfrom .d import *\n\nprint(y)\n",
+        "d.py": "y = 1\n",
+        "e.py": "class A(A):\n    pass\n\n\nclass B(B):\n    def f(self):\n        return self.f()\n",
+    })
+    index = XrefIndex.build(list(pages.values()), "pkg")
+    assert index.links_for(pages["a.py"]) == {}
+    c = pages["c.py"]
+    assert index.links_for(c) == {position(c, "print(y)", "y"): "d.html#section-0"}
+    e = pages["e.py"]
+    # No notes: the whole file is one section.
+    assert index.links_for(e) == {position(e, "self.f()", "f"): "#section-0"}
+
+
+def test_global_and_class_scope(tmp_path):
+    pages = write_tree(tmp_path / "pkg", {
+        "a.py": '''
+            x = 1
+
+
+            def f():
+                global x
+                x = 2
+                return x + 0
+
+
+            class C:
+                x = 3
+                y = x
+
+                def m(self):
+                    return x * 1
+            ''',
+    })
+    index = XrefIndex.build(list(pages.values()), "pkg")
+    page = pages["a.py"]
+    links = index.targets(page)
+    assert links[position(page, "return x + 0", "x")].qualname == "pkg.a.x"
+    assert links[position(page, "y = x", "x")].qualname == "pkg.a.C.x"
+    # A method does not see the class body's names: `x` is the module's.
+    assert links[position(page, "return x * 1", "x")].qualname == "pkg.a.x"
+
+
+# ## Rendered
+
+def test_rendered_link_wraps_the_name(tree):
+    pages, index = tree
+    adam = pages["models/adam.py"]
+    links = index.links_for(adam)
+    highlighter = FileHighlighter(adam.source, links)
+    html = "".join(highlighter.section(s.code) for s in adam.sections if s.code)
+    anchors = re.findall(r'<a class="xref" href="([^"]+)"><span class="[^"]*">([^<]+)</span></a>',
+                         html)
+    assert len(anchors) == len(links)
+    assert (links[position(adam, "class Adam(Base)", "Base")], "Base") in anchors
+    assert (links[position(adam, "self.reset(state)", "reset")], "reset") in anchors
+    assert (links[(line_of(adam, "@register"), 0)], "@register") in anchors
+    base_href = assert_links_to(pages, index, "models/adam.py",
+                                position(adam, "class Adam(Base)", "Base"), "base.py", "class Base:")
+    assert re.search(r'<a class="xref" href="' + re.escape(base_href) +
+                     r'"><span class="n">Base</span></a><span class="p">\)</span>', html)
+    # Every link is on a name token of the highlighter.
+    tokens = lex_lines(adam.source)
+    starts = {(i, c) for i, line in enumerate(tokens, 1) for t, _, c in line if t in Name}
+    assert set(links) <= starts
+
+
+# ## labml-nn
+
+def _corpus() -> Path | None:
+    for candidate in [os.environ.get("LABML_NN_TREE"), "/tmp/lnn/unpacked/labml_nn",
+                      "/tmp/lnn/labml_nn"]:
+        if candidate and Path(candidate, "__init__.py").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.mark.skipif(_corpus() is None, reason="no unpacked labml-nn tree")
+def test_labml_nn_corpus():
+    root = _corpus()
+    pages = {}
+    for file in sorted(root.rglob("*.py")):
+        path = file.relative_to(root).as_posix()
+        pages[path] = parse_python(file.read_text(encoding="utf-8"), path)
+    started = time.perf_counter()
+    index = XrefIndex.build(list(pages.values()), root.name)
+    built = time.perf_counter()
+    links = {path: index.links_for(page) for path, page in pages.items()}
+    done = time.perf_counter()
+    assert index.package == "labml_nn"
+    total = sum(len(l) for l in links.values())
+    assert total > 1000
+    by_url = {page_url(p): page for p, page in pages.items()}
+    for path, page in pages.items():
+        tokens = lex_lines(page.source)
+        starts = {(i, c) for i, line in enumerate(tokens, 1) for t, _, c in line if t in Name}
+        here = posixpath.dirname(page_url(path))
+        targets = index.targets(page)
+        for position_, href in links[path].items():
+            assert position_ in starts, (path, position_)
+            url, _, fragment = href.partition("#")
+            target = posixpath.normpath(posixpath.join(here, url)) if url else page_url(path)
+            assert target in by_url, (path, href)
+            number = int(fragment.removeprefix("section-"))
+            sections = by_url[target].sections
+            assert 0 <= number < len(sections), (path, href)
+            definition = targets[position_]
+            shown = [n for n, _ in sections[number].code]
+            assert definition.line in shown or min(shown) > definition.line, (path, href)
+        assert index.fingerprint(page) == index.fingerprint(page)
+    print(f"\nlabml-nn: {len(pages)} files, {total} links, "
+          f"{sum(len(index.dependencies(p)) for p in pages.values())} dependencies; "
+          f"index {built - started:.3f}s, links {done - built:.3f}s")
+    # Generous for a loaded machine; about 0.4 s in all when it is not.
+    assert done - started < 5

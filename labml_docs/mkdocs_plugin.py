@@ -39,7 +39,9 @@ the root package) moves to `home_page` (by default the name of the source folder
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import os
 import logging
 import posixpath
 import re
@@ -110,6 +112,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         # site URL → (page title, page url in the site) of each annotated page of this build.
         self._pages: dict[str, Any] = {}
         self._assets_dir: Path | None = None
+        self._search_entries: dict | None = None
         self.last_render_seconds = 0.0
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -170,6 +173,11 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             raise PluginError(f"labml-docs: {e}") from e
         self.site = site
         self.last_render_seconds = site.stats.get("seconds", 0.0)
+        stats = site.stats
+        log.info(f"labml-docs: {stats.get('pages', len(site.pages))} pages, "
+                 f"{stats.get('formulas', 0)} formulas rendered in {self.last_render_seconds:.2f} s"
+                 + (f" (math cache: {stats['math_hits']} hits, {stats['math_misses']} misses)"
+                    if "math_hits" in stats else ""))
         self._report(site, config)
 
         taken = {f.dest_uri: f for f in files}
@@ -292,9 +300,18 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         data = json.loads(path.read_text(encoding="utf-8"))
         indexing = (data.get("config") or {}).get("indexing", "full")
         docs = data.setdefault("docs", [])
+        cache = self._search_cache()
+        fresh = {}
         for dest, page in sorted(self._pages.items()):
             html = self._last_html.get(dest) or page.html or ""
-            docs.extend(search_entries(dest, plain_title(page.title) or dest, html, indexing))
+            title = plain_title(page.title) or dest
+            key = hashlib.sha1("\0".join((dest, title, indexing, html)).encode()).hexdigest()
+            entries = cache.get(key)
+            if entries is None:
+                entries = search_entries(dest, title, html, indexing)
+            fresh[key] = entries
+            docs.extend(entries)
+        self._save_search_cache(fresh)
         # An index prebuilt by the search plugin would not hold our entries: drop it, and the
         # browser builds the index from `docs`.
         if "index" in data:
@@ -302,6 +319,30 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             log.info("labml-docs: dropped the prebuilt search index to add the annotated pages")
         path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")),
                         encoding="utf-8")
+
+    def _search_cache(self) -> dict:
+        """Search entries by page (its HTML hashed): parsing every page again costs more than
+        the rest of a warm build."""
+        if self._search_entries is None:
+            try:
+                path = Path(self.site_config.cache_dir) / "mkdocs-search.json"
+                self._search_entries = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._search_entries = {}
+        return self._search_entries
+
+    def _save_search_cache(self, entries: dict) -> None:
+        if entries == self._search_entries:
+            return
+        self._search_entries = entries
+        path = Path(self.site_config.cache_dir) / "mkdocs-search.json"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}")
+            temporary.write_text(json.dumps(entries), encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as e:
+            log.debug(f"labml-docs: search cache not written: {e}")
 
     def _extend_sitemap(self, site_dir: Path, config) -> None:
         path = site_dir / "sitemap.xml"

@@ -363,3 +363,19 @@ def test_properdocs_builds_the_repository(tmp_path):
     assert 'class="katex"' in (site / PAGE_NAME).read_text(encoding="utf-8")
     assert f'href="{PAGE_NAME}"' in (site / "index.html").read_text(encoding="utf-8")
     assert PAGE_NAME in found(search_index(site), "AMSGrad")
+
+
+@pytest.mark.skipif(not PROPERDOCS, reason="properdocs is not installed")
+def test_properdocs_strict(tmp_path):
+    root = small_project(tmp_path, {"src/tiny/pkg/third.py": '''
+        """
+        # Third
+
+        A [missing page](nowhere.py).
+        """
+        X = 3
+        '''})
+    result = subprocess.run([PROPERDOCS, "build", "--strict", "-d", str(root / "site")],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "src/tiny/pkg/third.py:4: broken link" in result.stderr, result.stderr

@@ -65,13 +65,21 @@ class Page:
             for line in section.docs.splitlines():
                 match = re.match(r"^#{1,6}\s+(.+?)\s*#*\s*$", line)
                 if match:
-                    return match.group(1)
+                    return plain_text(match.group(1))
         return PurePosixPath(self.path).name
 
     @property
     def summary(self) -> str:
         summary = self.meta.get("summary") or self.meta.get("description") or ""
         return " ".join(str(summary).split())
+
+
+def plain_text(markdown: str) -> str:
+    """A heading as plain text for `<title>`: links, images, code and bold markers removed."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"(`+)(.+?)\1", r"\2", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    return text.strip()
 
 
 # ## Python files

@@ -190,6 +190,7 @@ def test_front_matter_is_hidden_and_feeds_title_and_summary():
 
 def test_title_falls_back_to_first_heading_then_file_name():
     assert parse('"""\n## Heading Two\n"""\n').title == "Heading Two"
+    assert parse('"""\n# [Optimizers](__init__.py) in `torch`\n"""\n').title == "Optimizers in torch"
     assert parse("x = 1\n", "pkg/plain.py").title == "plain.py"
 
 

@@ -8,6 +8,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The CPU build of this machine lies on disk; elsewhere any torch>=2.1 will do (TORCH="torch").
 TORCH ?= torch==2.13.0
+# ProperDocs, the maintained fork of MkDocs, gets a virtualenv of its own: it answers for the
+# `mkdocs` modules, so it must not share one with MkDocs.
+PROPERDOCS_VENV ?= $(VENV)/properdocs
 
 .PHONY: site test serve bench setup setup-test clean
 
@@ -18,7 +21,7 @@ serve: setup
 	$(BIN)/mkdocs serve
 
 test: setup-test
-	$(BIN)/python -m pytest
+	PROPERDOCS=$(PROPERDOCS_VENV)/bin/properdocs $(BIN)/python -m pytest
 
 bench: setup-test
 	$(BIN)/python benchmarks/math_bench.py
@@ -27,7 +30,7 @@ bench: setup-test
 
 setup: $(VENV)/.setup node_modules/.package-lock.json
 
-setup-test: setup $(VENV)/.setup-test
+setup-test: setup $(VENV)/.setup-test $(PROPERDOCS_VENV)/.setup
 	bash scripts/install-browser.sh
 
 $(BIN)/python:
@@ -40,6 +43,11 @@ $(VENV)/.setup: $(BIN)/python pyproject.toml
 $(VENV)/.setup-test: $(VENV)/.setup pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q "$(TORCH)"
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[test]"
+	touch $@
+
+$(PROPERDOCS_VENV)/.setup: pyproject.toml
+	$(PYTHON) -m venv $(PROPERDOCS_VENV)
+	$(PROPERDOCS_VENV)/bin/pip install --disable-pip-version-check -q properdocs properdocs-theme-mkdocs -e .
 	touch $@
 
 # KaTeX, pinned in package.json and package-lock.json, from the npm registry.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labml_docs.build import Builder
+from labml_docs.build import Builder, publish
 from labml_docs.config import SiteConfig
 
 ADAM = '''
@@ -192,21 +192,20 @@ def test_output_is_byte_identical_on_rebuild(tree, build_site, tmp_path):
         assert (first / path).read_bytes() == (second / path).read_bytes(), path
 
 
-def test_a_build_that_fails_leaves_the_published_site_whole(tree, build_site, tmp_path, monkeypatch):
+def test_a_build_that_fails_leaves_the_published_site_whole(tree, build_site, math_renderer, tmp_path):
     _, out = build_site(tree)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-
-    import labml_docs.build as build
-
-    def explode(*args, **kwargs):
-        raise RuntimeError("disk full")
-    monkeypatch.setattr(build, "copy_site_assets", explode)
-    (tree / "adam.py").write_text("# Changed\nx = 2\n")
-    with pytest.raises(RuntimeError):
-        build_site(tree)
+    # A new image that disappears between rendering and writing: publishing must fail.
+    (tree / "adam.py").write_text("# Changed ![new](new.png)\nx = 2\n")
+    (tree / "new.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    config = SiteConfig.from_dict({"source_dir": tree, "cache_dir": str(tmp_path / "cache")})
+    site = Builder(config, math=math_renderer).render()
+    (tree / "new.png").unlink()
+    with pytest.raises(OSError):
+        publish(site, out)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".site.new-")]
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".site")] == []
 
 
 def run_cli(*args, cwd=None):

@@ -418,42 +418,252 @@ class _Collector:
     _MatchAs = _MatchStar = _MatchMapping = _match_binding
 
 
-# ## The index
+# ## Resolving
 
-class XrefIndex:
-    """The definitions of a tree, and the links of each of its pages."""
+class _Resolver:
+    """Looks names up across the modules of the tree.
 
-    def __init__(self, package: str):
-        self.package = package
+    Every answer is remembered with the files it was read from, so that a page's dependencies
+    include the files its links go through (a re-exporting `__init__.py`, the base classes
+    searched for a method), not only those they land in.
+    """
+
+    def __init__(self):
         self.modules: dict[str, _Module] = {}
-        self.by_path: dict[str, _Module] = {}
         # Every module name and every package above one (namespace packages included).
         self.known: set[str] = set()
         self.classes: dict[str, _ClassInfo] = {}
-        # Path → {line → section index}, and the sorted first lines of the sections.
+        self._memo: dict = {}
+        # The files consulted by the look-ups in progress, innermost last.
+        self._consulted: list[set[str]] = [set()]
+
+    def _remember(self, key, compute, pending=None):
+        """`compute()`, memoised with the files it consulted; `pending` while it runs (cycles)."""
+        known = self._memo.get(key)
+        if known is not None:
+            self._consulted[-1].update(known[1])
+            return known[0]
+        self._memo[key] = (pending, frozenset())
+        self._consulted.append(set())
+        try:
+            value = compute()
+        finally:
+            files = frozenset(self._consulted.pop())
+        self._memo[key] = (value, files)
+        self._consulted[-1].update(files)
+        return value
+
+    def track(self, compute):
+        """`(compute(), the files it consulted)`."""
+        self._consulted.append(set())
+        try:
+            value = compute()
+        finally:
+            files = self._consulted.pop()
+        return value, files
+
+    def binding_value(self, binding, depth: int):
+        if isinstance(binding, _Def):
+            return binding.definition
+        if isinstance(binding, _FromImport):
+            return self.module_attr(binding.module, binding.name, depth + 1)
+        if isinstance(binding, _ModuleImport):
+            return _ModuleValue(binding.module) if binding.module in self.known else None
+        if isinstance(binding, _Self):
+            return binding
+        return None
+
+    def module_attr(self, module: str, name: str, depth: int = 0):
+        """What `module.name` is: a definition, a submodule, or `None`."""
+        if depth > MAX_DEPTH:
+            return None
+        return self._remember(("module", module, name),
+                              lambda: self._module_attr(module, name, depth))
+
+    def _module_attr(self, module: str, name: str, depth: int):
+        value = None
+        found = self.modules.get(module)
+        if found is not None:
+            self._consulted[-1].add(found.path)
+            binding = found.scope.get(name)
+            if binding is not None:
+                value = self.binding_value(binding, depth)
+            elif not name.startswith("_"):
+                for star in found.scope.star_imports:
+                    value = self.module_attr(star, name, depth + 1)
+                    if value is not None:
+                        break
+        if value is None and f"{module}.{name}" in self.known:
+            value = _ModuleValue(f"{module}.{name}")
+        return value
+
+    def lookup(self, scope: _Scope, name: str):
+        """The binding a name read in `scope` refers to; `None` for builtins and unknowns."""
+        first = True
+        while scope is not None:
+            if scope.kind == "module":
+                binding = scope.get(name)
+                if binding is None and not name.startswith("_"):
+                    for star in scope.star_imports:
+                        if self.module_attr(star, name) is not None:
+                            return _FromImport(star, name)
+                return binding
+            if scope.kind != "class" and name in scope.globals:
+                scope = scope.module.scope
+                continue
+            # A class body's names are seen only from the class body itself.
+            if (first or scope.kind != "class") and name not in scope.nonlocals:
+                binding = scope.get(name)
+                if binding is not None:
+                    return binding
+            first = False
+            scope = scope.parent
+        return None
+
+    def resolve(self, node, scope: _Scope, depth: int = 0):
+        """What an expression is: a definition, a module, `self`, `super()`, or `None`."""
+        if depth > MAX_DEPTH:
+            return None
+        # AST nodes hash by identity: the key keeps the node, and so its identity, alive.
+        return self._remember(node, lambda: self._resolve(node, scope, depth))
+
+    def _resolve(self, node, scope: _Scope, depth: int):
+        if isinstance(node, ast.Name):
+            binding = self.lookup(scope, node.id)
+            return None if binding is None else self.binding_value(binding, 0)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value, scope, depth + 1)
+            return None if base is None else self.member(base, node.attr, depth + 1)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "super" and self.lookup(scope, "super") is None:
+            if not node.args and scope.cls is not None and scope.kind != "class":
+                return _SuperValue(scope.cls)
+            if len(node.args) == 2:
+                first = self.resolve(node.args[0], scope, depth + 1)
+                if isinstance(first, Definition) and first.qualname in self.classes:
+                    return _SuperValue(self.classes[first.qualname])
+        return None
+
+    def member(self, base, attr: str, depth: int):
+        if isinstance(base, _ModuleValue):
+            return self.module_attr(base.name, attr, depth)
+        if isinstance(base, Definition):
+            info = self.classes.get(base.qualname) if base.kind == "class" else None
+            return None if info is None else self._class_member(self.mro(info), attr, depth)
+        if isinstance(base, _Self):
+            return self._class_member(self.mro(base.cls), attr, depth)
+        if isinstance(base, _SuperValue):
+            return self._class_member(self.mro(base.cls)[1:], attr, depth)
+        return None
+
+    def _class_member(self, mro: list[_ClassInfo], attr: str, depth: int):
+        for info in mro:
+            binding = info.scope.get(attr)
+            if binding is not None:
+                value = self.binding_value(binding, depth)
+                return value if isinstance(value, (Definition, _ModuleValue)) else None
+        return None
+
+    def mro(self, info: _ClassInfo) -> list[_ClassInfo]:
+        """The class and its bases that are in the tree, in Python's method resolution order."""
+        # A class that inherits from itself stops at itself.
+        return self._remember(("mro", info.definition.qualname), lambda: self._mro(info), [info])
+
+    def _mro(self, info: _ClassInfo) -> list[_ClassInfo]:
+        self._consulted[-1].add(info.definition.path)
+        bases = []
+        for expr in info.bases:
+            value = self.resolve(expr, info.outer)
+            if isinstance(value, Definition) and value.qualname in self.classes:
+                base = self.classes[value.qualname]
+                if base is not info and base not in bases:
+                    bases.append(base)
+        return [info] + _c3([self.mro(b) for b in bases] + [bases])
+
+    def targets(self, module: _Module) -> dict[tuple[int, int], Definition]:
+        """`(line, column)` → definition, for every name of the module that has one."""
+        lines = module.lines
+        found: dict[tuple[int, int], Definition] = {}
+        for kind, node, extra in module.sites:
+            if kind == "alias":
+                value = self.module_attr(*extra)
+                name, line, byte_col = node.name, node.lineno, node.col_offset
+            elif kind == "name":
+                value = self.resolve(node, extra)
+                name, line, byte_col = node.id, node.lineno, node.col_offset
+            else:
+                value = self.resolve(node, extra)
+                name, line = node.attr, node.end_lineno
+                byte_col = None
+            if not isinstance(value, Definition) or line is None or line > len(lines):
+                continue
+            text = lines[line - 1]
+            if byte_col is None:
+                col = _char_col(text, node.end_col_offset) - len(name)
+            else:
+                col = _char_col(text, byte_col)
+            if col < 0 or text[col: col + len(name)] != name:
+                continue  # the AST and the text disagree (normalised identifiers): no link
+            if value.path == module.path and value.line == line and kind != "alias" \
+                    and value.kind in ("class", "function", "method"):
+                continue  # `class A(A)`: never a link from a definition to itself
+            # Pygments reads `@name` (a decorator, or `a @b`) as one token starting at `@`.
+            if col > 0 and text[col - 1] == "@":
+                col -= 1
+            found.setdefault((line, col), value)
+        return dict(sorted(found.items()))
+
+
+# ## The index
+
+class XrefIndex:
+    """The definitions of a tree, and the links of each of its pages.
+
+    Built once per build, over every Python page of the tree; everything a page needs is
+    computed then, so the index is plain data: it pickles, for worker processes.
+    """
+
+    def __init__(self, package: str):
+        self.package = package
+        # Path → the page's source, its targets, and the other files its links depend on.
+        self._sources: dict[str, str] = {}
+        self._targets: dict[str, dict[tuple[int, int], Definition]] = {}
+        self._dependencies: dict[str, frozenset[str]] = {}
+        self._definitions: dict[str, Definition] = {}
+        # Path → {line → section index}, and the first lines of the sections with code.
         self._section_lines: dict[str, dict[int, int]] = {}
         self._section_starts: dict[str, list[tuple[int, int]]] = {}
-        self._memo: dict = {}
-        self._values: dict[int, tuple] = {}
-        self._mro: dict[int, list[_ClassInfo]] = {}
-        self._targets: dict[str, dict[tuple[int, int], Definition]] = {}
         self._links: dict[str, Links] = {}
+        # The look-up machinery, kept for `lookup` in the process that built the index.
+        self._resolver: _Resolver | None = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_resolver"] = None
+        return state
 
     @classmethod
-    def build(cls, pages: Iterable[Page], package: str | None = None) -> "XrefIndex":
-        """Index the Python pages of a tree; `package` is the tree's top package name."""
+    def build(cls, pages: Iterable[Page], package: str | None = None,
+              source_dir: str | None = None) -> "XrefIndex":
+        """Index the Python pages of a tree.
+
+        `package` is the tree's top package name (`labml_nn`): `optimizers/adam.py` is the module
+        `labml_nn.optimizers.adam`. By default it is the name the tree's own absolute imports
+        use, else the name of `source_dir`, else none (modules are named by their paths).
+        """
         # The collector makes many small objects while the trees are alive: the cyclic garbage
         # collector would scan the trees again and again for nothing.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return cls._build(pages, package)
+            return cls._build(pages, package, source_dir)
         finally:
             if enabled:
                 gc.enable()
 
     @classmethod
-    def _build(cls, pages: Iterable[Page], package: str | None) -> "XrefIndex":
+    def _build(cls, pages: Iterable[Page], package: str | None,
+               source_dir: str | None) -> "XrefIndex":
         pages = sorted((p for p in pages if p.language == "python" and p.path.endswith(".py")),
                        key=lambda p: p.path)
         parsed = []
@@ -468,16 +678,34 @@ class XrefIndex:
             parsed.append((page, tree))
         if package is None:
             package = infer_package([p.path for p, _ in parsed], [t for _, t in parsed])
+            if not package and source_dir:
+                package = posixpath.basename(str(source_dir).replace("\\", "/").rstrip("/"))
         index = cls(package)
+        resolver = index._resolver = _Resolver()
+        modules = []
         for page, tree in parsed:
             name, is_package = module_name(page.path, package)
             module = _Module(name, page.path, page, page.source.split("\n"))
-            _Collector(module, is_package, index.classes).run(tree)
-            index.modules.setdefault(name, module)
-            index.by_path[page.path] = module
+            _Collector(module, is_package, resolver.classes).run(tree)
+            resolver.modules.setdefault(name, module)
             parts = name.split(".")
-            index.known.update(".".join(parts[: i + 1]) for i in range(len(parts)) if parts[0])
+            resolver.known.update(".".join(parts[: i + 1]) for i in range(len(parts)) if parts[0])
             index._index_sections(page)
+            index._sources[page.path] = page.source
+            modules.append(module)
+        for module in modules:
+            targets, consulted = resolver.track(lambda: resolver.targets(module))
+            index._targets[module.path] = targets
+            files = consulted | {d.path for d in targets.values()}
+            index._dependencies[module.path] = frozenset(files - {module.path})
+            # The ASTs are not needed any more.
+            module.sites = []
+        found: dict[str, Definition] = {}
+        for scope in [m.scope for m in modules] + [c.scope for c in resolver.classes.values()]:
+            for _, binding in scope.bindings.values():
+                if isinstance(binding, _Def):
+                    found.setdefault(binding.definition.qualname, binding.definition)
+        index._definitions = dict(sorted(found.items()))
         return index
 
     # ### Sections
@@ -517,222 +745,70 @@ class XrefIndex:
             target = posixpath.relpath(target, here)
         return f"{target}#section-{section}"
 
-    # ### Looking names up
+    # ### Definitions
 
     def definitions(self) -> dict[str, Definition]:
         """Every definition of the tree by its dotted name."""
-        found: dict[str, Definition] = {}
-        scopes = [m.scope for m in self.modules.values()] + \
-            [c.scope for c in self.classes.values()]
-        for scope in scopes:
-            for _, binding in scope.bindings.values():
-                if isinstance(binding, _Def):
-                    found.setdefault(binding.definition.qualname, binding.definition)
-        return dict(sorted(found.items()))
+        return dict(self._definitions)
 
     def lookup(self, dotted: str) -> Definition | None:
-        """The definition a dotted name (`labml_nn.optimizers.Adam`) refers to, if any."""
+        """The definition a dotted name (`labml_nn.optimizers.Adam`) refers to, if any.
+
+        Only in the process that built the index (the look-up machinery is not pickled).
+        """
+        resolver = self._resolver
+        if resolver is None:
+            raise RuntimeError("lookup() needs the index in the process that built it")
         parts = dotted.split(".")
-        value = None
         for i in range(len(parts), 0, -1):
-            if ".".join(parts[:i]) in self.known:
+            if ".".join(parts[:i]) in resolver.known:
                 value = _ModuleValue(".".join(parts[:i]))
                 break
         else:
             return None
         for attr in parts[i:]:
-            value = self._member(value, attr, 0)
+            value = resolver.member(value, attr, 0)
             if value is None:
                 return None
         return value if isinstance(value, Definition) else None
 
-    def _resolve_binding(self, binding, depth: int):
-        if isinstance(binding, _Def):
-            return binding.definition
-        if isinstance(binding, _FromImport):
-            return self._module_attr(binding.module, binding.name, depth + 1)
-        if isinstance(binding, _ModuleImport):
-            return _ModuleValue(binding.module) if binding.module in self.known else None
-        if isinstance(binding, _Self):
-            return binding
-        return None
-
-    def _module_attr(self, module: str, name: str, depth: int = 0):
-        """What `module.name` is: a definition, a submodule, or `None`."""
-        if depth > MAX_DEPTH:
-            return None
-        key = (module, name)
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = None  # a cycle of imports resolves to nothing
-        value = None
-        found = self.modules.get(module)
-        if found is not None:
-            binding = found.scope.get(name)
-            if binding is not None:
-                value = self._resolve_binding(binding, depth)
-            elif not name.startswith("_"):
-                for star in found.scope.star_imports:
-                    value = self._module_attr(star, name, depth + 1)
-                    if value is not None:
-                        break
-        if value is None and f"{module}.{name}" in self.known:
-            value = _ModuleValue(f"{module}.{name}")
-        self._memo[key] = value
-        return value
-
-    def _lookup(self, scope: _Scope, name: str):
-        """The binding a name read in `scope` refers to; `None` for builtins and unknowns."""
-        first = True
-        while scope is not None:
-            if scope.kind == "module":
-                binding = scope.get(name)
-                if binding is None and not name.startswith("_"):
-                    for star in scope.star_imports:
-                        if self._module_attr(star, name) is not None:
-                            return _FromImport(star, name)
-                return binding
-            if scope.kind != "class" and name in scope.globals:
-                scope = scope.module.scope
-                continue
-            # A class body's names are seen only from the class body itself.
-            if (first or scope.kind != "class") and name not in scope.nonlocals:
-                binding = scope.get(name)
-                if binding is not None:
-                    return binding
-            first = False
-            scope = scope.parent
-        return None
-
-    def _resolve(self, node, scope: _Scope, depth: int = 0):
-        """What an expression is: a definition, a module, `self`, `super()`, or `None`."""
-        key = id(node)
-        known = self._values.get(key)
-        if known is not None and known[0] is node:
-            return known[1]
-        value = self._resolve_new(node, scope, depth)
-        # The node is kept with its value: its id cannot be reused while the entry lives.
-        self._values[key] = (node, value)
-        return value
-
-    def _resolve_new(self, node, scope: _Scope, depth: int):
-        if depth > MAX_DEPTH:
-            return None
-        if isinstance(node, ast.Name):
-            binding = self._lookup(scope, node.id)
-            return None if binding is None else self._resolve_binding(binding, 0)
-        if isinstance(node, ast.Attribute):
-            base = self._resolve(node.value, scope, depth + 1)
-            return None if base is None else self._member(base, node.attr, depth + 1)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id == "super" and self._lookup(scope, "super") is None:
-            if not node.args and scope.cls is not None and scope.kind != "class":
-                return _SuperValue(scope.cls)
-            if len(node.args) == 2:
-                first = self._resolve(node.args[0], scope, depth + 1)
-                if isinstance(first, Definition) and first.qualname in self.classes:
-                    return _SuperValue(self.classes[first.qualname])
-        return None
-
-    def _member(self, base, attr: str, depth: int):
-        if isinstance(base, _ModuleValue):
-            return self._module_attr(base.name, attr, depth)
-        if isinstance(base, Definition):
-            info = self.classes.get(base.qualname) if base.kind == "class" else None
-            return None if info is None else self._class_member(self.mro(info), attr, depth)
-        if isinstance(base, _Self):
-            return self._class_member(self.mro(base.cls), attr, depth)
-        if isinstance(base, _SuperValue):
-            return self._class_member(self.mro(base.cls)[1:], attr, depth)
-        return None
-
-    def _class_member(self, mro: list[_ClassInfo], attr: str, depth: int):
-        for info in mro:
-            binding = info.scope.get(attr)
-            if binding is not None:
-                value = self._resolve_binding(binding, depth)
-                return value if isinstance(value, (Definition, _ModuleValue)) else None
-        return None
-
-    def mro(self, info: _ClassInfo) -> list[_ClassInfo]:
-        """The class and its bases that are in the tree, in Python's method resolution order."""
-        key = id(info)
-        if key in self._mro:
-            return self._mro[key]
-        self._mro[key] = [info]  # a class that inherits from itself stops here
-        bases = []
-        for expr in info.bases:
-            value = self._resolve(expr, info.outer)
-            if isinstance(value, Definition) and value.qualname in self.classes:
-                base = self.classes[value.qualname]
-                if base is not info and base not in bases:
-                    bases.append(base)
-        result = [info] + _c3([self.mro(b) for b in bases] + [bases])
-        self._mro[key] = result
-        return result
-
     # ### Links of a page
 
-    def _page_targets(self, page: Page) -> dict[tuple[int, int], Definition]:
-        module = self.by_path.get(page.path)
-        if module is None or module.page.source != page.source:
-            return {}
-        if page.path in self._targets:
-            return self._targets[page.path]
-        lines = module.lines
-        found: dict[tuple[int, int], Definition] = {}
-        for kind, node, extra in module.sites:
-            if kind == "alias":
-                value = self._module_attr(*extra)
-                name, line, byte_col = node.name, node.lineno, node.col_offset
-            elif kind == "name":
-                value = self._resolve(node, extra)
-                name, line, byte_col = node.id, node.lineno, node.col_offset
-            else:
-                value = self._resolve(node, extra)
-                name, line = node.attr, node.end_lineno
-                byte_col = None
-            if not isinstance(value, Definition) or line is None or line > len(lines):
-                continue
-            text = lines[line - 1]
-            if byte_col is None:
-                col = _char_col(text, node.end_col_offset) - len(name)
-            else:
-                col = _char_col(text, byte_col)
-            if col < 0 or text[col: col + len(name)] != name:
-                continue  # the AST and the text disagree (normalised identifiers): no link
-            if value.path == page.path and value.line == line and kind != "alias" \
-                    and value.kind in ("class", "function", "method"):
-                continue  # `class A(A)`: never a link from a definition to itself
-            # Pygments reads `@name` (a decorator, or `a @b`) as one token starting at `@`.
-            if col > 0 and text[col - 1] == "@":
-                col -= 1
-            found.setdefault((line, col), value)
-        targets = dict(sorted(found.items()))
-        self._targets[page.path] = targets
-        return targets
+    def _indexed(self, page: Page) -> bool:
+        """Only the text that was indexed gets links: positions of another text would be wrong."""
+        return self._sources.get(page.path) == page.source
+
+    def targets(self, page: Page) -> dict[tuple[int, int], Definition]:
+        """`(line, column)` → the definition, for every linked name of the page."""
+        return dict(self._targets[page.path]) if self._indexed(page) else {}
 
     def links_for(self, page: Page) -> Links:
         """`(line, column)` → href relative to the page, for every name with a definition."""
-        module = self.by_path.get(page.path)
-        if module is None or module.page.source != page.source:
+        if not self._indexed(page):
             return {}
         if page.path not in self._links:
             links: Links = {}
-            for position, definition in self._page_targets(page).items():
+            for position, definition in self._targets[page.path].items():
                 href = self.href(definition, page.path)
                 if href is not None:
                     links[position] = href
             self._links[page.path] = links
         return dict(self._links[page.path])
 
-    def targets(self, page: Page) -> dict[tuple[int, int], Definition]:
-        """`(line, column)` → the definition, for every linked name of the page."""
-        return dict(self._page_targets(page))
+    def linked_files(self, page: Page) -> set[str]:
+        """The other files whose definitions the page links to."""
+        if not self._indexed(page):
+            return set()
+        return {d.path for d in self._targets[page.path].values() if d.path != page.path}
 
     def dependencies(self, page: Page) -> set[str]:
-        """The other files whose definitions the page links to."""
-        return {d.path for d in self._page_targets(page).values() if d.path != page.path}
+        """The other files a change to which may change the page's links.
+
+        The files its links land in, and also those they were resolved through: a re-exporting
+        `__init__.py`, a module whose names the page imports (a name defined there later becomes
+        a link), the files of the base classes searched for `self.method`.
+        """
+        return set(self._dependencies.get(page.path, ())) if self._indexed(page) else set()
 
     def fingerprint(self, page: Page) -> str:
         """A stable hash of the page's links: equal fingerprints, equal links."""
@@ -740,6 +816,28 @@ class XrefIndex:
         for (line, col), href in sorted(self.links_for(page).items()):
             digest.update(f"{line}:{col}:{href}\n".encode("utf-8"))
         return digest.hexdigest()
+
+
+def index_files(files, package: str | None = None, source_dir=None) -> XrefIndex:
+    """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
+
+    For `Builder.xref_factory`: reads and parses every Python file of the tree, since the links
+    of one page depend on the others. A file that cannot be read or parsed has no definitions.
+    """
+    from .page import read_source
+    from .parse import parse_python
+
+    pages = []
+    for file in files:
+        if getattr(file, "kind", "python") != "python" or not file.path.endswith(".py"):
+            continue
+        try:
+            text, problem = read_source(file.path, file.absolute.read_bytes())
+        except OSError:
+            continue
+        if text is not None:
+            pages.append(parse_python(text, file.path))
+    return XrefIndex.build(pages, package, source_dir)
 
 
 def _c3(sequences: list[list]) -> list:
@@ -794,4 +892,4 @@ def infer_package(paths: list[str], trees: list[ast.Module]) -> str:
     return max(sorted(votes), key=lambda k: votes[k])
 
 
-__all__ = ["XrefIndex", "Definition", "Links", "module_name", "infer_package"]
+__all__ = ["XrefIndex", "Definition", "Links", "index_files", "module_name", "infer_package"]

@@ -14,7 +14,7 @@ from pygments.token import Name
 from labml_docs.highlight import FileHighlighter, lex_lines
 from labml_docs.markdown import page_url
 from labml_docs.parse import parse_python
-from labml_docs.xref import XrefIndex, infer_package, module_name
+from labml_docs.xref import XrefIndex, index_files, infer_package, module_name
 
 TREE = {
     "__init__.py": '''
@@ -118,7 +118,7 @@ TREE = {
 }
 
 
-def write_tree(root: Path, files: dict[str, str]) -> dict:
+def write_files(root: Path, files: dict[str, str]) -> dict:
     pages = {}
     for path, text in files.items():
         text = textwrap.dedent(text).lstrip("\n")
@@ -131,7 +131,7 @@ def write_tree(root: Path, files: dict[str, str]) -> dict:
 
 @pytest.fixture
 def tree(tmp_path):
-    pages = write_tree(tmp_path / "pkg", TREE)
+    pages = write_files(tmp_path / "pkg", TREE)
     return pages, XrefIndex.build(list(pages.values()), "pkg")
 
 
@@ -192,6 +192,25 @@ def test_package_is_inferred_from_absolute_imports(tree):
     pages, index = tree
     assert XrefIndex.build(list(pages.values())).package == "pkg"
     assert infer_package(["a.py"], []) == ""
+    # With no absolute imports of its own modules, the folder's name.
+    alone = [pages["base.py"], pages["models/amsgrad.py"]]
+    assert XrefIndex.build(alone, source_dir="/x/pkg/").package == "pkg"
+    assert XrefIndex.build(alone).package == ""
+
+
+def test_lookup_and_definitions(tree):
+    pages, index = tree
+    assert index.lookup("pkg.Base") == index.lookup("pkg.base.Base")
+    assert index.lookup("pkg.base.Base").line == line_of(pages["base.py"], "class Base:")
+    reset = index.lookup("pkg.models.amsgrad.AMSGrad.reset")
+    assert (reset.path, reset.kind) == ("base.py", "method")
+    assert index.lookup("pkg.models.adam.torch") is None
+    assert index.lookup("torch.zeros") is None
+    definitions = index.definitions()
+    assert "pkg.models.adam.Adam.step" in definitions
+    assert definitions["pkg.base.Base.scale"].kind == "attribute"
+    assert definitions["pkg.base.LIMIT"].kind == "variable"
+    assert list(definitions) == sorted(definitions)
 
 
 # ## Links
@@ -384,7 +403,7 @@ def test_decorator_link_is_at_the_at_sign(tree):
 
 
 def test_non_ascii_columns(tmp_path):
-    pages = write_tree(tmp_path / "pkg", {
+    pages = write_files(tmp_path / "pkg", {
         "a.py": '''
             def f(x):
                 return x
@@ -404,7 +423,7 @@ def test_non_ascii_columns(tmp_path):
 
 
 def test_href_across_folders(tmp_path):
-    pages = write_tree(tmp_path / "pkg", {
+    pages = write_files(tmp_path / "pkg", {
         "x/y.py": '''
             """
             # Y
@@ -455,10 +474,20 @@ def test_hidden_line_goes_to_the_next_section(tree):
 
 def test_dependencies_and_fingerprint(tmp_path, tree):
     pages, index = tree
-    assert index.dependencies(pages["models/adam.py"]) == {"base.py"}
-    assert index.dependencies(pages["models/amsgrad.py"]) == {"models/adam.py"}
+    # Where the links land...
+    assert index.linked_files(pages["models/adam.py"]) == {"base.py"}
+    assert index.linked_files(pages["models/amsgrad.py"]) == {"models/adam.py"}
+    assert index.linked_files(pages["base.py"]) == set()
+    assert index.linked_files(pages["__init__.py"]) == {"base.py"}
+    # ... and what they go through: `from pkg import Base` reads `__init__.py`, `adam.make`
+    # reads `models/__init__.py`, and `self.use()` searches AMSGrad's bases, Adam and Base.
+    assert index.dependencies(pages["models/adam.py"]) == {"base.py", "__init__.py"}
+    assert index.dependencies(pages["models/amsgrad.py"]) == \
+        {"models/adam.py", "models/__init__.py", "base.py", "__init__.py"}
     assert index.dependencies(pages["base.py"]) == set()
     assert index.dependencies(pages["__init__.py"]) == {"base.py"}
+    for page in pages.values():
+        assert index.linked_files(page) <= index.dependencies(page)
 
     # Same tree, pages in another order: the same links and fingerprints.
     shuffled = list(pages.values())
@@ -473,9 +502,14 @@ def test_dependencies_and_fingerprint(tmp_path, tree):
     # amsgrad.py's (no link into base.py) does not.
     files = dict(TREE)
     files["base.py"] = TREE["base.py"].replace(
-        "    def reset(self, state):", "    # Reset\n        def reset(self, state):")
-    changed = write_tree(tmp_path / "other", files)
+        "            def reset(self, state):",
+        "            # Reset\n            def reset(self, state):")
+    changed = write_files(tmp_path / "other", files)
     moved = XrefIndex.build(list(changed.values()), "pkg")
+    adam = changed["models/adam.py"]
+    assert moved.links_for(adam)[position(adam, "self.reset(state)", "reset")] != \
+        index.links_for(pages["models/adam.py"])[
+            position(pages["models/adam.py"], "self.reset(state)", "reset")]
     assert moved.links_for(changed["models/adam.py"]) != index.links_for(pages["models/adam.py"])
     assert moved.fingerprint(changed["models/adam.py"]) != index.fingerprint(pages["models/adam.py"])
     assert moved.fingerprint(changed["models/amsgrad.py"]) == \
@@ -493,7 +527,7 @@ def test_pages_not_indexed_have_no_links(tree):
 
 
 def test_syntax_error_page_is_skipped(tmp_path):
-    pages = write_tree(tmp_path / "pkg", {
+    pages = write_files(tmp_path / "pkg", {
         "a.py": "def f(:\n    pass\n",
         "b.py": "from .a import f\nfrom .c import g\n\n\ndef h():\n    return f(), g()\n",
         "c.py": "def g():\n    return 1\n",
@@ -503,7 +537,7 @@ def test_syntax_error_page_is_skipped(tmp_path):
 
 
 def test_import_cycles_end(tmp_path):
-    pages = write_tree(tmp_path / "pkg", {
+    pages = write_files(tmp_path / "pkg", {
         "a.py": "from .b import x\n\n\ndef f():\n    return x\n",
         "b.py": "from .a import x\n",
         "c.py": "from .c import *\nfrom .d import *\n\nprint(y)\n",
@@ -520,7 +554,7 @@ def test_import_cycles_end(tmp_path):
 
 
 def test_global_and_class_scope(tmp_path):
-    pages = write_tree(tmp_path / "pkg", {
+    pages = write_files(tmp_path / "pkg", {
         "a.py": '''
             x = 1
 
@@ -620,3 +654,96 @@ def test_labml_nn_corpus():
           f"index {built - started:.3f}s, links {done - built:.3f}s")
     # Generous for a loaded machine; about 0.4 s in all when it is not.
     assert done - started < 5
+
+
+# ## In a build
+
+def test_index_pickles(tree):
+    import pickle
+    pages, index = tree
+    copy = pickle.loads(pickle.dumps(index))
+    for page in pages.values():
+        assert copy.links_for(page) == index.links_for(page)
+        assert copy.dependencies(page) == index.dependencies(page)
+        assert copy.fingerprint(page) == index.fingerprint(page)
+    assert copy.definitions() == index.definitions()
+    with pytest.raises(RuntimeError):
+        copy.lookup("pkg.base.Base")
+
+
+def test_index_files_of_a_scan(tmp_path):
+    from labml_docs.build import scan
+    write_files(tmp_path / "pkg", TREE)
+    (tmp_path / "pkg" / "readme.md").write_text("# Read me\n", encoding="utf-8")
+    (tmp_path / "pkg" / "bad.py").write_bytes(b"x = '\xff'\n")
+    files = scan(tmp_path / "pkg")
+    index = index_files(files, source_dir=tmp_path / "pkg")
+    assert index.package == "pkg"
+    pages = {f.path: parse_python(f.absolute.read_text(encoding="utf-8"), f.path)
+             for f in files if f.path in TREE}
+    built = XrefIndex.build(list(pages.values()), "pkg")
+    for page in pages.values():
+        assert index.links_for(page) == built.links_for(page)
+
+
+def test_builder_renders_the_links_and_tracks_dependencies(tmp_path, build_site):
+    """The wiring: `Builder.xref_factory`, the page cache and its recorded dependencies."""
+    from labml_docs.build import Builder
+    from labml_docs.config import SiteConfig
+
+    source = tmp_path / "src" / "pkg"
+    write_files(source, TREE)
+    config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
+                                   "math_engine": "auto"})
+    with Builder(config) as builder:
+        builder.xref_factory = lambda files: index_files(files, source_dir=config.source_dir)
+        builder.build(tmp_path / "site")
+        html = (tmp_path / "site" / "models" / "adam.html").read_text(encoding="utf-8")
+        pages = {p: parse_python(textwrap.dedent(t).lstrip("\n"), p) for p, t in TREE.items()}
+        index = XrefIndex.build(list(pages.values()), "pkg")
+        href = index.links_for(pages["models/adam.py"])[
+            position(pages["models/adam.py"], "class Adam(Base)", "Base")]
+        assert f'<a class="xref" href="{href}"><span class="n">Base</span></a>' in html
+        section = href.partition("#")[2]
+        assert f'id="{section}"' in (tmp_path / "site" / "base.html").read_text(encoding="utf-8")
+
+        # A new section in base.py in front of `reset`: the pages whose links go into base.py
+        # are rendered again, with the new section number; the others come from the cache.
+        files = dict(TREE)
+        files["base.py"] = TREE["base.py"].replace(
+            "            def reset(self, state):",
+        "            # Reset\n            def reset(self, state):")
+        write_files(source, {"base.py": files["base.py"]})
+        site = builder.build(tmp_path / "site")
+        changed = {p: parse_python(textwrap.dedent(t).lstrip("\n"), p) for p, t in files.items()}
+        moved = XrefIndex.build(list(changed.values()), "pkg")
+        adam = changed["models/adam.py"]
+        new_href = moved.links_for(adam)[position(adam, "self.reset(state)", "reset")]
+        old_href = index.links_for(pages["models/adam.py"])[
+            position(pages["models/adam.py"], "self.reset(state)", "reset")]
+        assert new_href != old_href
+        html = site.pages["models/adam.html"].html
+        assert f'href="{new_href}"' in html and f'href="{old_href}"' not in html
+        assert site.stats["cached"] >= 1 and site.stats["rendered"] < len(TREE) + 1
+
+
+@pytest.mark.xfail(reason="build.py: publish() reuses the published file when the page key is "
+                          "unchanged, but a page rendered again for a changed dependency keeps "
+                          "its key (owned by build.py)", strict=False)
+def test_published_page_follows_its_dependencies(tmp_path):
+    from labml_docs.build import Builder
+    from labml_docs.config import SiteConfig
+
+    source = tmp_path / "src" / "pkg"
+    write_files(source, TREE)
+    config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
+                                   "math_engine": "auto"})
+    with Builder(config) as builder:
+        builder.xref_factory = lambda files: index_files(files, source_dir=config.source_dir)
+        builder.build(tmp_path / "site")
+        write_files(source, {"base.py": TREE["base.py"].replace(
+            "            def reset(self, state):",
+            "            # Reset\n            def reset(self, state):")})
+        site = builder.build(tmp_path / "site")
+    published = (tmp_path / "site" / "models" / "adam.html").read_text(encoding="utf-8")
+    assert published == site.pages["models/adam.html"].html

@@ -321,3 +321,21 @@ def test_coupled_weight_decay_leaves_param_grad_untouched():
     x.grad = torch.zeros(3)
     Adam([x], lr=0.1, weight_decay=WeightDecay(0.5, decoupled=False)).step()
     assert torch.equal(x.grad, torch.zeros(3))
+
+
+@pytest.mark.parametrize('ours_factory, torch_factory', [
+    (lambda g: Adam(g, lr=1e-2), lambda g: torch.optim.Adam(g, lr=1e-2, foreach=False)),
+    (lambda g: AMSGrad(g, lr=1e-2), lambda g: torch.optim.Adam(g, lr=1e-2, amsgrad=True, foreach=False)),
+    (lambda g: RAdam(g, lr=1e-2), lambda g: torch.optim.RAdam(g, lr=1e-2, foreach=False)),
+], ids=['adam', 'amsgrad', 'radam'])
+def test_complex_parameters_match_torch(ours_factory, torch_factory):
+    gen = torch.Generator().manual_seed(5)
+    p = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.complex128, generator=gen))
+    q = torch.nn.Parameter(p.detach().clone())
+    ours, ref = ours_factory([p]), torch_factory([q])
+    for step in range(30):
+        g = torch.randn(4, 3, dtype=torch.complex128, generator=gen)
+        p.grad, q.grad = g.clone(), g.clone()
+        ours.step()
+        ref.step()
+    torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-12, atol=1e-14)

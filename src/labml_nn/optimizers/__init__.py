@@ -206,6 +206,11 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
                         f"{type(self).__name__} does not support sparse gradients; "
                         "use torch.optim.SparseAdam or make the gradient dense")
                 state = self.state[param]
+                # A complex parameter is updated as a real one with twice the
+                # elements, real and imaginary parts side by side (as in
+                # `torch.optim`), so that $g_t^2$ below means the square of each part
+                if torch.is_complex(param):
+                    param, grad = torch.view_as_real(param), torch.view_as_real(grad)
                 # Create the state the first time we see this parameter
                 if len(state) == 0:
                     self.init_state(state, group, param)

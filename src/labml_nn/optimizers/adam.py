@@ -91,9 +91,9 @@ class Adam(GenericAdaptiveOptimizer):
     * `lr`: the learning rate $\alpha$
     * `betas`: $(\beta_1, \beta_2)$
     * `eps`: $\epsilon$, or $\hat\epsilon$ when `optimized_update` is set (see below)
-    * `weight_decay`: a [`WeightDecay`](__init__.py) instance; by default none.
-      It is coupled (L2, as in `torch.optim.Adam`) unless made with `decoupled=True`
-      (as in `torch.optim.AdamW`).
+    * `weight_decay`: a [`WeightDecay`](__init__.py) instance, by default none;
+      `WeightDecay(λ, decoupled=False)` is the L2 decay of `torch.optim.Adam`
+      and `WeightDecay(λ)`, decoupled, that of `torch.optim.AdamW`
     * `optimized_update`: use the cheaper update described in `adam_update`
     * `defaults`: extra per-group settings of subclasses
     """

@@ -87,7 +87,8 @@ class RAdam(Adam):
     ## RAdam optimizer
 
     Takes the same arguments as [Adam](adam.py) (`optimized_update` has no
-    effect). The default weight decay is coupled (L2), as in `torch.optim.RAdam`.
+    effect). `WeightDecay(λ, decoupled=False)` gives the weight decay of
+    `torch.optim.RAdam`, and `WeightDecay(λ)` its `decoupled_weight_decay=True`.
     """
 
     def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param: nn.Parameter,

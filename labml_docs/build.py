@@ -123,6 +123,9 @@ class Site:
     keys: dict[str, str] = field(default_factory=dict)
     # Where `publish` keeps what it published (None: no record, every file is written).
     cache_dir: Path | None = None
+    # Page → `(file of the page cache holding its HTML, its sha256, written by this build)`:
+    # `publish` hard-links it rather than writing the page.
+    files: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -163,14 +166,17 @@ def check_links(path: str, links, known: set[str]) -> list[Diagnostic]:
 
 # ## Workers
 
+# The page builder of a worker process, and the page cache it writes the HTML into.
 _worker: PageBuilder | None = None
+_worker_cache: PageCache | None = None
 
 
-def _init_worker(config, files, xref) -> None:
-    global _worker
+def _init_worker(config, files, xref, cache_dir) -> None:
+    global _worker, _worker_cache
     from .render import make_environment
     _worker = PageBuilder(config, make_environment(config.templates_dir or None), files)
     _worker.xref = xref
+    _worker_cache = PageCache(cache_dir)
 
 
 def _prepare_chunk(files, builder: PageBuilder | None = None) -> list[PreparedPage]:
@@ -178,15 +184,36 @@ def _prepare_chunk(files, builder: PageBuilder | None = None) -> list[PreparedPa
     return [builder.prepare(file) for file in files]
 
 
-def _finish_chunk(items, builder: PageBuilder | None = None) -> list:
-    builder = builder or _worker
-    return [_finish_one(builder, page, listing) for page, listing in items]
+def _finish_chunk(items, builder: PageBuilder | None = None, cache: PageCache | None = None):
+    builder, cache = builder or _worker, cache or _worker_cache
+    return [_finish_one(builder, cache, page, listing) for page, listing in items]
 
 
-def _finish_one(builder: PageBuilder, page: PreparedPage, listing):
-    """`(rendered page, its html sha256 and length, its dependencies)`."""
+@dataclass
+class Finished:
+    """A finished page as it comes back from a worker."""
+    url: str
+    rendered: RenderedPage  # `html` is dropped once it is in the page cache (`stored`)
+    html_sha: str
+    html_len: int
+    deps: dict
+    stored: bool
+    failed: bool
+
+
+def _finish_one(builder: PageBuilder, cache: PageCache, page: PreparedPage, listing) -> Finished:
+    """Highlight and fill the template; put the HTML in the page cache, where publishing
+    hard-links it from, rather than sending it back."""
     rendered = builder.finish(page, listing)
-    return rendered, html_fields(rendered.html), page.deps
+    failed = rendered.html is None
+    html_sha, html_len = html_fields(rendered.html)
+    stored = False
+    if rendered.html is not None and not cache.disabled:
+        cache.put_html(html_sha, html_len, rendered.html)
+        stored = not cache.disabled
+        if stored:
+            rendered.html = None
+    return Finished(page.url, rendered, html_sha, html_len, page.deps, stored, failed)
 
 
 class Builder:
@@ -248,7 +275,8 @@ class Builder:
             self.progress(stage, done, total)
 
     def jobs(self) -> int:
-        return self.config.jobs if self.config.jobs and self.config.jobs > 0 else (os.cpu_count() or 1)
+        jobs = self.config.jobs
+        return jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
 
     # ### Cache look-ups
 
@@ -302,6 +330,7 @@ class Builder:
                                             math_identity(self.config, self._math))
         known = set(site.assets) | {f.url for f in sources} | {HOME}
 
+        # Which pages the cache holds, with their dependencies unchanged.
         keys: dict[str, str] = {}
         entries: dict[str, Entry] = {}
         todo: list[SourceFile] = []
@@ -316,68 +345,92 @@ class Builder:
                 entries[file.url] = entry
             else:
                 todo.append(file)
-        has_home = any(f.url == HOME for f in sources)
-        if not has_home:
+        home_file = next((f for f in sources if f.url == HOME), None)
+        if home_file is None:
             keys[HOME] = page_key(fingerprint, "", "generated home page")
+            home_entry = self._lookup(keys[HOME])
+            if home_entry is not None:
+                entries[HOME] = home_entry
 
-        pool = None
+        # The others: prepared, their math rendered and finished as the chunks come, the home
+        # page last, as it lists every page's title.
+        pool = self._pool(len(todo), files)
         try:
-            pool = self._pool(len(todo), files)
-            prepared = self._prepare(todo, pool)
+            prepared, finished = self._render_pages(todo, pool)
             listing = PageBuilder.listing(
-                [{"url": e.url, "title": e.title, "summary": e.summary} for e in entries.values()]
+                [{"url": e.url, "title": e.title, "summary": e.summary}
+                 for url, e in entries.items() if url != HOME]
                 + [{"url": p.url, "title": p.page.title, "summary": p.page.summary}
                    for p in prepared])
             home_hash = listing_hash(listing)
-            home_entry = entries.get(HOME) if has_home else self._lookup(keys[HOME])
-            if home_entry is not None and home_entry.deps.get("listing") != home_hash:
-                home_entry = None
-                if has_home:
-                    del entries[HOME]
-                    prepared += self._prepare([f for f in sources if f.url == HOME], None)
-            if not has_home and home_entry is None:
-                prepared.append(PreparedPage("", HOME, _home_source(self.config)))
-            if has_home:
-                home_entry = None  # in `entries` if it holds
-            self._render_math(prepared)
-            finished = self._finish(prepared, listing, pool)
+            home = entries.get(HOME)
+            if home is not None and home.deps.get("listing") != home_hash:
+                del entries[HOME]
+                home = None
+            home_page = next((p for p in prepared if p.url == HOME), None)
+            if home is None and home_page is None:
+                if home_file is not None:
+                    home_page = self._run("prepare", _prepare_chunk, [home_file], None)[0]
+                else:
+                    home_page = PreparedPage("", HOME, _home_source(self.config))
+                prepared.append(home_page)
+                self._render_math([home_page])
+            if home_page is not None:  # last, with every title known
+                finished += self._run("finish", _finish_chunk, [(home_page, listing)], None)
         finally:
             if pool is not None:
                 pool.shutdown()
 
-        rendered_pages: dict[str, RenderedPage] = {}
         new_entries: dict[str, Entry] = {}
-        for page, (rendered, (html_sha, html_len), deps) in zip(prepared, finished):
-            rendered_pages[page.url] = rendered
-            key = keys.get(page.url)
+        fresh: dict[str, Finished] = {}
+        by_url = {page.url: page for page in prepared}
+        for done in finished:
+            page = by_url[done.url]
+            fresh[done.url] = done
+            key = keys.get(done.url)
             if key is None:  # an unreadable file: nothing to key it by, nothing to keep
                 continue
+            rendered = done.rendered
             entry = Entry(
                 key=key, url=page.url, path=page.path, title=rendered.title,
-                summary=rendered.summary, text=rendered.text, failed=rendered.html is None,
-                html_sha=html_sha, html_len=html_len, formulas=len(page.formulas),
+                summary=rendered.summary, text=rendered.text,
+                failed=done.failed,
+                html_sha=done.html_sha, html_len=done.html_len, formulas=len(page.formulas),
                 diagnostics=[[d.path, d.line, d.message, d.level] for d in page.diagnostics],
                 links=[[link.target, link.href, link.line] for docs in page.docs
                        for link in docs.links],
-                deps={"exists": dict(sorted(deps["exists"].items())),
-                      "files": {p: hashes.get(p) for p in deps["files"]}})
+                deps={"exists": dict(sorted(done.deps["exists"].items())),
+                      "files": {p: hashes.get(p) for p in done.deps["files"]}})
             if page.url == HOME:
                 entry.deps["listing"] = home_hash
-            self.page_cache.put(entry, rendered.html)
-            self._entries[key] = entry
-            new_entries[page.url] = entry
-        if home_entry is not None:
-            entries[HOME] = home_entry
+            self.page_cache.put(entry, None if done.stored else rendered.html)
+            if not self.page_cache.disabled:
+                self._entries[key] = entry
+            new_entries[done.url] = entry
 
+        # The site, in the order of the tree.
         all_entries: dict[str, Entry] = {}
-        for url in [f.url for f in sources] + ([] if has_home else [HOME]):
+        trusted: set[str] = set()
+        for url in [f.url for f in sources] + ([] if home_file is not None else [HOME]):
             if url in entries:
-                site.pages[url] = CachedPage(entries[url], self._loader(entries[url]))
-                all_entries[url] = entries[url]
-            elif url in rendered_pages:
-                site.pages[url] = rendered_pages[url]
-                if url in new_entries:
-                    all_entries[url] = new_entries[url]
+                entry = entries[url]
+            elif url in fresh:
+                entry = new_entries.get(url)
+                done = fresh[url]
+                if not done.stored:
+                    site.pages[url] = done.rendered
+                    if entry is not None:
+                        all_entries[url] = entry
+                    continue
+                trusted.add(url)
+            else:
+                continue
+            all_entries[url] = entry
+            site.pages[url] = CachedPage(entry, self._loader(entry)) if not entry.failed else \
+                RenderedPage(entry.url, entry.path, entry.title, entry.summary, None, entry.text)
+            if not entry.failed:
+                site.files[url] = (self.page_cache.html_path(entry.html_sha), entry.html_sha,
+                                   url in trusted)
         site.keys = {url: keys[url] for url in site.pages if url in keys}
         site.extra["sitemap.xml"] = self._sitemap(sorted(site.pages))
 
@@ -386,12 +439,16 @@ class Builder:
             site.diagnostics.extend(Diagnostic(*d) for d in entry.diagnostics)
             site.diagnostics.extend(check_links(entry.path, entry.links, known))
             formulas += entry.formulas
-        for page in prepared:  # pages that could not be keyed (unreadable files)
+        for page in prepared:  # pages with no entry (unreadable files, or no cache)
             if page.url not in all_entries:
                 site.diagnostics.extend(page.diagnostics)
+                site.diagnostics.extend(check_links(
+                    page.path, [(l.target, l.href, l.line) for d in page.docs for l in d.links],
+                    known))
+                formulas += len(page.formulas)
         site.diagnostics.sort(key=lambda d: (d.path, d.line, d.message))
         self.hashes.save()
-        self._last = {"files": files, "listing": listing, "known": known}
+        self._last = {"files": files, "listing": listing}
         site.stats = {
             "pages": len(site.pages),
             "rendered": len(prepared),
@@ -409,6 +466,49 @@ class Builder:
             site.stats.update(math_hits=stats.hits, math_misses=stats.misses)
         return site
 
+    def _render_pages(self, todo: list[SourceFile], pool) -> tuple[list, list]:
+        """Prepare, render the math of, and finish `todo` (but the home page, which the caller
+        finishes when every title is known). With workers, the math of a chunk is rendered here
+        while the workers prepare the next chunks, and its finish starts as soon as it is done.
+        """
+        if not todo:
+            return [], []
+        if pool is None:
+            prepared = self._run("prepare", _prepare_chunk, todo, None)
+            self._render_math(prepared)
+            finished = self._run("finish", _finish_chunk,
+                                 [(p, None) for p in prepared if p.url != HOME], None)
+            return prepared, finished
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        chunks = self._chunks(todo, pool)
+        preparing = {pool.submit(_prepare_chunk, chunk): n for n, chunk in enumerate(chunks)}
+        prepared_chunks: list = [None] * len(chunks)
+        finishing = {}
+        total, prepared_count, finished_count = len(todo), 0, 0
+        finished_chunks: list = [None] * len(chunks)
+        pending = set(preparing)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                if future in preparing:
+                    n = preparing[future]
+                    pages = prepared_chunks[n] = future.result()
+                    prepared_count += len(pages)
+                    self._report("prepare", prepared_count, total)
+                    self._render_math(pages)
+                    follow = pool.submit(_finish_chunk,
+                                         [(p, None) for p in pages if p.url != HOME])
+                    finishing[follow] = n
+                    pending.add(follow)
+                else:
+                    n = finishing[future]
+                    finished_chunks[n] = future.result()
+                    finished_count += len(finished_chunks[n])
+                    self._report("finish", finished_count, total)
+        return ([p for chunk in prepared_chunks for p in chunk],
+                [f for chunk in finished_chunks for f in chunk])
+
     def _pool(self, count: int, files):
         jobs = min(self.jobs(), max(1, count // 8))
         if count < PARALLEL_THRESHOLD or jobs < 2:
@@ -419,8 +519,10 @@ class Builder:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         xref = self._make_xref(files)
+        cache_dir = None if self.page_cache.disabled else self.page_cache.directory
         return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=_init_worker, initargs=(self.config, files, xref))
+                                   initializer=_init_worker,
+                                   initargs=(self.config, files, xref, cache_dir))
 
     def _make_xref(self, files):
         if self.xref_factory is None or not self.config.cross_references:
@@ -435,53 +537,30 @@ class Builder:
         return self._local
 
     def _chunks(self, items: list, pool) -> list[list]:
-        size = max(1, _math.ceil(len(items) / (pool._max_workers * 4)))
+        # Small chunks: the math of the first ones overlaps the preparing of the others.
+        size = max(1, min(16, _math.ceil(len(items) / (pool._max_workers * 4))))
         return [items[i:i + size] for i in range(0, len(items), size)]
 
     def _run(self, stage: str, function, items: list, pool) -> list:
-        """`function(chunk)` over chunks of `items`, in the pool if there is one, in order."""
-        total = len(items)
-        if not items:
-            return []
-        if pool is None:
-            builder = self._builder_here()
-            out = []
-            for i, item in enumerate(items):
+        """`function(chunk)` over `items` in this process, reporting progress."""
+        builder = self._builder_here()
+        out = []
+        for i, item in enumerate(items):
+            if function is _finish_chunk:
+                out.extend(function([item], builder, self.page_cache))
+            else:
                 out.extend(function([item], builder))
-                self._report(stage, i + 1, total)
-            return out
-        from concurrent.futures import as_completed
-
-        chunks = self._chunks(items, pool)
-        futures = {pool.submit(function, chunk): n for n, chunk in enumerate(chunks)}
-        results: list = [None] * len(chunks)
-        done = 0
-        for future in as_completed(futures):
-            n = futures[future]
-            results[n] = future.result()
-            done += len(chunks[n])
-            self._report(stage, done, total)
-        return [r for chunk in results for r in chunk]
-
-    def _prepare(self, files: list[SourceFile], pool) -> list[PreparedPage]:
-        return self._run("prepare", _prepare_chunk, files, pool)
+            self._report(stage, i + 1, len(items))
+        return out
 
     def _render_math(self, prepared: list[PreparedPage]) -> None:
         if not prepared:
             return
         count = sum(len(p.formulas) for p in prepared)
-        self._report("math", 0, count)
-        PageBuilder.render_math(self._config_holder(), prepared, lambda: self.math)
-        self._report("math", count, count)
-
-    def _config_holder(self):
-        holder = PageBuilder.__new__(PageBuilder)
+        holder = PageBuilder.__new__(PageBuilder)  # render_math needs only the settings
         holder.config = self.config
-        return holder
-
-    def _finish(self, prepared: list[PreparedPage], listing, pool) -> list:
-        items = [(page, listing if page.url == HOME else None) for page in prepared]
-        return self._run("finish", _finish_chunk, items, pool)
+        holder.render_math(prepared, lambda: self.math)
+        self._report("math", count, count)
 
     def _sitemap(self, urls: list[str]) -> str:
         base = self.config.site_url.rstrip("/")
@@ -506,12 +585,12 @@ class Builder:
             self._files, self._local = files, None
         builder = self._builder_here()
         if entry.path:
-            file = next(f for f in files if f.path == entry.path)
-            page = builder.prepare(file)
+            page = builder.prepare(next(f for f in files if f.path == entry.path))
         else:
             page = PreparedPage("", HOME, _home_source(self.config))
         self._render_math([page])
-        rendered, (html_sha, html_len), _ = _finish_one(builder, page, last.get("listing"))
+        rendered = builder.finish(page, last.get("listing") if page.url == HOME else None)
+        html_sha, html_len = html_fields(rendered.html)
         if rendered.html is not None and html_sha == entry.html_sha:
             self.page_cache.put(entry, rendered.html)
             self._entries[entry.key] = entry
@@ -573,6 +652,24 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
         written[url] = old
         return True
 
+    def from_cache(url: str, target: Path) -> bool:
+        """Hard-link the page's HTML from the page cache (checked, unless this build wrote it).
+
+        Nothing ever writes into a file of the cache or the site in place, so sharing the file
+        is safe; a person editing the published page in place changes its mtime, and the next
+        build then finds the cache file's checksum wrong and renders the page again."""
+        found = site.files.get(url)
+        if found is None:
+            return False
+        path, html_sha, trusted = found
+        try:
+            if not trusted and sha256(Path(path).read_bytes()) != html_sha:
+                return False
+            os.link(path, target)
+        except OSError:
+            return False
+        return True
+
     def wrote(url: str, token: str | None, target: Path) -> None:
         if token is not None:
             st = os.stat(target)
@@ -593,6 +690,9 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
             key = site.keys.get(url)
             token = f"page:{key}" if key else None
             if reuse(url, token, target):
+                continue
+            if from_cache(url, target):
+                wrote(url, token, target)
                 continue
             html = page.html
             if html is None:

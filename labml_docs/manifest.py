@@ -350,18 +350,28 @@ class PageCache:
         except OSError:
             pass
 
+    def put_html(self, html_sha: str, html_len: int, html: str) -> None:
+        """Store a page's HTML under its sha256 (unless a file of that length is there)."""
+        if self.disabled:
+            return
+        target = self.html_path(html_sha)
+        try:
+            try:
+                if target.stat().st_size == html_len:
+                    return
+            except FileNotFoundError:
+                pass
+            write_atomic(target, html.encode("utf-8", "surrogatepass"))
+        except OSError as e:
+            log.warning("page cache %s unusable (%s); going on without it", self.directory, e)
+            self.disabled = True
+
     def put(self, entry: Entry, html: str | None) -> None:
         if self.disabled:
             return
+        if html is not None:
+            self.put_html(entry.html_sha, entry.html_len, html)
         try:
-            if html is not None:
-                target = self.html_path(entry.html_sha)
-                try:
-                    ok = target.stat().st_size == entry.html_len
-                except FileNotFoundError:
-                    ok = False
-                if not ok:
-                    write_atomic(target, html.encode("utf-8", "surrogatepass"))
             body = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")).encode(
                 "utf-8", "surrogatepass")
             write_atomic(self._meta_path(entry.key), sha256(body).encode("ascii") + b"\n" + body)

@@ -687,8 +687,8 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
     try:
         for url, page in sorted(site.pages.items()):
             target = target_of(url)
-            key = site.keys.get(url)
-            token = f"page:{key}" if key else None
+            found = site.files.get(url)
+            token = f"page:{found[1]}" if found else None  # the sha256 of the HTML
             if reuse(url, token, target):
                 continue
             if from_cache(url, target):

@@ -53,6 +53,8 @@ def _site_options(f):
         click.option("--math-engine", type=click.Choice(["auto", "katex-node", "markdown-katex"]),
                      help="KaTeX engine (default: auto)."),
         click.option("--cache-dir", help="Folder of the persistent caches."),
+        click.option("--jobs", "-j", type=int,
+                     help="Worker processes for rendering (default: one per core)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -64,8 +66,40 @@ def _report(site, quiet=False) -> None:
         click.echo(str(diagnostic), err=True)
     if not quiet:
         stats = site.stats
-        click.echo(f"{stats['pages']} pages, {stats['formulas']} formulas, "
+        click.echo(f"{stats['pages']} pages ({stats.get('rendered', stats['pages'])} rendered, "
+                   f"{stats.get('cached', 0)} cached), {stats['formulas']} formulas "
+                   f"(math cache: {stats.get('math_hits', 0)} hits, "
+                   f"{stats.get('math_misses', 0)} misses), "
                    f"{len(site.errors)} errors in {stats['seconds']:.2f} s", err=True)
+
+
+class _Progress:
+    """A progress bar (rich) on a terminal, for builds that render many pages; else nothing."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+        self.tasks = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total < 30:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            self.bar = Progress("[progress.description]{task.description}", BarColumn(),
+                                MofNCompleteColumn(), TimeElapsedColumn(),
+                                console=Console(stderr=True), transient=True)
+            self.bar.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+            self.tasks = {}
 
 
 @click.group()
@@ -86,8 +120,13 @@ def main(verbose):
 def build(src_dir, out_dir, strict, config_file, **overrides):
     """Build the site of SRC_DIR into OUT_DIR."""
     config = _config(src_dir, config_file, **overrides)
-    with Builder(config) as builder:
-        site = builder.build(out_dir)
+    progress = _Progress(enabled=True)
+    try:
+        with Builder(config) as builder:
+            builder.progress = progress
+            site = builder.build(out_dir)
+    finally:
+        progress.close()
     _report(site)
     click.echo(f"wrote {out_dir}", err=True)
     sys.exit(1 if strict and site.errors else 0)

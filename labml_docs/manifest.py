@@ -171,12 +171,17 @@ class SourceHashes:
 UNRELATED_SETTINGS = {"source_dir", "cache_dir", "jobs"}
 
 
+#: Modules that change no page: the shells around the build.
+SHELLS = {"cli.py", "mkdocs_plugin.py"}
+
+
 def _package_source_hash() -> str:
     """The source of labml_docs itself: a change to the generator re-renders everything."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for path in sorted(here.rglob("*")):
-        if path.suffix in (".py", ".js") and "__pycache__" not in path.parts:
+        if (path.suffix in (".py", ".js") and "__pycache__" not in path.parts
+                and path.name not in SHELLS):
             h.update(path.relative_to(here).as_posix().encode())
             h.update(b"\0")
             h.update(path.read_bytes())
@@ -356,11 +361,8 @@ class PageCache:
             return
         target = self.html_path(html_sha)
         try:
-            try:
-                if target.stat().st_size == html_len:
-                    return
-            except FileNotFoundError:
-                pass
+            # Always written (a new file, renamed into place): a file already there may be a
+            # damaged one of the same length, and it is never written into in place.
             write_atomic(target, html.encode("utf-8", "surrogatepass"))
         except OSError as e:
             log.warning("page cache %s unusable (%s); going on without it", self.directory, e)

@@ -1,0 +1,275 @@
+"""Incremental builds: what re-renders when, and resilience (kills, concurrent builds, corruption)."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from labml_docs.build import Builder
+from labml_docs.config import SiteConfig
+from labml_docs.math import MathCache, MathRenderer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def module(n: int, title: str | None = None, extra: str = "", link: str | None = None) -> str:
+    title = title or f"Module {n}"
+    link_line = f"See [the next one]({link}).\n" if link else ""
+    return f'''"""
+---
+title: {title}
+summary: Module number {n}.
+---
+
+# {title}
+
+The update $x_{{t+1}} = x_t - \\eta g_{n}$ with a display formula:
+
+$$\\frac{{\\partial L}}{{\\partial w_{n}}} = \\sum_i {n} w_i$$
+
+{link_line}"""
+
+import math
+
+
+class Block{n}:
+    """
+    ## Block {n}
+
+    Scales by $\\sqrt{{{n}}}$.{extra}
+    """
+
+    def forward(self, x):
+        # Multiply by $\\alpha_{n}$ and add $\\beta$
+        y = x * math.sqrt({n})
+        # $$\\hat{{y}} = y + {n}$$
+        return y + {n}
+'''
+
+
+def make_tree(root: Path, count: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "__init__.py").write_text('"""\n---\ntitle: Home\n---\n\n# A tree\n"""\n')
+    (root / "sub").mkdir(exist_ok=True)
+    (root / "sub" / "__init__.py").write_text('"""\n# Sub package\n"""\n')
+    for n in range(count):
+        folder = root / "sub" if n % 2 else root
+        link = "../module_0.py" if n % 2 else "sub/__init__.py"
+        (folder / f"module_{n}.py").write_text(module(n, link=link))
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from labml_docs.math import make_engine
+    engine = make_engine("katex-node")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def build(engine, tmp_path):
+    """`build(src, **settings) -> site`, a new Builder each time (as a new process would)."""
+    def run(src: Path, out: Path | None = None, cache: Path | None = None, **settings):
+        cache = cache or tmp_path / "cache"
+        config = SiteConfig.from_dict({"source_dir": src, "cache_dir": str(cache), **settings})
+        math = MathRenderer(engine, MathCache(cache / "math"))
+        builder = Builder(config, math=math)
+        site = builder.build(out or tmp_path / "site")
+        math.cache.close()
+        return site
+    return run
+
+
+def rendered(site) -> int:
+    return site.stats["rendered"]
+
+
+def test_unchanged_tree_renders_nothing_and_reports_the_same_messages(build, tmp_path):
+    src = make_tree(tmp_path / "src", 6)
+    (src / "bad.py").write_text('"""\nBroken $\\frac{$ and [a link](missing.py)\n"""\nx = 1\n')
+    first = build(src)
+    first_files = snapshot(tmp_path / "site")
+    assert rendered(first) == first.stats["pages"] == 9
+    second = build(src)
+    assert rendered(second) == 0 and second.stats["cached"] == 9
+    assert second.stats["math_misses"] == second.stats["math_hits"] == 0
+    assert [str(d) for d in second.diagnostics] == [str(d) for d in first.diagnostics]
+    assert any("broken link" in str(d) for d in second.diagnostics)
+    assert any("KaTeX" in str(d) for d in second.diagnostics)
+    assert snapshot(tmp_path / "site") == first_files
+    assert {u: p.html for u, p in second.pages.items()} == {u: p.html for u, p in first.pages.items()}
+
+
+def test_changing_a_source_renders_only_that_page(build, tmp_path):
+    src = make_tree(tmp_path / "src", 6)
+    build(src)
+    (src / "module_2.py").write_text(module(2, extra=" Now with more notes."))
+    site = build(src)
+    assert rendered(site) == 1
+    assert "Now with more notes." in site.pages["module_2.html"].html
+
+
+def test_changing_a_title_renders_the_home_page_too(build, tmp_path):
+    src = make_tree(tmp_path / "src", 6)
+    build(src)
+    (src / "module_2.py").write_text(module(2, title="A new title"))
+    site = build(src)
+    assert rendered(site) == 2
+    assert "A new title" in site.pages["index.html"].html
+
+
+def test_changing_a_template_or_a_setting_renders_everything(build, tmp_path):
+    src = make_tree(tmp_path / "src", 4)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    build(src, templates_dir=str(templates))
+    assert rendered(build(src, templates_dir=str(templates))) == 0
+    base = (REPO / "site_templates" / "base.html").read_text()
+    (templates / "base.html").write_text(base + "<!-- changed -->\n")
+    site = build(src, templates_dir=str(templates))
+    assert rendered(site) == site.stats["pages"]
+    assert "<!-- changed -->" in site.pages["module_0.html"].html
+    site = build(src, templates_dir=str(templates), site_name="Another name")
+    assert rendered(site) == site.stats["pages"]
+    # Settings that change no page change nothing.
+    assert rendered(build(src, templates_dir=str(templates), site_name="Another name", jobs=1)) == 0
+
+
+def test_a_new_file_fixes_a_broken_link_without_rendering_the_linking_page(build, tmp_path):
+    src = make_tree(tmp_path / "src", 2)
+    (src / "module_0.py").write_text(module(0, link="later.py"))
+    site = build(src)
+    assert any("broken link: later.py" in str(d) for d in site.diagnostics)
+    (src / "later.py").write_text('"""\n# Later\n"""\n')
+    site = build(src)
+    assert not any("broken link" in str(d) for d in site.diagnostics)
+    assert rendered(site) == 2  # later.py, and the home page that lists it
+    (src / "later.py").unlink()
+    site = build(src)
+    assert any("broken link: later.py" in str(d) for d in site.diagnostics)
+    assert rendered(site) == 1  # the home page
+
+
+def test_removing_a_package_page_updates_the_breadcrumbs_of_its_pages(build, tmp_path):
+    src = make_tree(tmp_path / "src", 4)
+    site = build(src)
+    assert 'href="../sub/index.html"' in site.pages["sub/module_1.html"].html
+    (src / "sub" / "__init__.py").unlink()
+    site = build(src)
+    assert 'href="../sub/index.html"' not in site.pages["sub/module_1.html"].html
+    # sub/index.html is gone; its pages and the home page render again, the others do not.
+    assert rendered(site) == 1 + 2
+
+
+def test_one_or_two_workers_give_the_same_bytes(build, tmp_path):
+    src = make_tree(tmp_path / "src", 40)
+    one = build(src, tmp_path / "one", tmp_path / "cache-one", jobs=1)
+    two = build(src, tmp_path / "two", tmp_path / "cache-two", jobs=2)
+    assert one.stats["jobs"] == 1 and two.stats["jobs"] == 2
+    assert rendered(one) == rendered(two) == one.stats["pages"]
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+    assert [str(d) for d in one.diagnostics] == [str(d) for d in two.diagnostics]
+
+
+def test_corrupt_cache_and_manifest_are_rebuilt(build, tmp_path):
+    src = make_tree(tmp_path / "src", 6)
+    build(src, tmp_path / "clean", tmp_path / "clean-cache")
+    clean = snapshot(tmp_path / "clean")
+    build(src)
+    cache = tmp_path / "cache"
+    files = [p for p in cache.rglob("*") if p.is_file() and "math" not in p.parts]
+    assert any(p.suffix == ".html" for p in files) and (cache / "manifest.json").exists()
+    for n, path in enumerate(files):
+        data = path.read_bytes()
+        if n % 3 == 0:
+            path.write_bytes(data[: len(data) // 2])  # truncated
+        elif n % 3 == 1:
+            path.write_bytes(os.urandom(len(data)))  # garbage of the same length
+        else:
+            path.write_bytes(b"\x00\xff{not json")
+    site = build(src)
+    assert snapshot(tmp_path / "site") == clean
+    assert {u: p.html for u, p in site.pages.items()} == \
+        {u: (tmp_path / "clean" / u).read_text() for u in site.pages}
+    assert rendered(build(src)) == 0
+
+
+def test_corrupt_cached_html_found_late_is_rendered_again(build, tmp_path):
+    src = make_tree(tmp_path / "src", 3)
+    first = build(src)
+    expected = first.pages["module_0.html"].html
+    config = SiteConfig.from_dict({"source_dir": src, "cache_dir": str(tmp_path / "cache")})
+    with Builder(config) as builder:
+        site = builder.render()
+        assert rendered(site) == 0
+        for path in (tmp_path / "cache" / "pages").rglob("*.html"):
+            data = path.read_bytes()
+            path.write_bytes(data[:-5] + b"XXXXX")  # same length: only the checksum sees it
+        assert site.pages["module_0.html"].html == expected
+
+
+# ## Several processes
+
+
+def cli(src: Path, out: Path, cache: Path, *more: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-m", "labml_docs.cli", "build", str(src),
+                             "--out", str(out), "--cache-dir", str(cache), *more],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def cli_ok(src: Path, out: Path, cache: Path, *more: str) -> None:
+    proc = cli(src, out, cache, *more)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+
+
+def test_a_killed_build_leaves_the_old_site_and_the_next_build_is_right(tmp_path):
+    src = make_tree(tmp_path / "src", 80)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    cli_ok(src, out, cache)
+    old = snapshot(out)
+    for n in range(80):  # every page changes, with new formulas: a long build
+        folder = src / "sub" if n % 2 else src
+        (folder / f"module_{n}.py").write_text(module(n + 1000, extra=" Changed."))
+    for delay in (0.3, 0.8, 1.5, 2.5):
+        proc = cli(src, out, cache)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = snapshot(out)
+        assert now == old or all(b"Changed." in v for k, v in now.items()
+                                 if k.startswith("module_")), f"torn site after {delay} s"
+    cli_ok(src, out, cache)
+    cli_ok(src, tmp_path / "clean", tmp_path / "clean-cache")
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
+    assert leftovers == []
+
+
+def test_two_builds_at_once_into_the_same_site_and_cache(tmp_path):
+    src = make_tree(tmp_path / "src", 60)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    procs = [cli(src, out, cache), cli(src, out, cache)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+    cli_ok(src, tmp_path / "clean", tmp_path / "clean-cache")
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+    # And again, now that both find the cache full.
+    procs = [cli(src, out, cache), cli(src, out, cache)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+    assert snapshot(out) == snapshot(tmp_path / "clean")

@@ -45,6 +45,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from .config import SiteConfig
@@ -52,6 +53,7 @@ from .diagnostics import Diagnostic
 from .manifest import (CorruptEntry, Entry, PageCache, SourceHashes, global_fingerprint,
                        html_fields, listing_hash, math_identity, page_key, sha256, write_atomic)
 from .page import PageBuilder, PreparedPage, RenderedPage
+from .xref import index_files
 
 log = logging.getLogger("labml_docs")
 
@@ -235,7 +237,7 @@ class Builder:
         self.progress = None
         # `xref_factory(files) -> index` with `links_for(page)` and optionally
         # `dependencies(page)`; called only when some page must be rendered.
-        self.xref_factory = None
+        self.xref_factory = partial(index_files, source_dir=config.source_dir)
         self._entries: dict[str, Entry] = {}
         self._last: dict | None = None
         self._files: list[SourceFile] = []

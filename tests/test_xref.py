@@ -727,9 +727,6 @@ def test_builder_renders_the_links_and_tracks_dependencies(tmp_path, build_site)
         assert site.stats["cached"] >= 1 and site.stats["rendered"] < len(TREE) + 1
 
 
-@pytest.mark.xfail(reason="build.py: publish() reuses the published file when the page key is "
-                          "unchanged, but a page rendered again for a changed dependency keeps "
-                          "its key (owned by build.py)", strict=False)
 def test_published_page_follows_its_dependencies(tmp_path):
     from labml_docs.build import Builder
     from labml_docs.config import SiteConfig

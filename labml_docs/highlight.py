@@ -94,8 +94,14 @@ def _lexer_for(language: str) -> Lexer:
 
 
 def highlight_inline(code: str, language: str = "python") -> str:
-    """Inline code of the notes: `<code class="highlight">` with Pygments spans."""
+    """Inline code of the notes: `<code class="highlight">` with Pygments spans.
+
+    Not all inline code is Python (`$x$`, a shell command, a file name): where the lexer finds
+    an error, the code is shown as it is rather than with error marks.
+    """
     tokens = [t for line in lex_lines(code, _lexer_for(language)) for t in line]
+    if any(ttype in Token.Error for ttype, _, _ in tokens):
+        return f'<code class="highlight">{escape(code, quote=False)}</code>'
     return f'<code class="highlight">{format_line(tokens, 0)}</code>'
 
 

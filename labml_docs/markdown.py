@@ -1,4 +1,4 @@
-"""
+r"""
 ---
 title: Rendering notes
 summary: Python-Markdown with math cut out first, inline code highlighted, and links rewritten to pages.
@@ -11,7 +11,7 @@ library MkDocs itself uses, so a site's `markdown_extensions` apply to the notes
 Three extensions of ours join it:
 
 * **math** cuts every formula out *before* Markdown sees the text and leaves a placeholder, so
-  that `$v_1, v_2$` never turns into emphasis and `\\\\` survives. The formulas of the whole
+  that `$v_1, v_2$` never turns into emphasis and `\\` survives. The formulas of the whole
   build are rendered later in one batch (see [`math`](math.py)), and the placeholders replaced.
 * **inline code** is highlighted by Pygments, like the code beside it.
 * **links** to `.py` and `.md` files are rewritten to their pages: `X/Y.py` → `X/Y.html`,
@@ -73,11 +73,11 @@ class RenderedDocs:
 # ## Cutting out math
 
 def cut_math(text: str, first_line: int = 1) -> tuple[str, list[FormulaRef]]:
-    """Replace every formula of `text` with a placeholder; fenced code and inline code keep theirs.
+    r"""Replace every formula of `text` with a placeholder; fenced code and inline code keep theirs.
 
-    `$$...$$` is display math, even in the middle of a paragraph; a bare `\\begin{align}` block
+    `$$...$$` is display math, even in the middle of a paragraph; a bare `\begin{align}` block
     is display math; `$...$` is inline when it opens on a non-space and closes on a non-space
-    that no digit follows (so that "$5 and $10" stays text). `\\$` is a dollar sign.
+    that no digit follows (so that `$5 and $10` stays text). `\$` is a dollar sign.
     """
     out: list[str] = []
     formulas: list[FormulaRef] = []
@@ -203,6 +203,8 @@ def _inline_close(text: str, i: int) -> int | None:
         if c == "\\":
             j += 2
             continue
+        if c == "`":
+            return None  # a code span starts before the math would close
         if c == "\n":
             k = j + 1
             while k < len(text) and text[k] in " \t":

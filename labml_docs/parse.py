@@ -1,4 +1,4 @@
-"""
+r"""
 ---
 title: Parsing annotated source
 summary: How a Python file becomes a list of sections, each a note and the code it explains.
@@ -17,7 +17,7 @@ The parser makes two passes over the raw text:
   AST drops.
 
 Docstrings are cut from the raw text, never evaluated: most annotated sources are not raw
-strings, and Python's own escapes would turn `\\alpha` or `\\frac` into control characters.
+strings, and Python's own escapes would turn `\alpha` or `\frac` into control characters.
 """
 
 import ast

@@ -121,3 +121,13 @@ def test_links_in_notes_are_rewritten_and_located(renderer):
     assert 'href="adam.html"' in out.html and 'href="index.html"' in out.html
     assert [(l.target, l.line) for l in out.links] == [("optimizers/adam.html", 7),
                                                        ("optimizers/index.html", 8)]
+
+
+def test_inline_math_does_not_close_inside_a_later_code_span():
+    assert formulas("costs $10 and `a$b` then") == []
+
+
+def test_inline_code_that_is_not_python_is_shown_plain(renderer):
+    html, _ = render(renderer, "Write `$...$` for inline math.")
+    assert '<code class="highlight">$...$</code>' in html
+    assert 'class="err"' not in html

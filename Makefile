@@ -21,7 +21,7 @@ serve: setup
 	$(BIN)/mkdocs serve
 
 test: setup-test
-	PROPERDOCS=$(PROPERDOCS_VENV)/bin/properdocs $(BIN)/python -m pytest
+	PROPERDOCS=$(abspath $(PROPERDOCS_VENV))/bin/properdocs $(BIN)/python -m pytest
 
 bench: setup-test
 	$(BIN)/python benchmarks/math_bench.py

@@ -3,6 +3,8 @@
 The served folder is a parameter: by default the hand-made ``fixture_site/`` (copied to a temp dir
 with ``site_templates/assets`` and, when installed, the KaTeX stylesheet and fonts from
 ``node_modules``); ``--site-dir PATH`` or ``LABML_DOCS_SITE=PATH`` serves a built site instead.
+``real_site_dir`` / ``real_server`` build ``src/labml_nn`` with the real generator once per
+session and serve it (``test_real_site.py``).
 The tests are skipped when chromium, chromedriver or selenium is missing.
 """
 
@@ -28,6 +30,7 @@ FIXTURE_SITE = HERE / "fixture_site"
 ASSETS = ROOT / "site_templates" / "assets"
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+REAL_SOURCE = ROOT / "src" / "labml_nn"
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -84,6 +87,22 @@ def using_fixture_site(request) -> bool:
     return not request.config.getoption("--site-dir")
 
 
+@pytest.fixture(scope="session")
+def real_site_dir(tmp_path_factory) -> Path:
+    """``src/labml_nn`` built with the real generator (KaTeX, colouring, definition links) into a
+    fresh temp dir, with a cache of its own."""
+    from labml_docs.build import Builder
+    from labml_docs.config import SiteConfig
+
+    if not REAL_SOURCE.is_dir():
+        pytest.skip(f"{REAL_SOURCE} is missing")
+    tmp = tmp_path_factory.mktemp("real")
+    config = SiteConfig.from_dict({"source_dir": REAL_SOURCE, "cache_dir": str(tmp / "cache")})
+    with Builder(config) as builder:
+        builder.build(tmp / "site")
+    return tmp / "site"
+
+
 def site_pages(folder: Path, limit: int = 60) -> list[str]:
     """Relative paths of the HTML pages of ``folder`` (index pages first)."""
     pages = sorted(
@@ -101,6 +120,8 @@ class Server:
     root: Path
     url: str
     requests: list[str] = field(default_factory=list)
+    # (path, HTTP status) of every answered request, in order.
+    statuses: list[tuple[str, int]] = field(default_factory=list)
     httpd: http.server.ThreadingHTTPServer | None = None
 
     def page(self, path: str) -> str:
@@ -115,10 +136,14 @@ class Server:
 def start_server(folder: Path) -> Server:
     """Serve ``folder`` on 127.0.0.1 at a free port, recording every request path."""
     record: list[str] = []
+    statuses: list[tuple[str, int]] = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, fmt, *args):  # quiet, but record
             pass
+
+        def log_request(self, code="-", size="-"):
+            statuses.append((self.path, int(getattr(code, "value", code))))
 
         def do_GET(self):
             record.append(self.path)
@@ -134,7 +159,7 @@ def start_server(folder: Path) -> Server:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     host, port = httpd.server_address[:2]
-    return Server(folder, f"http://{host}:{port}", record, httpd)
+    return Server(folder, f"http://{host}:{port}", record, statuses, httpd)
 
 
 @pytest.fixture(scope="session")
@@ -155,6 +180,11 @@ def serve():
 @pytest.fixture(scope="session")
 def server(serve, site_dir) -> Server:
     return serve(site_dir)
+
+
+@pytest.fixture(scope="session")
+def real_server(serve, real_site_dir) -> Server:
+    return serve(real_site_dir)
 
 
 # ------------------------------------------------------------------------------------ the browser
@@ -275,9 +305,10 @@ def external(urls) -> list[str]:
 
 
 def screenshot(driver, name: str, full_page: bool = True) -> Path:
-    """Save a PNG of the page to artifacts/screenshots/NAME.png (the whole page by default)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Save a PNG of the page to artifacts/screenshots/NAME.png (the whole page by default);
+    NAME may hold a folder (``real/amsgrad-1400``)."""
     path = SCREENSHOTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
     params = {"format": "png"}
     if full_page:
         m = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})

@@ -31,6 +31,9 @@ class SiteConfig:
     social: list = field(default_factory=list)
     twitter: str = ""
     image: str = ""
+    # The address of the site's icon; without one, pages name an empty icon so that browsers
+    # do not ask for /favicon.ico.
+    favicon: str = ""
     footer_links: list = field(default_factory=list)
     # Off unless given: analytics send requests to a third party.
     analytics_id: str = ""

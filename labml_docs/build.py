@@ -45,7 +45,6 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from .config import SiteConfig
@@ -53,7 +52,6 @@ from .diagnostics import Diagnostic
 from .manifest import (CorruptEntry, Entry, PageCache, SourceHashes, global_fingerprint,
                        html_fields, listing_hash, math_identity, page_key, sha256, write_atomic)
 from .page import PageBuilder, PreparedPage, RenderedPage
-from .xref import index_files
 
 log = logging.getLogger("labml_docs")
 
@@ -143,7 +141,16 @@ class CachedPage(RenderedPage):
     def __init__(self, entry: Entry, loader):
         self._loader = loader
         self._html = _UNSET
-        super().__init__(entry.url, entry.path, entry.title, entry.summary, _UNSET, entry.text)
+        self._entry = entry
+        super().__init__(entry.url, entry.path, entry.title, entry.summary, _UNSET, _UNSET)
+
+    @property
+    def text(self):  # read from the entry when asked for (search indexes)
+        return self._entry.text if self._text is _UNSET else self._text
+
+    @text.setter
+    def text(self, value):
+        self._text = value
 
     @property
     def html(self):
@@ -236,13 +243,15 @@ class Builder:
         # Called as `progress(stage, done, total)`; stages: "prepare", "math", "finish".
         self.progress = None
         # `xref_factory(files) -> index` with `links_for(page)` and optionally
-        # `dependencies(page)`; called only when some page must be rendered.
-        self.xref_factory = partial(index_files, source_dir=config.source_dir)
+        # `dependencies(page)`; called only when some page must be rendered. The default one
+        # reads only the files the pages to render need, when they are rendered here.
+        self.xref_factory = self._index_files
         self._entries: dict[str, Entry] = {}
         self._last: dict | None = None
         self._files: list[SourceFile] = []
         self._local: PageBuilder | None = None
         self._cache_only_hits = 0
+        self._digests: dict[str, str] = {}
 
     @property
     def env(self):
@@ -289,7 +298,7 @@ class Builder:
             if entry.failed or self.page_cache.disabled:
                 return entry
             try:  # still there? (another build or a person may have cleared the cache)
-                if self.page_cache.html_path(entry.html_sha).stat().st_size == entry.html_len:
+                if os.stat(self.page_cache.html_file(entry.html_sha)).st_size == entry.html_len:
                     return entry
             except OSError:
                 pass
@@ -330,7 +339,7 @@ class Builder:
             if file.kind == "asset":
                 site.assets[file.url] = file.absolute
         sources = [f for f in files if f.kind != "asset"]
-        hashes = self.hashes.hash_files(sources)
+        hashes = self._digests = self.hashes.hash_files(sources)
         fingerprint, _ = global_fingerprint(self.config,
                                             template_files(self.config.templates_dir or None),
                                             math_identity(self.config, self._math))
@@ -435,7 +444,7 @@ class Builder:
             site.pages[url] = CachedPage(entry, self._loader(entry)) if not entry.failed else \
                 RenderedPage(entry.url, entry.path, entry.title, entry.summary, None, entry.text)
             if not entry.failed:
-                site.files[url] = (self.page_cache.html_path(entry.html_sha), entry.html_sha,
+                site.files[url] = (self.page_cache.html_file(entry.html_sha), entry.html_sha,
                                    url in trusted)
         site.keys = {url: keys[url] for url in site.pages if url in keys}
         site.extra["sitemap.xml"] = self._sitemap(sorted(site.pages))
@@ -454,6 +463,7 @@ class Builder:
                 formulas += len(page.formulas)
         site.diagnostics.sort(key=lambda d: (d.path, d.line, d.message))
         self.hashes.save()
+        self._collect_garbage(site, all_entries)
         self._last = {"files": files, "listing": listing}
         site.stats = {
             "pages": len(site.pages),
@@ -472,6 +482,20 @@ class Builder:
             site.stats.update(math_hits=stats.hits + self._cache_only_hits,
                               math_misses=stats.misses)
         return site
+
+    def _collect_garbage(self, site: Site, entries: dict[str, Entry]) -> None:
+        """Record what this build used, then (at most once an hour) delete the page cache's
+        files that no build uses any more (see `manifest`)."""
+        cache = self.page_cache
+        if cache.disabled:
+            return
+        name = sha256(str(Path(self.config.source_dir).resolve()))[:32]
+        cache.record_build(name, site.keys.values(),
+                           {e.html_sha for e in entries.values() if not e.failed and e.html_sha})
+        removed = cache.collect_if_due()
+        if removed and any(removed.values()):
+            log.info("page cache: removed %(entries)d entries, %(html)d pages, "
+                     "%(temporary)d temporary files, %(records)d build records", removed)
 
     def _render_pages(self, todo: list[SourceFile], pool) -> tuple[list, list]:
         """Prepare, render the math of, and finish `todo` (but the home page, which the caller
@@ -531,16 +555,26 @@ class Builder:
                                    initializer=_init_worker,
                                    initargs=(self.config, files, xref, cache_dir))
 
-    def _make_xref(self, files):
+    def _make_xref(self, files, lazy: bool = False):
         if self.xref_factory is None or not self.config.cross_references:
             return None
+        if self.xref_factory == self._index_files:
+            return self._index_files(files, lazy)
         return self.xref_factory(files)
+
+    def _index_files(self, files, lazy: bool = False):
+        """The cross-reference index; `lazy` (for pages rendered in this process, not by
+        workers): it reads the files the pages need, not the whole tree."""
+        from .xref import index_files
+        cache_dir = self.cache_dir if not self.page_cache.disabled else None
+        return index_files(files, source_dir=self.config.source_dir, lazy=lazy,
+                           digests=self._digests, cache_dir=cache_dir)
 
     def _builder_here(self) -> PageBuilder:
         """The page builder of this process, for renders without workers."""
         if self._local is None:
             self._local = PageBuilder(self.config, self.env, self._files)
-            self._local.xref = self._make_xref(self._files)
+            self._local.xref = self._make_xref(self._files, lazy=True)
         return self._local
 
     def _chunks(self, items: list, pool) -> list[list]:
@@ -665,15 +699,17 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
     written: dict[str, list] = {}
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-{os.getpid()}-",
                                     dir=out_dir.parent))
+    # Strings, not `Path`s, for the paths made for every file of the site.
+    out_root, staging_root = str(out_dir), str(staging)
 
-    def reuse(url: str, token: str | None, target: Path) -> bool:
+    def reuse(url: str, token: str | None, target: str) -> bool:
         """Hard-link the published file if it is what `token` names and nobody touched it."""
         if token is None:
             return False
         old = record.get(url)
         if not (isinstance(old, list) and len(old) == 4 and old[0] == token):
             return False
-        previous = out_dir / url
+        previous = os.path.join(out_root, url)
         try:
             st = os.stat(previous)
             if [st.st_ino, st.st_size, st.st_mtime_ns] != old[1:]:
@@ -684,7 +720,7 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
         written[url] = old
         return True
 
-    def from_cache(url: str, target: Path) -> bool:
+    def from_cache(url: str, target: str) -> bool:
         """Hard-link the page's HTML from the page cache (checked, unless this build wrote it).
 
         Nothing ever writes into a file of the cache or the site in place, so sharing the file
@@ -702,18 +738,19 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
             return False
         return True
 
-    def wrote(url: str, token: str | None, target: Path) -> None:
+    def wrote(url: str, token: str | None, target: str) -> None:
         if token is not None:
             st = os.stat(target)
             written[url] = [token, st.st_ino, st.st_size, st.st_mtime_ns]
 
-    made: set[Path] = set()
+    made: set[str] = set()
 
-    def target_of(url: str) -> Path:
-        target = staging / url
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
+    def target_of(url: str) -> str:
+        target = os.path.join(staging_root, url)
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
         return target
 
     try:
@@ -732,10 +769,11 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
                 if previous.is_file():
                     shutil.copy2(previous, target)
                 continue
-            target.write_bytes(html.encode("utf-8", "surrogatepass"))
+            with open(target, "wb") as f:
+                f.write(html.encode("utf-8", "surrogatepass"))
             wrote(url, token, target)
         for url, text in sorted(site.extra.items()):
-            target_of(url).write_text(text, encoding="utf-8")
+            Path(target_of(url)).write_text(text, encoding="utf-8")
         copies = sorted(site.assets.items()) + _site_asset_files(katex_dir)
         for url, source in copies:
             target = target_of(url)

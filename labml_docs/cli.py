@@ -16,24 +16,21 @@ Settings come from `--config FILE` (YAML; `labml-docs.yml` in the working folder
 and flags override single keys. Problems print as `file:line: message`.
 """
 
-import http.server
 import logging
 import sys
-import tempfile
-import threading
-import time
-from functools import partial
 from pathlib import Path
 
 import click
 
-from .build import Builder, scan
-from .config import SiteConfig
+# The build, and what `serve` needs, are imported by the commands that use them: a rebuild
+# that changes little should not pay for importing them all.
 
 log = logging.getLogger("labml_docs")
 
 
-def _config(src_dir, config_file, **overrides) -> SiteConfig:
+def _config(src_dir, config_file, **overrides):
+    from .config import SiteConfig
+
     if config_file is None and Path("labml-docs.yml").is_file():
         config_file = Path("labml-docs.yml")
     try:
@@ -119,6 +116,8 @@ def main(verbose):
 @_site_options
 def build(src_dir, out_dir, strict, config_file, **overrides):
     """Build the site of SRC_DIR into OUT_DIR."""
+    from .build import Builder
+
     config = _config(src_dir, config_file, **overrides)
     progress = _Progress(enabled=True)
     try:
@@ -137,6 +136,8 @@ def build(src_dir, out_dir, strict, config_file, **overrides):
 @_site_options
 def check(src_dir, config_file, **overrides):
     """Report every math error and broken link of SRC_DIR; exit 1 if any."""
+    from .build import Builder
+
     config = _config(src_dir, config_file, **overrides)
     with Builder(config) as builder:
         site = builder.render()
@@ -151,6 +152,13 @@ def check(src_dir, config_file, **overrides):
 @_site_options
 def serve(src_dir, port, host, config_file, **overrides):
     """Build, serve on HOST:PORT, and rebuild when a source or template changes."""
+    import http.server
+    import tempfile
+    import threading
+    import time
+    from functools import partial
+
+    from .build import Builder, scan
     from .render import template_files
 
     config = _config(src_dir, config_file, **overrides)
@@ -172,7 +180,7 @@ def serve(src_dir, port, host, config_file, **overrides):
                 _report(builder.build(out_dir))
 
     threading.Thread(target=watch, daemon=True).start()
-    handler = partial(_Handler, directory=str(out_dir))
+    handler = partial(_handler_class(), directory=str(out_dir))
     server = http.server.ThreadingHTTPServer((host, port), handler)
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     try:
@@ -183,9 +191,14 @@ def serve(src_dir, port, host, config_file, **overrides):
         builder.close()
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        log.info(format, *args)
+def _handler_class():
+    import http.server
+
+    class _Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):
+            log.info(format, *args)
+
+    return _Handler
 
 
 if __name__ == "__main__":

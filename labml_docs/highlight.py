@@ -36,9 +36,17 @@ def css_class(ttype) -> str:
     return STANDARD_TYPES[ttype]
 
 
+_LEXERS: dict[str, Lexer] = {}
+
+
 def _python_lexer() -> Lexer:
     # Keep every line, even leading and trailing blank ones: line numbers must not shift.
-    return PythonLexer(stripnl=False, ensurenl=True)
+    # One lexer serves every call (lexing does not change it): inline code asks for one per
+    # code span.
+    lexer = _LEXERS.get("python")
+    if lexer is None:
+        lexer = _LEXERS["python"] = PythonLexer(stripnl=False, ensurenl=True)
+    return lexer
 
 
 def lex_lines(source: str, lexer: Lexer | None = None) -> list[Line]:
@@ -87,10 +95,14 @@ class FileHighlighter:
 def _lexer_for(language: str) -> Lexer:
     if language in ("python", "py", ""):
         return _python_lexer()
-    try:
-        return get_lexer_by_name(language, stripnl=False, ensurenl=True)
-    except ClassNotFound:
-        return get_lexer_by_name("text", stripnl=False, ensurenl=True)
+    lexer = _LEXERS.get(language)
+    if lexer is None:
+        try:
+            lexer = get_lexer_by_name(language, stripnl=False, ensurenl=True)
+        except ClassNotFound:
+            lexer = get_lexer_by_name("text", stripnl=False, ensurenl=True)
+        _LEXERS[language] = lexer
+    return lexer
 
 
 def highlight_inline(code: str, language: str = "python") -> str:

@@ -29,12 +29,22 @@ the page. So adding the file a link points to fixes the message without renderin
 ## The page cache
 
 `CACHE_DIR/pages/ab/KEY.json` holds the entry: its first line is the sha256 of the rest, the
-rest is JSON: title, summary, plain text, diagnostics, links, formula count, dependencies, and
-the sha256 and length of its HTML. The HTML is in `CACHE_DIR/pages/cd/SHA.html`, named by the
-sha256 of its content, so that two builds writing the same key at once can never pair an entry
-with another build's HTML. Every file is written to a temporary name and renamed into place.
+second is JSON: title, summary, diagnostics, links, formula count, dependencies, and the sha256
+and length of its HTML; the third, the JSON string of the page's plain text (most of the bytes,
+decoded only when a search index asks for it). The HTML is in `CACHE_DIR/pages/cd/SHA.html`,
+named by the sha256 of its content, so that two builds writing the same key at once can never
+pair an entry with another build's HTML. Every file is written to a temporary name and renamed into place.
 An entry that fails its checksum, cannot be parsed, or whose HTML is missing or of the wrong
 length is a miss (and is deleted); the HTML is checked against its sha256 when it is read.
+
+## Garbage collection
+
+Every edit adds an entry and an HTML file. After a successful build, the page cache records
+which entries and HTML files the build used, under a name for its source tree
+(`CACHE_DIR/pages/builds/NAME.json`: the last build of each tree), and, at most once an hour,
+deletes every entry and HTML file that no record names and that is more than an hour old.
+The hour keeps what a build running beside this one has just written; a file another build
+read and that goes away under it is only a cache miss (the page is rendered again).
 
 ## Hashing the sources quickly
 
@@ -60,8 +70,14 @@ from pathlib import Path
 log = logging.getLogger("labml_docs")
 
 #: Bump when the page cache's entries or the page output change meaning.
-FORMAT = 1
+FORMAT = 2
 RACY_NS = 2_000_000_000
+#: Garbage collection of the page cache: files no recorded build uses are deleted once they
+#: are this old (seconds), by a collection run at most this often, after a successful build.
+GC_GRACE = 3600
+GC_INTERVAL = 3600
+#: The record of a tree's last build is dropped when the tree has not been built for this long.
+RECORD_AGE = 30 * 24 * 3600
 
 
 def sha256(data: bytes | str) -> str:
@@ -283,9 +299,17 @@ class Entry:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Entry":
-        entry = cls(**{f.name: data[f.name] for f in fields(cls)})
-        for name in ("key", "url", "path", "title", "summary", "text", "html_sha"):
+    def from_json(cls, data: dict, raw_text: bytes | None = None) -> "Entry":
+        """The entry of `data`; with `raw_text` (the JSON of its text, which `data` lacks),
+        one whose text is decoded when first read."""
+        names = ["key", "url", "path", "title", "summary", "html_sha"]
+        if raw_text is None:
+            entry = cls(**{f.name: data[f.name] for f in fields(cls)})
+            names.append("text")
+        else:
+            entry = _StoredEntry(raw_text, **{f.name: data[f.name] for f in fields(cls)
+                                              if f.name != "text"})
+        for name in names:
             if not isinstance(getattr(entry, name), str):
                 raise TypeError(name)
         if not isinstance(entry.deps, dict) or not isinstance(entry.diagnostics, list) \
@@ -300,6 +324,30 @@ class Entry:
         return entry
 
 
+_UNREAD = object()
+
+
+class _StoredEntry(Entry):
+    """An entry read from the page cache. Its plain text is most of its bytes and only search
+    indexes read it: it is decoded when first asked for (its bytes were checksummed with the
+    rest when the entry was read)."""
+
+    def __init__(self, raw_text: bytes, **fields_but_text):
+        self._raw_text = raw_text
+        super().__init__(text=_UNREAD, **fields_but_text)
+
+    @property
+    def text(self) -> str:
+        if self._text is _UNREAD:
+            value = json.loads(self._raw_text)
+            self._text = value if isinstance(value, str) else ""
+        return self._text
+
+    @text.setter
+    def text(self, value) -> None:
+        self._text = value
+
+
 class CorruptEntry(Exception):
     pass
 
@@ -309,21 +357,32 @@ class PageCache:
 
     def __init__(self, directory: Path | None):
         self.directory = Path(directory) if directory is not None else None
+        # The same as a string: paths are made for every page of every build, and joining
+        # strings costs a tenth of joining `Path`s.
+        self._root = str(self.directory) if directory is not None else ""
         self.disabled = directory is None
         self.corrupt = 0
 
     def _meta_path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+        return Path(self.meta_file(key))
+
+    def meta_file(self, key: str) -> str:
+        return os.path.join(self._root, key[:2], key + ".json")
 
     def html_path(self, html_sha: str) -> Path:
-        return self.directory / html_sha[:2] / f"{html_sha}.html"
+        return Path(self.html_file(html_sha))
+
+    def html_file(self, html_sha: str) -> str:
+        """`html_path` as a string."""
+        return os.path.join(self._root, html_sha[:2], html_sha + ".html")
 
     def get(self, key: str) -> Entry | None:
         if self.disabled:
             return None
-        path = self._meta_path(key)
+        path = self.meta_file(key)
         try:
-            raw = path.read_bytes()
+            with open(path, "rb") as f:
+                raw = f.read()
         except FileNotFoundError:
             return None
         except OSError as e:
@@ -333,11 +392,16 @@ class PageCache:
             checksum, _, body = raw.partition(b"\n")
             if checksum.decode("ascii") != sha256(body):
                 raise CorruptEntry("checksum")
-            entry = Entry.from_json(json.loads(body))
+            # The entry's fields, then, on a line of its own, its text (JSON strings hold no
+            # raw newline).
+            header, newline, text = body.partition(b"\n")
+            if not newline:
+                raise CorruptEntry("no text")
+            entry = Entry.from_json(json.loads(header), raw_text=text)
             if entry.key != key:
                 raise CorruptEntry("key")
             if not entry.failed:
-                size = self.html_path(entry.html_sha).stat().st_size
+                size = os.stat(self.html_file(entry.html_sha)).st_size
                 if size != entry.html_len:
                     raise CorruptEntry("html length")
         except FileNotFoundError:
@@ -347,11 +411,12 @@ class PageCache:
             return None
         return entry
 
-    def _drop(self, path: Path, why) -> None:
+    def _drop(self, path, why) -> None:
         self.corrupt += 1
-        log.warning("page cache: corrupt entry %s (%s): rendering the page again", path.name, why)
+        log.warning("page cache: corrupt entry %s (%s): rendering the page again",
+                    os.path.basename(path), why)
         try:
-            path.unlink()
+            os.unlink(path)
         except OSError:
             pass
 
@@ -374,8 +439,10 @@ class PageCache:
         if html is not None:
             self.put_html(entry.html_sha, entry.html_len, html)
         try:
-            body = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")).encode(
-                "utf-8", "surrogatepass")
+            data = entry.to_json()
+            text = data.pop("text")
+            body = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+                    + json.dumps(text, ensure_ascii=False)).encode("utf-8", "surrogatepass")
             write_atomic(self._meta_path(entry.key), sha256(body).encode("ascii") + b"\n" + body)
         except OSError as e:
             log.warning("page cache %s unusable (%s); going on without it", self.directory, e)
@@ -396,6 +463,107 @@ class PageCache:
                 pass
             raise CorruptEntry(f"{path}: checksum")
         return data.decode("utf-8", "surrogatepass")
+
+
+    # ### Garbage collection
+
+    def record_build(self, name: str, keys, html_shas) -> None:
+        """Remember what a build of one tree (`name`) used: garbage collection keeps it."""
+        if self.disabled:
+            return
+        body = json.dumps({"keys": sorted(keys), "html": sorted(html_shas)},
+                          separators=(",", ":")).encode("utf-8")
+        try:
+            write_atomic(Path(self._root) / "builds" / f"{name}.json", body)
+        except OSError as e:
+            log.warning("page cache: cannot record the build: %s", e)
+
+    def collect_if_due(self, interval: float = GC_INTERVAL, grace: float = GC_GRACE) -> dict | None:
+        """`collect_garbage`, if the last collection is more than `interval` seconds old: a
+        collection looks at every file of the cache, which a one-page rebuild must not pay for
+        every time."""
+        if self.disabled:
+            return None
+        stamp = os.path.join(self._root, "builds", "collected")
+        try:
+            if time.time() - os.stat(stamp).st_mtime < interval:
+                return None
+        except OSError:
+            pass
+        try:
+            os.makedirs(os.path.dirname(stamp), exist_ok=True)
+            with open(stamp, "wb"):
+                pass  # its mtime is the time of this collection
+        except OSError:
+            return None
+        return self.collect_garbage(grace=grace)
+
+    def collect_garbage(self, grace: float = GC_GRACE, now: float | None = None) -> dict:
+        """Delete the entries and HTML files that no recorded build uses (the last build of
+        each tree, `record_build`) and that are older than `grace` seconds.
+
+        Safe beside other builds: a build that is running wrote its new files less than
+        `grace` ago, and an entry it read is at worst rendered again (a missing HTML file is a
+        miss, and publishing falls back to the page when it cannot link the file). Records of
+        trees not built for `RECORD_AGE` seconds are dropped.
+        """
+        removed = {"entries": 0, "html": 0, "temporary": 0, "records": 0}
+        if self.disabled:
+            return removed
+        now = time.time() if now is None else now
+        old = now - grace
+        keys: set[str] = set()
+        html: set[str] = set()
+        builds = os.path.join(self._root, "builds")
+        try:
+            records = list(os.scandir(builds))
+        except OSError:
+            records = []
+        for record in records:
+            if not record.name.endswith(".json"):
+                continue
+            try:
+                mtime = record.stat().st_mtime
+                if mtime < now - RECORD_AGE:
+                    os.unlink(record.path)
+                    removed["records"] += 1
+                    continue
+                with open(record.path, "rb") as f:
+                    data = json.loads(f.read())
+                keys.update(k for k in data["keys"] if isinstance(k, str))
+                html.update(h for h in data["html"] if isinstance(h, str))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # unreadable: another build may be writing it; it keeps nothing
+        try:
+            folders = [d for d in os.scandir(self._root) if len(d.name) == 2 and d.is_dir()]
+        except OSError:
+            return removed
+        for folder in folders:
+            try:
+                names = list(os.scandir(folder.path))
+            except OSError:
+                continue
+            for item in names:
+                name = item.name
+                if name.endswith(".tmp") and name.startswith("."):
+                    kind = "temporary"  # left by a build that was killed while writing
+                elif name.endswith(".json"):
+                    if name[:-5] in keys:
+                        continue
+                    kind = "entries"
+                elif name.endswith(".html"):
+                    if name[:-5] in html:
+                        continue
+                    kind = "html"
+                else:
+                    continue
+                try:
+                    if item.stat().st_mtime < old:
+                        os.unlink(item.path)
+                        removed[kind] += 1
+                except OSError:
+                    pass
+        return removed
 
 
 def html_fields(html: str | None) -> tuple[str, int]:

@@ -30,9 +30,11 @@ from __future__ import annotations
 import ast
 import gc
 import hashlib
+import json
 import posixpath
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 from .markdown import page_url
@@ -428,14 +430,40 @@ class _Resolver:
     searched for a method), not only those they land in.
     """
 
-    def __init__(self):
+    def __init__(self, load=None):
         self.modules: dict[str, _Module] = {}
         # Every module name and every package above one (namespace packages included).
         self.known: set[str] = set()
         self.classes: dict[str, _ClassInfo] = {}
+        # The place in the tree's path order of the file each class comes from: when two
+        # files define the same dotted name, the first one's class counts, whatever the order
+        # the files were collected in.
+        self._class_order: dict[str, int] = {}
+        # `load(module name)`: collects the files of that module, for an index built lazily.
+        self._load = load
         self._memo: dict = {}
         # The files consulted by the look-ups in progress, innermost last.
         self._consulted: list[set[str]] = [set()]
+
+    def add_classes(self, classes: dict, order: int) -> None:
+        for qualname, info in classes.items():
+            if qualname not in self.classes or order < self._class_order[qualname]:
+                self.classes[qualname] = info
+                self._class_order[qualname] = order
+
+    def module(self, name: str) -> "_Module | None":
+        if self._load is not None:
+            self._load(name)
+        return self.modules.get(name)
+
+    def class_info(self, qualname: str) -> "_ClassInfo | None":
+        """The class of a dotted name; lazily, every module that could define it is collected
+        first (the modules named by the prefixes of the name)."""
+        if self._load is not None:
+            parts = qualname.split(".")
+            for i in range(len(parts)):
+                self._load(".".join(parts[:i]))
+        return self.classes.get(qualname)
 
     def _remember(self, key, compute, pending=None):
         """`compute()`, memoised with the files it consulted; `pending` while it runs (cycles)."""
@@ -482,7 +510,7 @@ class _Resolver:
 
     def _module_attr(self, module: str, name: str, depth: int):
         value = None
-        found = self.modules.get(module)
+        found = self.module(module)
         if found is not None:
             self._consulted[-1].add(found.path)
             binding = found.scope.get(name)
@@ -540,15 +568,17 @@ class _Resolver:
                 return _SuperValue(scope.cls)
             if len(node.args) == 2:
                 first = self.resolve(node.args[0], scope, depth + 1)
-                if isinstance(first, Definition) and first.qualname in self.classes:
-                    return _SuperValue(self.classes[first.qualname])
+                if isinstance(first, Definition):
+                    info = self.class_info(first.qualname)
+                    if info is not None:
+                        return _SuperValue(info)
         return None
 
     def member(self, base, attr: str, depth: int):
         if isinstance(base, _ModuleValue):
             return self.module_attr(base.name, attr, depth)
         if isinstance(base, Definition):
-            info = self.classes.get(base.qualname) if base.kind == "class" else None
+            info = self.class_info(base.qualname) if base.kind == "class" else None
             return None if info is None else self._class_member(self.mro(info), attr, depth)
         if isinstance(base, _Self):
             return self._class_member(self.mro(base.cls), attr, depth)
@@ -574,8 +604,8 @@ class _Resolver:
         bases = []
         for expr in info.bases:
             value = self.resolve(expr, info.outer)
-            if isinstance(value, Definition) and value.qualname in self.classes:
-                base = self.classes[value.qualname]
+            base = self.class_info(value.qualname) if isinstance(value, Definition) else None
+            if base is not None:
                 if base is not info and base not in bases:
                     bases.append(base)
         return [info] + _c3([self.mro(b) for b in bases] + [bases])
@@ -636,8 +666,12 @@ class XrefIndex:
         self._links: dict[str, Links] = {}
         # The look-up machinery, kept for `lookup` in the process that built the index.
         self._resolver: _Resolver | None = None
+        # Lazily built (`lazy`): module name → its files not collected yet; else `None`.
+        self._by_name: dict[str, list[str]] | None = None
 
     def __getstate__(self):
+        if self._is_lazy:
+            raise TypeError("a lazy index does not pickle: use XrefIndex.build")
         state = dict(self.__dict__)
         state["_resolver"] = None
         return state
@@ -668,45 +702,118 @@ class XrefIndex:
                        key=lambda p: p.path)
         parsed = []
         for page in pages:
-            try:
-                with warnings.catch_warnings():
-                    # Invalid escapes in docstrings are common in annotated sources.
-                    warnings.simplefilter("ignore")
-                    tree = ast.parse(page.source, filename=page.path)
-            except (SyntaxError, ValueError):
-                continue
-            parsed.append((page, tree))
+            tree = _parse(page)
+            if tree is not None:
+                parsed.append((page, tree))
         if package is None:
-            package = infer_package([p.path for p, _ in parsed], [t for _, t in parsed])
-            if not package and source_dir:
-                package = posixpath.basename(str(source_dir).replace("\\", "/").rstrip("/"))
+            package = _package_of([p.path for p, _ in parsed],
+                                  [_imported_names(t) for _, t in parsed], source_dir)
         index = cls(package)
         resolver = index._resolver = _Resolver()
-        modules = []
-        for page, tree in parsed:
-            name, is_package = module_name(page.path, package)
-            module = _Module(name, page.path, page, page.source.split("\n"))
-            _Collector(module, is_package, resolver.classes).run(tree)
-            resolver.modules.setdefault(name, module)
-            parts = name.split(".")
-            resolver.known.update(".".join(parts[: i + 1]) for i in range(len(parts)) if parts[0])
-            index._index_sections(page)
-            index._sources[page.path] = page.source
-            modules.append(module)
+        index._add_known([p.path for p, _ in parsed])
+        modules = [index._collect(page, tree, order) for order, (page, tree) in enumerate(parsed)]
         for module in modules:
-            targets, consulted = resolver.track(lambda: resolver.targets(module))
-            index._targets[module.path] = targets
-            files = consulted | {d.path for d in targets.values()}
-            index._dependencies[module.path] = frozenset(files - {module.path})
-            # The ASTs are not needed any more.
-            module.sites = []
+            index._resolve_targets(module)
+        index._definitions = index._find_definitions(modules)
+        return index
+
+    @classmethod
+    def lazy(cls, paths: list[str], package: str, load) -> "XrefIndex":
+        """An index that reads, collects and resolves a file only when a page needs it.
+
+        `paths` are the tree's Python files that parse, `load(path) -> Page | None` reads one.
+        The links and dependencies of a page are the same as those of `build` over the whole
+        tree; a build that renders a few pages reads a few files rather than all of them.
+        Not for worker processes: it does not pickle.
+        """
+        index = cls(package)
+        paths = sorted(paths)
+        index._order = {path: n for n, path in enumerate(paths)}
+        index._by_name = {}
+        for path in paths:
+            index._by_name.setdefault(module_name(path, package)[0], []).append(path)
+        index._load_page = load
+        index._pages = {}
+        index._modules = {}
+        index._resolver = _Resolver(index._load_module)
+        index._add_known(paths)
+        return index
+
+    def _add_known(self, paths: list[str]) -> None:
+        for path in paths:
+            parts = module_name(path, self.package)[0].split(".")
+            self._resolver.known.update(".".join(parts[: i + 1]) for i in range(len(parts))
+                                        if parts[0])
+
+    def _collect(self, page: Page, tree: ast.Module, order: int) -> _Module:
+        resolver = self._resolver
+        name, is_package = module_name(page.path, self.package)
+        module = _Module(name, page.path, page, page.source.split("\n"))
+        classes: dict[str, _ClassInfo] = {}
+        _Collector(module, is_package, classes).run(tree)
+        resolver.add_classes(classes, order)
+        resolver.modules.setdefault(name, module)
+        self._index_sections(page)
+        self._sources[page.path] = page.source
+        return module
+
+    def _resolve_targets(self, module: _Module) -> None:
+        resolver = self._resolver
+        targets, consulted = resolver.track(lambda: resolver.targets(module))
+        self._targets[module.path] = targets
+        files = consulted | {d.path for d in targets.values()}
+        self._dependencies[module.path] = frozenset(files - {module.path})
+        # The ASTs are not needed any more.
+        module.sites = []
+
+    def _find_definitions(self, modules) -> dict[str, Definition]:
         found: dict[str, Definition] = {}
-        for scope in [m.scope for m in modules] + [c.scope for c in resolver.classes.values()]:
+        classes = self._resolver.classes.values()
+        for scope in [m.scope for m in modules] + [c.scope for c in classes]:
             for _, binding in scope.bindings.values():
                 if isinstance(binding, _Def):
                     found.setdefault(binding.definition.qualname, binding.definition)
-        index._definitions = dict(sorted(found.items()))
-        return index
+        return dict(sorted(found.items()))
+
+    # ### Lazily
+
+    @property
+    def _is_lazy(self) -> bool:
+        return getattr(self, "_by_name", None) is not None
+
+    def _page(self, path: str) -> Page | None:
+        """The page of a file of the tree (lazily: read when first asked for)."""
+        if path not in self._pages:
+            self._pages[path] = self._load_page(path) if path in self._order else None
+        return self._pages[path]
+
+    def _load_module(self, name: str) -> None:
+        """Collect every file of the module `name` (the first one in path order answers)."""
+        paths = self._by_name.pop(name, None)
+        if paths is None:
+            return
+        for path in paths:
+            page = self._page(path)
+            tree = _parse(page) if page is not None else None
+            if tree is not None:
+                self._modules[path] = self._collect(page, tree, self._order[path])
+
+    def _ensure(self, page: Page) -> None:
+        """Lazily: collect and resolve the page's file, if it is one of the tree."""
+        if not self._is_lazy or page.path in self._targets or page.path not in self._order:
+            return
+        # The page the build has just parsed is the one the index would read.
+        self._pages.setdefault(page.path, page)
+        self._load_module(module_name(page.path, self.package)[0])
+        module = self._modules.get(page.path)
+        if module is not None:
+            self._resolve_targets(module)
+
+    def _ensure_sections(self, path: str) -> None:
+        if self._is_lazy and path not in self._section_lines:
+            page = self._page(path)
+            if page is not None:
+                self._index_sections(page)
 
     # ### Sections
 
@@ -723,6 +830,7 @@ class XrefIndex:
 
     def section_of(self, path: str, line: int) -> int | None:
         """The section showing `line`, else the next section with code, else the last one."""
+        self._ensure_sections(path)
         found = self._section_lines.get(path, {}).get(line)
         if found is not None:
             return found
@@ -749,6 +857,11 @@ class XrefIndex:
 
     def definitions(self) -> dict[str, Definition]:
         """Every definition of the tree by its dotted name."""
+        if self._is_lazy:
+            for name in list(self._by_name):
+                self._load_module(name)
+            modules = [self._modules[p] for p in sorted(self._modules, key=self._order.get)]
+            self._definitions = self._find_definitions(modules)
         return dict(self._definitions)
 
     def lookup(self, dotted: str) -> Definition | None:
@@ -776,6 +889,7 @@ class XrefIndex:
 
     def _indexed(self, page: Page) -> bool:
         """Only the text that was indexed gets links: positions of another text would be wrong."""
+        self._ensure(page)
         return self._sources.get(page.path) == page.source
 
     def targets(self, page: Page) -> dict[tuple[int, int], Definition]:
@@ -818,26 +932,106 @@ class XrefIndex:
         return digest.hexdigest()
 
 
-def index_files(files, package: str | None = None, source_dir=None) -> XrefIndex:
+def index_files(files, package: str | None = None, source_dir=None, *, lazy: bool = False,
+                digests: dict[str, str] | None = None, cache_dir=None) -> XrefIndex:
     """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
 
     For `Builder.xref_factory`: reads and parses every Python file of the tree, since the links
     of one page depend on the others. A file that cannot be read or parsed has no definitions.
+
+    `lazy`: an index (`XrefIndex.lazy`) that reads only the files the pages asked about need.
+    What it must know of every file (whether it parses, and what it imports, for the package
+    name) is kept in `cache_dir` by the file's sha256 (`digests`: path → sha256).
     """
+    python = [f for f in files
+              if getattr(f, "kind", "python") == "python" and f.path.endswith(".py")]
+    if not lazy:
+        pages = [page for page in map(_read_page, python) if page is not None]
+        return XrefIndex.build(pages, package, source_dir)
+    by_path = {f.path: f for f in python}
+    summaries = FileSummaries(cache_dir)
+    paths, imports = [], []
+    for file in sorted(python, key=lambda f: f.path):
+        summary = summaries.get(file, (digests or {}).get(file.path))
+        if summary is not None:
+            paths.append(file.path)
+            imports.append(summary)
+    summaries.save()
+    if package is None:
+        package = _package_of(paths, imports, source_dir)
+    return XrefIndex.lazy(paths, package, lambda path: _read_page(by_path[path]))
+
+
+def _read_page(file) -> Page | None:
     from .page import read_source
     from .parse import parse_python
 
-    pages = []
-    for file in files:
-        if getattr(file, "kind", "python") != "python" or not file.path.endswith(".py"):
-            continue
+    try:
+        text, _ = read_source(file.path, file.absolute.read_bytes())
+    except OSError:
+        return None
+    return parse_python(text, file.path) if text is not None else None
+
+
+class FileSummaries:
+    """What the lazy index must know of every file, by the sha256 of its bytes: `None` when it
+    cannot be read as Python or does not parse, else the modules it imports absolutely.
+
+    Kept in `CACHE_DIR/xref/files.json` (for the current files only), per Python version: what
+    parses depends on it."""
+
+    FORMAT = 1
+
+    def __init__(self, cache_dir=None):
+        import sys
+        self.path = Path(cache_dir) / "xref" / "files.json" if cache_dir is not None else None
+        self.python = "%d.%d" % sys.version_info[:2]
+        self.old: dict = {}
+        self.new: dict = {}
+        self.misses = 0
+        if self.path is not None:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if data.get("format") == self.FORMAT and data.get("python") == self.python \
+                        and isinstance(data.get("files"), dict):
+                    self.old = data["files"]
+            except (OSError, ValueError, AttributeError):
+                pass
+
+    def get(self, file, digest: str | None) -> list[str] | None:
+        if digest is not None and digest in self.old:
+            value = self.old[digest]
+            if value is None or (isinstance(value, list)
+                                 and all(isinstance(n, str) for n in value)):
+                self.new[digest] = value
+                return value
+        self.misses += 1
         try:
-            text, problem = read_source(file.path, file.absolute.read_bytes())
+            data = file.absolute.read_bytes()
         except OSError:
-            continue
-        if text is not None:
-            pages.append(parse_python(text, file.path))
-    return XrefIndex.build(pages, package, source_dir)
+            return None  # not in the tree's files; nothing to remember
+        from .manifest import sha256
+        from .page import read_source
+
+        if digest is None or sha256(data) != digest:
+            digest = None  # changed since it was hashed: answer, but do not remember
+        text, _ = read_source(file.path, data)
+        tree = _parse(Page(file.path, source=text)) if text is not None else None
+        value = None if tree is None else _imported_names(tree)
+        if digest is not None:
+            self.new[digest] = value
+        return value
+
+    def save(self) -> None:
+        if self.path is None or self.new == self.old:
+            return
+        from .manifest import write_atomic
+        body = json.dumps({"format": self.FORMAT, "python": self.python, "files": self.new},
+                          separators=(",", ":"), sort_keys=True)
+        try:
+            write_atomic(self.path, body.encode("utf-8"))
+        except OSError:
+            pass
 
 
 def _c3(sequences: list[list]) -> list:
@@ -868,28 +1062,54 @@ def infer_package(paths: list[str], trees: list[ast.Module]) -> str:
     `from labml_nn.optimizers.adam import Adam` in a tree holding `optimizers/adam.py` votes for
     `labml_nn`; in a tree holding `labml_nn/optimizers/adam.py`, for no prefix at all.
     """
+    return _vote(paths, [_imported_names(tree) for tree in trees])
+
+
+def _imported_names(tree: ast.Module) -> list[str]:
+    """The modules a file imports absolutely, in the order of the AST's walk."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names)
+    return names
+
+
+def _vote(paths: list[str], imports: list[list[str]]) -> str:
     modules = set()
     for path in paths:
         name, _ = module_name(path, "")
         if name:
             modules.add(name)
     votes: dict[str, int] = {}
-    for tree in trees:
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            for name in names:
-                if name in modules:
-                    votes[""] = votes.get("", 0) + 1
-                head, _, rest = name.partition(".")
-                if rest in modules:
-                    votes[head] = votes.get(head, 0) + 1
+    for names in imports:
+        for name in names:
+            if name in modules:
+                votes[""] = votes.get("", 0) + 1
+            head, _, rest = name.partition(".")
+            if rest in modules:
+                votes[head] = votes.get(head, 0) + 1
     if not votes:
         return ""
     return max(sorted(votes), key=lambda k: votes[k])
+
+
+def _package_of(paths: list[str], imports: list[list[str]], source_dir) -> str:
+    package = _vote(paths, imports)
+    if not package and source_dir:
+        package = posixpath.basename(str(source_dir).replace("\\", "/").rstrip("/"))
+    return package
+
+
+def _parse(page: Page) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            # Invalid escapes in docstrings are common in annotated sources.
+            warnings.simplefilter("ignore")
+            return ast.parse(page.source, filename=page.path)
+    except (SyntaxError, ValueError):
+        return None
 
 
 __all__ = ["XrefIndex", "Definition", "Links", "index_files", "module_name", "infer_package"]

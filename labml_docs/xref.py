@@ -674,6 +674,7 @@ class XrefIndex:
             raise TypeError("a lazy index does not pickle: use XrefIndex.build")
         state = dict(self.__dict__)
         state["_resolver"] = None
+        state.pop("_imports", None)
         return state
 
     @classmethod
@@ -705,10 +706,12 @@ class XrefIndex:
             tree = _parse(page)
             if tree is not None:
                 parsed.append((page, tree))
+        imports = {p.path: _imported_names(t) for p, t in parsed}
         if package is None:
-            package = _package_of([p.path for p, _ in parsed],
-                                  [_imported_names(t) for _, t in parsed], source_dir)
+            package = _package_of([p.path for p, _ in parsed], list(imports.values()), source_dir)
         index = cls(package)
+        # What `FileSummaries` keeps, for the lazy indexes of later builds.
+        index._imports = imports
         resolver = index._resolver = _Resolver()
         index._add_known([p.path for p, _ in parsed])
         modules = [index._collect(page, tree, order) for order, (page, tree) in enumerate(parsed)]
@@ -946,8 +949,19 @@ def index_files(files, package: str | None = None, source_dir=None, *, lazy: boo
     python = [f for f in files
               if getattr(f, "kind", "python") == "python" and f.path.endswith(".py")]
     if not lazy:
-        pages = [page for page in map(_read_page, python) if page is not None]
-        return XrefIndex.build(pages, package, source_dir)
+        pages, summaries, shas = [], FileSummaries(cache_dir), {}
+        for file in python:
+            page = _read_page(file, shas)
+            if page is not None:
+                pages.append(page)
+        index = XrefIndex.build(pages, package, source_dir)
+        # What a lazy index of the next builds will ask about every file, while it is known.
+        for file in python:
+            digest = (digests or {}).get(file.path)
+            if digest is not None and shas.get(file.path) == digest:
+                summaries.new[digest] = index._imports.get(file.path)
+        summaries.save()
+        return index
     by_path = {f.path: f for f in python}
     summaries = FileSummaries(cache_dir)
     paths, imports = [], []
@@ -962,14 +976,20 @@ def index_files(files, package: str | None = None, source_dir=None, *, lazy: boo
     return XrefIndex.lazy(paths, package, lambda path: _read_page(by_path[path]))
 
 
-def _read_page(file) -> Page | None:
+def _read_page(file, shas: dict | None = None) -> Page | None:
+    """The page of a file (`None` if it cannot be read as UTF-8); `shas` gets the sha256 of
+    the bytes read."""
     from .page import read_source
     from .parse import parse_python
 
     try:
-        text, _ = read_source(file.path, file.absolute.read_bytes())
+        data = file.absolute.read_bytes()
     except OSError:
         return None
+    if shas is not None:
+        from .manifest import sha256
+        shas[file.path] = sha256(data)
+    text, _ = read_source(file.path, data)
     return parse_python(text, file.path) if text is not None else None
 
 

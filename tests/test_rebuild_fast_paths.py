@@ -111,6 +111,20 @@ def test_file_summaries_are_kept_by_content(tmp_path):
     assert "0" * 64 not in fresh.new
 
 
+def test_the_whole_tree_index_leaves_the_summaries_for_the_lazy_one(tmp_path):
+    source = _trees(tmp_path)[0]
+    files = scan(source)
+    hashes = SourceHashes(None).hash_files([f for f in files if f.kind != "asset"])
+    index_files(files, source_dir=source, digests=hashes, cache_dir=tmp_path / "cache")
+    summaries = FileSummaries(tmp_path / "cache")
+    python = [f for f in files if f.kind == "python"]
+    assert len(summaries.old) == len(python)
+    expected = FileSummaries(None)
+    for file in python:
+        assert summaries.get(file, hashes[file.path]) == expected.get(file, hashes[file.path])
+    assert summaries.misses == 0
+
+
 def test_builder_uses_the_lazy_index_for_a_few_pages(tmp_path, monkeypatch):
     source = tmp_path / "src" / "pkg"
     write_files(source, TREE)

@@ -42,6 +42,7 @@ import math as _math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -180,12 +181,22 @@ _worker: PageBuilder | None = None
 _worker_cache: PageCache | None = None
 
 
-def _init_worker(config, files, xref, cache_dir) -> None:
+def _init_worker(config, files, xref, cache_dir, parent: int) -> None:
     global _worker, _worker_cache
     from .render import make_environment
+    _exit_with_parent(parent)
     _worker = PageBuilder(config, make_environment(config.templates_dir or None), files)
     _worker.xref = xref
     _worker_cache = PageCache(cache_dir)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose build was killed (SIGKILL leaves no time to stop the pool) ends itself."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _prepare_chunk(files, builder: PageBuilder | None = None) -> list[PreparedPage]:
@@ -553,7 +564,7 @@ class Builder:
         cache_dir = None if self.page_cache.disabled else self.page_cache.directory
         return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_init_worker,
-                                   initargs=(self.config, files, xref, cache_dir))
+                                   initargs=(self.config, files, xref, cache_dir, os.getpid()))
 
     def _make_xref(self, files, lazy: bool = False):
         if self.xref_factory is None or not self.config.cross_references:

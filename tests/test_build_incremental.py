@@ -235,6 +235,20 @@ def cli_ok(src: Path, out: Path, cache: Path, *more: str) -> None:
     assert proc.returncode == 0, err.decode()
 
 
+def _processes_naming(path) -> list[int]:
+    """The processes whose command line names `path`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(path).encode() in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
 def test_a_killed_build_leaves_the_old_site_and_the_next_build_is_right(tmp_path):
     src = make_tree(tmp_path / "src", 80)
     out, cache = tmp_path / "site", tmp_path / "cache"
@@ -251,6 +265,11 @@ def test_a_killed_build_leaves_the_old_site_and_the_next_build_is_right(tmp_path
         now = snapshot(out)
         assert now == old or all(b"Changed." in v for k, v in now.items()
                                  if k.startswith("module_")), f"torn site after {delay} s"
+    # Nothing of the killed builds lives on: worker processes end with their build.
+    deadline = time.time() + 10
+    while _processes_naming(src) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _processes_naming(src) == []
     cli_ok(src, out, cache)
     cli_ok(src, tmp_path / "clean", tmp_path / "clean-cache")
     assert snapshot(out) == snapshot(tmp_path / "clean")

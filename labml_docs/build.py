@@ -649,6 +649,9 @@ class Builder:
         return rendered.html
 
     def build(self, out_dir: Path) -> Site:
+        # Pages link KaTeX's stylesheet and fonts: say they are missing before rendering, not after.
+        from .math import katex_assets_dir
+        katex_assets_dir(self.config.katex_dir or None)
         site = self.render()
         publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None)
         return site

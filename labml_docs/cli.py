@@ -117,6 +117,7 @@ def main(verbose):
 def build(src_dir, out_dir, strict, config_file, **overrides):
     """Build the site of SRC_DIR into OUT_DIR."""
     from .build import Builder
+    from .math import MathEngineError
 
     config = _config(src_dir, config_file, **overrides)
     progress = _Progress(enabled=True)
@@ -124,6 +125,8 @@ def build(src_dir, out_dir, strict, config_file, **overrides):
         with Builder(config) as builder:
             builder.progress = progress
             site = builder.build(out_dir)
+    except MathEngineError as e:
+        raise click.ClickException(str(e))
     finally:
         progress.close()
     _report(site)
@@ -138,9 +141,14 @@ def check(src_dir, config_file, **overrides):
     """Report every math error and broken link of SRC_DIR; exit 1 if any."""
     from .build import Builder
 
+    from .math import MathEngineError
+
     config = _config(src_dir, config_file, **overrides)
-    with Builder(config) as builder:
-        site = builder.render()
+    try:
+        with Builder(config) as builder:
+            site = builder.render()
+    except MathEngineError as e:
+        raise click.ClickException(str(e))
     _report(site)
     sys.exit(1 if site.errors else 0)
 

@@ -13,17 +13,16 @@ The parser makes two passes over the raw text:
 
 * the [`ast`](https://docs.python.org/3/library/ast.html) finds the docstrings and who owns them
   (the module, a class, a function);
-* [`tokenize`](https://docs.python.org/3/library/tokenize.html) finds the comments, which the
-  AST drops.
+* one regular expression over strings and comments finds the comments, which the AST drops
+  (it gives the same answer as [`tokenize`](https://docs.python.org/3/library/tokenize.html),
+  many times faster).
 
 Docstrings are cut from the raw text, never evaluated: most annotated sources are not raw
 strings, and Python's own escapes would turn `\alpha` or `\frac` into control characters.
 """
 
 import ast
-import io
 import re
-import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -171,11 +170,21 @@ def _docstring_nodes(tree: ast.Module):
     node = first_string(tree.body)
     if node is not None:
         yield None, node
-    for owner in ast.walk(tree):
-        if isinstance(owner, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            node = first_string(owner.body)
-            if node is not None:
-                yield owner, node
+    for owner in _definitions(tree.body):
+        node = first_string(owner.body)
+        if node is not None:
+            yield owner, node
+
+
+def _definitions(body):
+    """Classes and functions at any depth, walking statements only: expressions hold none."""
+    for statement in body:
+        if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield statement
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(statement, field, None)
+            if inner:
+                yield from _definitions(inner)
 
 
 def _docstring_span(node: ast.Constant, lines: list[str]) -> tuple[int, int] | None:
@@ -234,15 +243,36 @@ def _header_line(owner: ast.AST) -> int:
     return min([owner.lineno] + [d.lineno for d in decorators])
 
 
+# Strings and comments, matched in the order they start: whichever starts first swallows the
+# other, so a `#` inside a string is no comment, and a quote inside a comment opens no string.
+# One regular expression finds them at C speed, where `tokenize` took most of a parse.
+_LEXEMES = re.compile("|".join([
+    r"(?P<comment>#[^\n]*)",
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""',
+    r"'(?:[^'\\\n]|\\.)*'",
+    r'"(?:[^"\\\n]|\\.)*"',
+]), re.S)
+
+
+def full_line_comments(text: str) -> dict[int, str]:
+    """`line → comment` for every comment alone on its line, in a file that parses."""
+    comments: dict[int, str] = {}
+    line, counted = 1, 0
+    for match in _LEXEMES.finditer(text):
+        if match.lastgroup != "comment":
+            continue
+        start = match.start()
+        line += text.count("\n", counted, start)
+        counted = start
+        if not text[text.rfind("\n", 0, start) + 1: start].strip():
+            comments[line] = match.group()
+    return comments
+
+
 def _comment_runs(text: str, hidden: set[int]):
     """Runs of consecutive full-line `#` comments, as `(first line, last line, Markdown)`."""
-    comments: dict[int, str] = {}
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.COMMENT and not tok.line[: tok.start[1]].strip():
-                comments[tok.start[0]] = tok.string
-    except (tokenize.TokenError, SyntaxError):
-        pass
+    comments = full_line_comments(text)
     # A shebang and an encoding declaration are for the interpreter, not the reader.
     for line in (1, 2):
         if line in comments and (comments[line].startswith("#!") or

@@ -238,3 +238,15 @@ def test_settings_file_and_unknown_keys(tmp_path):
     settings.write_text("colour: red\n")
     with pytest.raises(ValueError, match="unknown setting"):
         SiteConfig.load(settings)
+
+
+def test_missing_katex_is_said_before_anything_is_rendered(tree, tmp_path):
+    empty = tmp_path / "no-katex"
+    empty.mkdir()
+    settings = tmp_path / "settings.yml"
+    settings.write_text(f"katex_dir: {empty}\n")
+    result = run_cli("build", str(tree), "--out", str(tmp_path / "out"), "--config", str(settings),
+                     "--cache-dir", str(tmp_path / "c"))
+    assert result.returncode == 1
+    assert "npm install" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

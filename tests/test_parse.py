@@ -297,3 +297,41 @@ def test_every_line_is_shown_once_or_hidden_in_order(source):
             continue  # blank lines are shown inside a block, hidden at its edges
         note = text.strip().startswith("#") or number in docstring_lines
         assert (number in shown) != note, f"line {number} {text!r}"
+
+
+# ## Comments: the fast scanner agrees with `tokenize`
+
+def _tokenize_comments(source: str) -> dict[int, str]:
+    import io
+    import tokenize
+    return {tok.start[0]: tok.string
+            for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+            if tok.type == tokenize.COMMENT and not tok.line[: tok.start[1]].strip()}
+
+
+_tricky = st.sampled_from([
+    "x = '# not a comment'", 's = """\n# inside\n"""', "t = '''a\n  # inside ' '' \n'''",
+    "u = 'it\\'s # no'", 'v = "q\\"# no"', "w = r'\\\\'  # yes", "f = f'{x}#'",
+    "y = [\n    # in brackets\n    1,\n]", "z = '''\\'''' # after", "# plain", "    # indented",
+    "a = 1  # trailing", "b = '\\\\' # after escaped backslash", 'c = """x"""# tight',
+    "d = (\n  'a'  # part\n  'b'\n)", "e = \\\n    2",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_tricky, _statement, _comment), max_size=12).map("\n".join))
+def test_comment_scanner_agrees_with_tokenize(source):
+    from labml_docs.parse import full_line_comments
+    ast.parse(source)
+    assert full_line_comments(source) == _tokenize_comments(source)
+
+
+def test_comment_scanner_agrees_with_tokenize_on_this_repository():
+    from pathlib import Path
+    from labml_docs.parse import full_line_comments
+    root = Path(__file__).resolve().parents[1]
+    files = [p for folder in ("labml_docs", "src", "tests", "benchmarks") for p in (root / folder).rglob("*.py")]
+    assert len(files) > 20
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        assert full_line_comments(source) == _tokenize_comments(source), path

@@ -203,8 +203,6 @@ def _inline_close(text: str, i: int) -> int | None:
         if c == "\\":
             j += 2
             continue
-        if c == "`":
-            return None  # a code span starts before the math would close
         if c == "\n":
             k = j + 1
             while k < len(text) and text[k] in " \t":

@@ -54,6 +54,13 @@ class Page:
     source: str = ""
     language: str = "python"
 
+    def __getstate__(self):
+        # The syntax tree is lent to the cross-reference index in the same process, never sent
+        # to another one.
+        state = dict(self.__dict__)
+        state.pop("syntax_tree", None)
+        return state
+
     @property
     def title(self) -> str:
         """The front matter's title, else the first Markdown heading, else the file name."""
@@ -103,6 +110,7 @@ def parse_python(text: str, path: str) -> Page:
         page.diagnostics.append(Diagnostic(path, e.lineno or 1, f"syntax error: {e.msg}"))
         return page
 
+    page.syntax_tree = tree
     # Notes keyed by their first line: `(last line, kind, docs, docs line, owner header line)`.
     notes: dict[int, tuple[int, str, str, int, int | None]] = {}
     hidden: set[int] = set()

@@ -1086,14 +1086,21 @@ def infer_package(paths: list[str], trees: list[ast.Module]) -> str:
 
 
 def _imported_names(tree: ast.Module) -> list[str]:
-    """The modules a file imports absolutely, in the order of the AST's walk."""
+    """The modules a file imports absolutely (imports are statements: expressions are skipped)."""
     names: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            names.append(node.module)
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, ast.ImportFrom):
+            if not node.level and node.module:
+                names.append(node.module)
         elif isinstance(node, ast.Import):
             names.extend(a.name for a in node.names)
-    return names
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, field, None)
+            if inner:
+                statements.extend(inner)
+    return sorted(names)
 
 
 def _vote(paths: list[str], imports: list[list[str]]) -> str:
@@ -1123,6 +1130,10 @@ def _package_of(paths: list[str], imports: list[list[str]], source_dir) -> str:
 
 
 def _parse(page: Page) -> ast.Module | None:
+    # The parser's tree of the page, when it lent one: taken once, so that it is not kept.
+    tree = page.__dict__.pop("syntax_tree", None)
+    if tree is not None:
+        return tree
     try:
         with warnings.catch_warnings():
             # Invalid escapes in docstrings are common in annotated sources.

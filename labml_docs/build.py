@@ -836,21 +836,13 @@ def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
 
 def _site_asset_files(katex_dir=None) -> list[tuple[str, Path]]:
     """`(site path, source)` of what `copy_site_assets(site / "assets")` copies."""
-    from .math import katex_assets_dir
+    from .math import katex_asset_files
     from .render import assets_dir
 
     here = assets_dir()
     files = [("assets/" + p.relative_to(here).as_posix(), p)
              for p in sorted(here.rglob("*")) if p.is_file()] if here.is_dir() else []
-    dist = katex_assets_dir(katex_dir)
-    css = dist / "katex.min.css"
-    if not css.is_file():
-        css = dist / "katex.css"
-    files.append(("assets/katex/katex.min.css", css))
-    for pattern in ("*.woff2", "*.woff", "*.ttf"):
-        files += [(f"assets/katex/fonts/{font.name}", font)
-                  for font in sorted((dist / "fonts").glob(pattern))]
-    return files
+    return files + [("assets/katex/" + name, src) for name, src in katex_asset_files(katex_dir)]
 
 
 def copy_site_assets(dest: Path, katex_dir=None) -> None:

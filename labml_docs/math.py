@@ -217,6 +217,18 @@ def katex_assets_dir(katex_dir: str | os.PathLike[str] | None = None) -> Path:
     return dist
 
 
+def katex_asset_files(katex_dir: str | os.PathLike[str] | None = None) -> list[tuple[str, Path]]:
+    """`(name in the site's KaTeX folder, source file)`: the stylesheet, then the fonts."""
+    dist = katex_assets_dir(katex_dir)
+    css = dist / "katex.min.css"
+    if not css.is_file():
+        css = dist / "katex.css"
+    files = [("katex.min.css", css)]
+    for pattern in ("*.woff2", "*.woff", "*.ttf"):
+        files += [(f"fonts/{font.name}", font) for font in sorted((dist / "fonts").glob(pattern))]
+    return files
+
+
 def copy_katex_assets(dest: str | os.PathLike[str], katex_dir: str | os.PathLike[str] | None = None) -> Path:
     """Copy KaTeX's CSS and fonts into ``dest`` (e.g. ``site/assets/katex``).
 
@@ -224,15 +236,9 @@ def copy_katex_assets(dest: str | os.PathLike[str], katex_dir: str | os.PathLike
     and ``dest/fonts/*.woff2``, ``*.woff`` and ``*.ttf``. Unchanged files are not copied again.
     Returns the path of the CSS file.
     """
-    dist = katex_assets_dir(katex_dir)
     dest = Path(dest)
     (dest / "fonts").mkdir(parents=True, exist_ok=True)
-    css = dist / "katex.min.css"
-    if not css.is_file():
-        css = dist / "katex.css"
-    copies = [(css, dest / "katex.min.css")]
-    for pattern in ("*.woff2", "*.woff", "*.ttf"):
-        copies += [(font, dest / "fonts" / font.name) for font in sorted((dist / "fonts").glob(pattern))]
+    copies = [(src, dest / name) for name, src in katex_asset_files(katex_dir)]
     for src, dst in copies:
         try:
             s, d = src.stat(), dst.stat()

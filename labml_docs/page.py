@@ -67,14 +67,6 @@ class PreparedPage:
     def formulas(self) -> list["FormulaRef"]:
         return [f for d in self.docs for f in d.formulas]
 
-    def check_links(self, known: set[str]) -> None:
-        """Every relative link of the notes must land on a page or a file of the site."""
-        for docs in self.docs:
-            for link in docs.links:
-                if link.target not in known:
-                    self.diagnostics.append(Diagnostic(
-                        self.path, link.line, f"broken link: {link.href} (no {link.target} in the site)"))
-
 
 def read_source(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
     """Decode a source file, or say where it stops being UTF-8."""

@@ -178,21 +178,21 @@ def _docstring_nodes(tree: ast.Module):
     node = first_string(tree.body)
     if node is not None:
         yield None, node
-    for owner in _definitions(tree.body):
-        node = first_string(owner.body)
-        if node is not None:
-            yield owner, node
+    for owner in statements(tree.body):
+        if isinstance(owner, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            node = first_string(owner.body)
+            if node is not None:
+                yield owner, node
 
 
-def _definitions(body):
-    """Classes and functions at any depth, walking statements only: expressions hold none."""
-    for statement in body:
-        if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield statement
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(statement, field, None)
-            if inner:
-                yield from _definitions(inner)
+def statements(body):
+    """Every statement under `body`, at any depth. Classes, functions and imports are all
+    statements, so the expressions (most of a tree's nodes) need not be walked."""
+    for node in body:
+        if isinstance(node, ast.stmt):
+            yield node
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from statements(getattr(node, block, None) or ())
 
 
 def _docstring_span(node: ast.Constant, lines: list[str]) -> tuple[int, int] | None:

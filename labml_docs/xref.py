@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .markdown import page_url
-from .parse import Page
+from .parse import Page, statements
 
 # `(line, column)` of a name's first character → the address of its definition.
 Links = dict[tuple[int, int], str]
@@ -712,7 +712,7 @@ class XrefIndex:
         index = cls(package)
         # What `FileSummaries` keeps, for the lazy indexes of later builds.
         index._imports = imports
-        resolver = index._resolver = _Resolver()
+        index._resolver = _Resolver()
         index._add_known([p.path for p, _ in parsed])
         modules = [index._collect(page, tree, order) for order, (page, tree) in enumerate(parsed)]
         for module in modules:
@@ -1088,18 +1088,12 @@ def infer_package(paths: list[str], trees: list[ast.Module]) -> str:
 def _imported_names(tree: ast.Module) -> list[str]:
     """The modules a file imports absolutely (imports are statements: expressions are skipped)."""
     names: list[str] = []
-    statements = list(tree.body)
-    while statements:
-        node = statements.pop()
+    for node in statements(tree.body):
         if isinstance(node, ast.ImportFrom):
             if not node.level and node.module:
                 names.append(node.module)
         elif isinstance(node, ast.Import):
             names.extend(a.name for a in node.names)
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(node, field, None)
-            if inner:
-                statements.extend(inner)
     return sorted(names)
 
 

@@ -19,8 +19,8 @@ formulas of the build go to KaTeX together, so that the engine starts once and t
 read once.
 
 A problem in one file becomes a [diagnostic](diagnostics.py), and the other pages still build.
-Nothing already published is lost: the new site is written beside the old one and swapped in
-when it is complete, and a page that fails keeps its last published version.
+Nothing already published is lost: [`publish`](publish.py) never leaves a half-written file
+or a half-changed site behind, and a page that fails keeps its last published version.
 
 ## Incremental and parallel
 
@@ -31,18 +31,14 @@ A rebuild of an unchanged tree only hashes. The pages that do need rendering are
 enough of them to pay for starting the workers; the math of all of them stays one batch in this
 process, for one KaTeX engine. The output does not depend on the number of workers.
 
-Publishing is incremental too: a file of the new site that is the same as in the published
-one (same page key, and the published file untouched since) is hard-linked from it into the
-new folder instead of being written again; the swap stays atomic.
+Publishing is incremental too: only the files that changed are written (see
+[`publish`](publish.py)).
 """
 
 import gc
-import json
 import logging
 import math as _math
 import os
-import shutil
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -52,8 +48,10 @@ from pathlib import Path
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .manifest import (CorruptEntry, Entry, PageCache, SourceHashes, global_fingerprint,
-                       html_fields, listing_hash, math_identity, page_key, sha256, write_atomic)
+                       html_fields, listing_hash, math_identity, page_key, sha256)
 from .page import PageBuilder, PreparedPage, RenderedPage
+from .publish import publish
+from .urls import page_url
 
 log = logging.getLogger("labml_docs")
 
@@ -65,49 +63,46 @@ PARALLEL_THRESHOLD = 30
 HOME = "index.html"
 
 
-def page_url(path: str) -> str:
-    """The page of a source path (as `markdown.page_url`, without importing Markdown)."""
-    from .markdown import page_url as url_of
-    return url_of(path)
-
-
 @dataclass
 class SourceFile:
     """A file of the tree: its path relative to the tree (with `/`), and what it becomes."""
     path: str
-    absolute: Path
+    # Where it is on disk (a string: a thousand `Path`s cost a one-page rebuild 10 ms).
+    location: str
     kind: str  # "python", "markdown" or "asset"
+    url: str = field(init=False)
+
+    def __post_init__(self):
+        self.url = self.path if self.kind == "asset" else page_url(self.path)
 
     @property
-    def url(self) -> str:
-        if self.kind == "asset":
-            return self.path
-        head, _, name = self.path.rpartition("/")
-        if name == "__init__.py":
-            name = "index.html"
-        elif name.endswith(".py") or name.lower().endswith(".md"):
-            name = name[:-3] + ".html"
-        return f"{head}/{name}" if head else name
+    def absolute(self) -> Path:
+        return Path(self.location)
 
 
 def scan(source_dir: Path) -> list[SourceFile]:
     """Every page and asset of the tree, in a fixed order."""
     files = []
-    for root, dirs, names in os.walk(source_dir):
+    top = os.fspath(source_dir)
+    for root, dirs, names in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS
                          and not d.endswith(".egg-info"))
-        for name in sorted(names):
-            absolute = Path(root) / name
-            path = absolute.relative_to(source_dir).as_posix()
-            suffix = absolute.suffix.lower()
+        prefix = os.path.relpath(root, top)
+        prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
+        for name in names:
             if name.startswith("."):
                 continue
+            lower = name.lower()
+            suffix = os.path.splitext(lower)[1]
             if suffix == ".py":
-                files.append(SourceFile(path, absolute, "python"))
-            elif name.lower() == "readme.md":
-                files.append(SourceFile(path, absolute, "markdown"))
+                kind = "python"
+            elif lower == "readme.md":
+                kind = "markdown"
             elif suffix in ASSET_SUFFIXES:
-                files.append(SourceFile(path, absolute, "asset"))
+                kind = "asset"
+            else:
+                continue
+            files.append(SourceFile(prefix + name, os.path.join(root, name), kind))
     return sorted(files, key=lambda f: f.path)
 
 
@@ -175,6 +170,10 @@ def check_links(path: str, links, known: set[str]) -> list[Diagnostic]:
             for target, href, line in links if target not in known]
 
 
+def _templates_cache(config: SiteConfig) -> Path | None:
+    return Path(config.cache_dir) / "templates" if config.cache_dir else None
+
+
 # ## Workers
 
 # The page builder of a worker process, and the page cache it writes the HTML into.
@@ -188,7 +187,8 @@ def _init_worker(config, files, xref, cache_dir, parent: int) -> None:
     gc.disable()
     from .render import make_environment
     _exit_with_parent(parent)
-    _worker = PageBuilder(config, make_environment(config.templates_dir or None), files)
+    _worker = PageBuilder(config, make_environment(config.templates_dir or None,
+                                                   _templates_cache(config)), files)
     _worker.xref = xref
     _worker_cache = PageCache(cache_dir)
 
@@ -276,6 +276,7 @@ class Builder:
         # reads only the files the pages to render need, when they are rendered here.
         self.xref_factory = self._index_files
         self._entries: dict[str, Entry] = {}
+        self._record_read = False
         self._last: dict | None = None
         self._files: list[SourceFile] = []
         self._local: PageBuilder | None = None
@@ -286,7 +287,8 @@ class Builder:
     def env(self):
         if self._env is None:
             from .render import make_environment
-            self._env = make_environment(self.config.templates_dir or None)
+            self._env = make_environment(self.config.templates_dir or None,
+                                         _templates_cache(self.config))
         return self._env
 
     @property
@@ -320,6 +322,17 @@ class Builder:
         return jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
 
     # ### Cache look-ups
+
+    def _tree_name(self) -> str:
+        """The name of this source tree's build record in the page cache."""
+        return sha256(str(Path(self.config.source_dir).resolve()))[:32]
+
+    def _read_record(self) -> None:
+        """Once per builder: the entries of the tree's last build, from one file."""
+        if not self._record_read:
+            self._record_read = True
+            for key, entry in self.page_cache.read_record(self._tree_name()).items():
+                self._entries.setdefault(key, entry)
 
     def _lookup(self, key: str) -> Entry | None:
         entry = self._entries.get(key)
@@ -379,6 +392,7 @@ class Builder:
         known = set(site.assets) | {f.url for f in sources} | {HOME}
 
         # Which pages the cache holds, with their dependencies unchanged.
+        self._read_record()
         keys: dict[str, str] = {}
         entries: dict[str, Entry] = {}
         todo: list[SourceFile] = []
@@ -522,9 +536,7 @@ class Builder:
         cache = self.page_cache
         if cache.disabled:
             return
-        name = sha256(str(Path(self.config.source_dir).resolve()))[:32]
-        cache.record_build(name, site.keys.values(),
-                           {e.html_sha for e in entries.values() if not e.failed and e.html_sha})
+        cache.record_build(self._tree_name(), entries.values())
         removed = cache.collect_if_due()
         if removed and any(removed.values()):
             log.info("page cache: removed %(entries)d entries, %(html)d pages, "
@@ -707,197 +719,3 @@ class _CacheFirstMath:
 def _home_source(config):
     from .parse import Page
     return Page("", meta={"title": config.site_name})
-
-
-# ## Publishing
-
-
-def publish(site: Site, out_dir: Path, katex_dir=None) -> None:
-    """Write the site beside `out_dir`, then swap it in.
-
-    A page that failed to build keeps the version already published, if there is one. A file
-    that is the same as the published one is hard-linked from it rather than written again.
-    """
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out_dir.parent):
-        _recover(out_dir)
-    record_path = None
-    record: dict = {}
-    if site.cache_dir is not None:
-        record_path = Path(site.cache_dir) / "published" / (sha256(str(out_dir))[:32] + ".json")
-        try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-            if not isinstance(record, dict):
-                record = {}
-        except (OSError, ValueError):
-            record = {}
-    written: dict[str, list] = {}
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-{os.getpid()}-",
-                                    dir=out_dir.parent))
-    # Strings, not `Path`s, for the paths made for every file of the site.
-    out_root, staging_root = str(out_dir), str(staging)
-
-    def reuse(url: str, token: str | None, target: str) -> bool:
-        """Hard-link the published file if it is what `token` names and nobody touched it."""
-        if token is None:
-            return False
-        old = record.get(url)
-        if not (isinstance(old, list) and len(old) == 4 and old[0] == token):
-            return False
-        previous = os.path.join(out_root, url)
-        try:
-            st = os.stat(previous)
-            if [st.st_ino, st.st_size, st.st_mtime_ns] != old[1:]:
-                return False
-            os.link(previous, target)
-        except OSError:
-            return False
-        written[url] = old
-        return True
-
-    def from_cache(url: str, target: str) -> bool:
-        """Hard-link the page's HTML from the page cache (checked, unless this build wrote it).
-
-        Nothing ever writes into a file of the cache or the site in place, so sharing the file
-        is safe; a person editing the published page in place changes its mtime, and the next
-        build then finds the cache file's checksum wrong and renders the page again."""
-        found = site.files.get(url)
-        if found is None:
-            return False
-        path, html_sha, trusted = found
-        try:
-            if not trusted and sha256(Path(path).read_bytes()) != html_sha:
-                return False
-            os.link(path, target)
-        except OSError:
-            return False
-        return True
-
-    def wrote(url: str, token: str | None, target: str) -> None:
-        if token is not None:
-            st = os.stat(target)
-            written[url] = [token, st.st_ino, st.st_size, st.st_mtime_ns]
-
-    made: set[str] = set()
-
-    def target_of(url: str) -> str:
-        target = os.path.join(staging_root, url)
-        parent = os.path.dirname(target)
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        return target
-
-    try:
-        for url, page in sorted(site.pages.items()):
-            target = target_of(url)
-            found = site.files.get(url)
-            token = f"page:{found[1]}" if found else None  # the sha256 of the HTML
-            if reuse(url, token, target):
-                continue
-            if from_cache(url, target):
-                wrote(url, token, target)
-                continue
-            html = page.html
-            if html is None:
-                previous = out_dir / url
-                if previous.is_file():
-                    shutil.copy2(previous, target)
-                continue
-            with open(target, "wb") as f:
-                f.write(html.encode("utf-8", "surrogatepass"))
-            wrote(url, token, target)
-        for url, text in sorted(site.extra.items()):
-            Path(target_of(url)).write_text(text, encoding="utf-8")
-        copies = sorted(site.assets.items()) + _site_asset_files(katex_dir)
-        for url, source in copies:
-            target = target_of(url)
-            try:
-                st = os.stat(source)
-                token = f"asset:{source}:{st.st_size}:{st.st_mtime_ns}"
-            except OSError:
-                token = None
-            if reuse(url, token, target):
-                continue
-            shutil.copyfile(source, target)
-            wrote(url, token, target)
-        with _locked(out_dir.parent):
-            _swap(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if record_path is not None:
-        try:
-            write_atomic(record_path, json.dumps(written, separators=(",", ":")).encode())
-        except OSError as e:
-            log.warning("cannot write %s: %s", record_path, e)
-
-
-def _site_asset_files(katex_dir=None) -> list[tuple[str, Path]]:
-    """`(site path, source)` of what `copy_site_assets(site / "assets")` copies."""
-    from .math import katex_asset_files
-    from .render import assets_dir
-
-    here = assets_dir()
-    files = [("assets/" + p.relative_to(here).as_posix(), p)
-             for p in sorted(here.rglob("*")) if p.is_file()] if here.is_dir() else []
-    return files + [("assets/katex/" + name, src) for name, src in katex_asset_files(katex_dir)]
-
-
-def copy_site_assets(dest: Path, katex_dir=None) -> None:
-    """The stylesheets and scripts of `site_templates/assets`, and KaTeX's CSS and fonts."""
-    from .math import copy_katex_assets
-    from .render import assets_dir
-
-    shutil.copytree(assets_dir(), dest, dirs_exist_ok=True)
-    copy_katex_assets(dest / "katex", katex_dir)
-
-
-@contextmanager
-def _locked(folder: Path):
-    """An exclusive lock on `folder` (flock of the folder itself): one swap at a time."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _swap(staging: Path, out_dir: Path) -> None:
-    """Replace `out_dir` by `staging`: the old site stays whole until the new one is in place."""
-    old = out_dir.with_name(f".{out_dir.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if out_dir.exists():
-        os.rename(out_dir, old)
-    os.rename(staging, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _recover(out_dir: Path) -> None:
-    """A build killed between the two renames of `_swap` left the old site aside: restore it."""
-    old = out_dir.with_name(f".{out_dir.name}.old")
-    if old.exists() and not out_dir.exists():
-        os.rename(old, out_dir)
-    # Staging folders of builds that died; a running build's folder names a live process.
-    for stale in out_dir.parent.glob(f".{out_dir.name}.new-*"):
-        pid = stale.name.split(".new-", 1)[1].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -131,7 +131,7 @@ def build(src_dir, out_dir, strict, config_file, **overrides):
         progress.close()
     _report(site)
     click.echo(f"wrote {out_dir}", err=True)
-    sys.exit(1 if strict and site.errors else 0)
+    _exit(1 if strict and site.errors else 0)
 
 
 @main.command()
@@ -150,7 +150,7 @@ def check(src_dir, config_file, **overrides):
     except MathEngineError as e:
         raise click.ClickException(str(e))
     _report(site)
-    sys.exit(1 if site.errors else 0)
+    _exit(1 if site.errors else 0)
 
 
 @main.command()
@@ -209,5 +209,36 @@ def _handler_class():
     return _Handler
 
 
-if __name__ == "__main__":
+# ## Ending quickly
+
+_AS_PROGRAM = False
+
+
+def run() -> None:
+    """The `labml-docs` program (`main`, as its own process)."""
+    global _AS_PROGRAM
+    _AS_PROGRAM = True
     main()
+
+
+def _exit(code: int) -> None:
+    """End a command with `code`. As a program, the process ends here: its output is flushed
+    and its exit handlers run, but Python does not free, one by one, the objects of every page
+    of the site (30 ms of a 0.3 s one-page rebuild); the system takes the memory back at once.
+    Called from Python (`main()`, tests), it raises `SystemExit` as usual."""
+    if not _AS_PROGRAM:
+        sys.exit(code)
+    import atexit
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    atexit._run_exitfuncs()  # logging's flush among them
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    run()

@@ -37,11 +37,22 @@ pair an entry with another build's HTML. Every file is written to a temporary na
 An entry that fails its checksum, cannot be parsed, or whose HTML is missing or of the wrong
 length is a miss (and is deleted); the HTML is checked against its sha256 when it is read.
 
+## The record of a tree's last build
+
+After a successful build, the page cache writes the entries the build used (without their
+text) into one file named for its source tree, `CACHE_DIR/pages/builds/NAME.json`, checksummed
+like an entry. The next build of the tree in a new process reads that one file instead of a
+file per page: a thousand small reads and checksums cost a one-page rebuild more than its
+page. The record is only a shortcut: an entry is found in it by the same key as on disk (so a
+record of other settings or of another version of the tree finds nothing), an entry whose HTML
+is gone is a miss, and a record that is missing or fails its checksum sends every look-up to
+the entries' own files. The text of a recorded entry is read from its own file when a search
+index asks for it.
+
 ## Garbage collection
 
-Every edit adds an entry and an HTML file. After a successful build, the page cache records
-which entries and HTML files the build used, under a name for its source tree
-(`CACHE_DIR/pages/builds/NAME.json`: the last build of each tree), and, at most once an hour,
+Every edit adds an entry and an HTML file. Garbage collection keeps what the records name
+(the last build of each tree), and, at most once an hour,
 deletes every entry and HTML file that no record names and that is more than an hour old.
 The hour keeps what a build running beside this one has just written; a file another build
 read and that goes away under it is only a cache miss (the page is rendered again).
@@ -71,6 +82,8 @@ log = logging.getLogger("labml_docs")
 
 #: Bump when the page cache's entries or the page output change meaning.
 FORMAT = 2
+#: The first word of a build record (`PageCache.record_build`): bump when they change meaning.
+RECORD_MAGIC = "labml-docs-record-1"
 RACY_NS = 2_000_000_000
 #: Garbage collection of the page cache: files no recorded build uses are deleted once they
 #: are this old (seconds), by a collection run at most this often, after a successful build.
@@ -150,7 +163,7 @@ class SourceHashes:
         self.hashed = 0
         for file in files:
             try:
-                st = os.stat(file.absolute)
+                st = os.stat(file.location)
             except OSError:
                 continue
             old = self.entries.get(file.path)
@@ -159,7 +172,8 @@ class SourceHashes:
                 digest = old[3]
             else:
                 try:
-                    digest = sha256(Path(file.absolute).read_bytes())
+                    with open(file.location, "rb") as f:
+                        digest = sha256(f.read())
                 except OSError:
                     continue
                 self.hashed += 1
@@ -298,17 +312,21 @@ class Entry:
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def header(self) -> dict:
+        """Every field but the text."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "text"}
+
     @classmethod
-    def from_json(cls, data: dict, raw_text: bytes | None = None) -> "Entry":
-        """The entry of `data`; with `raw_text` (the JSON of its text, which `data` lacks),
-        one whose text is decoded when first read."""
+    def from_json(cls, data: dict, load_text=None) -> "Entry":
+        """The entry of `data`; with `load_text` (a function that gives the text, which
+        `data` lacks), one whose text is read when first asked for."""
         names = ["key", "url", "path", "title", "summary", "html_sha"]
-        if raw_text is None:
+        if load_text is None:
             entry = cls(**{f.name: data[f.name] for f in fields(cls)})
             names.append("text")
         else:
-            entry = _StoredEntry(raw_text, **{f.name: data[f.name] for f in fields(cls)
-                                              if f.name != "text"})
+            entry = _StoredEntry(load_text, **{f.name: data[f.name] for f in fields(cls)
+                                               if f.name != "text"})
         for name in names:
             if not isinstance(getattr(entry, name), str):
                 raise TypeError(name)
@@ -325,27 +343,39 @@ class Entry:
 
 
 _UNREAD = object()
+_HEADER_NAMES = {f.name for f in fields(Entry) if f.name != "text"}
 
 
 class _StoredEntry(Entry):
     """An entry read from the page cache. Its plain text is most of its bytes and only search
-    indexes read it: it is decoded when first asked for (its bytes were checksummed with the
-    rest when the entry was read)."""
+    indexes read it: it is read or decoded when first asked for."""
 
-    def __init__(self, raw_text: bytes, **fields_but_text):
-        self._raw_text = raw_text
+    def __init__(self, load_text, **fields_but_text):
+        self._load_text = load_text
         super().__init__(text=_UNREAD, **fields_but_text)
 
     @property
     def text(self) -> str:
         if self._text is _UNREAD:
-            value = json.loads(self._raw_text)
+            value = self._load_text()
             self._text = value if isinstance(value, str) else ""
         return self._text
 
     @text.setter
     def text(self, value) -> None:
         self._text = value
+
+    @classmethod
+    def from_header(cls, header: dict, line: str, load_text) -> "_StoredEntry":
+        """An entry of a build record. The record was checksummed as a whole and written by
+        `record_build` from entries that were checked: only its fields are checked here (a
+        thousand full checks would cost a one-page rebuild 10 ms)."""
+        if header.keys() != _HEADER_NAMES:
+            raise TypeError("entry fields")
+        entry = cls.__new__(cls)
+        entry.__dict__.update(header)
+        entry._load_text, entry._text, entry._line = load_text, _UNREAD, line
+        return entry
 
 
 class CorruptEntry(Exception):
@@ -397,7 +427,8 @@ class PageCache:
             header, newline, text = body.partition(b"\n")
             if not newline:
                 raise CorruptEntry("no text")
-            entry = Entry.from_json(json.loads(header), raw_text=text)
+            # (Its bytes were checksummed with the rest: decoding them later is safe.)
+            entry = Entry.from_json(json.loads(header), load_text=lambda: json.loads(text))
             if entry.key != key:
                 raise CorruptEntry("key")
             if not entry.failed:
@@ -467,16 +498,55 @@ class PageCache:
 
     # ### Garbage collection
 
-    def record_build(self, name: str, keys, html_shas) -> None:
-        """Remember what a build of one tree (`name`) used: garbage collection keeps it."""
+    def _record_file(self, name: str) -> str:
+        return os.path.join(self._root, "builds", f"{name}.json")
+
+    def record_build(self, name: str, entries) -> None:
+        """Remember the entries a build of one tree (`name`) used: garbage collection keeps
+        them, and the next build of the tree reads them from this one file (`read_record`).
+
+        The file is a JSON array with an entry per line, sorted by key, under a line with its
+        format and checksum. An entry read from the last record keeps its line: writing the
+        record again is mostly a join."""
         if self.disabled:
             return
-        body = json.dumps({"keys": sorted(keys), "html": sorted(html_shas)},
-                          separators=(",", ":")).encode("utf-8")
+        lines = sorted(_record_line(e) for e in entries)
+        body = ("[\n" + ",\n".join(lines) + "\n]").encode("utf-8", "surrogatepass")
         try:
-            write_atomic(Path(self._root) / "builds" / f"{name}.json", body)
+            write_atomic(Path(self._record_file(name)),
+                         f"{RECORD_MAGIC} {sha256(body)}\n".encode("ascii") + body)
         except OSError as e:
             log.warning("page cache: cannot record the build: %s", e)
+
+    def read_record(self, name: str) -> dict[str, Entry]:
+        """`key → entry` of the last recorded build of a tree; empty if there is none or it
+        is damaged (every page is then looked up in its own file)."""
+        if self.disabled:
+            return {}
+        path = self._record_file(name)
+        try:
+            headers, lines = _read_record(path, with_lines=True)
+            entries = {}
+            for header, line in zip(headers, lines):
+                entry = _StoredEntry.from_header(header, line, self._text_loader(header["key"]))
+                entries[entry.key] = entry
+            return entries
+        except FileNotFoundError:
+            return {}
+        except (OSError, CorruptEntry, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+            log.warning("page cache: the record %s is unusable (%s): reading each page's entry",
+                        path, e)
+            return {}
+
+    def _text_loader(self, key: str):
+        return lambda: self._text_of(key)
+
+    def _text_of(self, key: str) -> str:
+        entry = self.get(key)
+        if entry is None:
+            log.warning("page cache: the entry %s is gone: its page has no text to index", key)
+            return ""
+        return entry.text
 
     def collect_if_due(self, interval: float = GC_INTERVAL, grace: float = GC_GRACE) -> dict | None:
         """`collect_garbage`, if the last collection is more than `interval` seconds old: a
@@ -528,11 +598,10 @@ class PageCache:
                     os.unlink(record.path)
                     removed["records"] += 1
                     continue
-                with open(record.path, "rb") as f:
-                    data = json.loads(f.read())
-                keys.update(k for k in data["keys"] if isinstance(k, str))
-                html.update(h for h in data["html"] if isinstance(h, str))
-            except (OSError, ValueError, KeyError, TypeError):
+                for header in _read_record(record.path):
+                    keys.add(str(header["key"]))
+                    html.add(str(header["html_sha"]))
+            except (OSError, CorruptEntry, ValueError, KeyError, TypeError, UnicodeDecodeError):
                 continue  # unreadable: another build may be writing it; it keeps nothing
         try:
             folders = [d for d in os.scandir(self._root) if len(d.name) == 2 and d.is_dir()]
@@ -564,6 +633,35 @@ class PageCache:
                 except OSError:
                     pass
         return removed
+
+
+def _record_line(entry: Entry) -> str:
+    line = getattr(entry, "_line", None)
+    if line is None:  # (the key comes first: lines sort by key)
+        line = json.dumps(entry.header(), ensure_ascii=False, separators=(",", ":"))
+    return line
+
+
+def _read_record(path: str, with_lines: bool = False):
+    """The entry headers of a build record, checked against its checksum (and with
+    `with_lines`, the JSON line of each)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    first, _, body = raw.partition(b"\n")
+    magic, _, checksum = first.decode("ascii").rpartition(" ")
+    if magic != RECORD_MAGIC:
+        raise CorruptEntry("format")
+    if checksum != sha256(body):
+        raise CorruptEntry("checksum")
+    headers = json.loads(body)
+    if not isinstance(headers, list) or not all(isinstance(h, dict) for h in headers):
+        raise CorruptEntry("not a list of entries")
+    if not with_lines:
+        return headers
+    lines = [line.rstrip(",") for line in body.decode("utf-8", "surrogatepass").split("\n")[1:-1]]
+    if len(lines) != len(headers):
+        raise CorruptEntry("lines")
+    return headers, lines
 
 
 def html_fields(html: str | None) -> tuple[str, int]:

@@ -58,8 +58,9 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Link, Navigation, Section
 
-from .build import Builder, copy_site_assets
+from .build import Builder
 from .config import SiteConfig
+from .publish import copy_site_assets
 from .render import templates_dir
 
 log = logging.getLogger("mkdocs.plugins.labml_docs")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .markdown import page_url
+from .urls import page_url
 from .parse import Page, statements
 
 # `(line, column)` of a name's first character → the address of its definition.

@@ -12,7 +12,7 @@ import pytest
 from pygments.token import Name
 
 from labml_docs.highlight import FileHighlighter, lex_lines
-from labml_docs.markdown import page_url
+from labml_docs.urls import page_url
 from labml_docs.parse import parse_python
 from labml_docs.xref import XrefIndex, index_files, infer_package, module_name
 

@@ -1,0 +1,25 @@
+"""
+---
+title: Addresses
+summary: Where the page of a source file lives in the site.
+---
+
+# Addresses
+
+One rule, used by the build (for each file of the tree), by the notes (for their links) and by
+the cross-reference index (for links to definitions). It imports nothing heavy: a rebuild
+whose pages all come from the cache needs it, and no Markdown.
+"""
+
+import posixpath
+
+
+def page_url(path: str) -> str:
+    """The page of a source path: `X/Y.py` → `X/Y.html`, `X/__init__.py` → `X/index.html`,
+    `X/readme.md` → `X/readme.html`."""
+    head, name = posixpath.split(path)
+    if name == "__init__.py":
+        name = "index.html"
+    elif name.endswith(".py") or name.lower().endswith(".md"):
+        name = name[:-3] + ".html"
+    return f"{head}/{name}" if head else name

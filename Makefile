@@ -24,6 +24,7 @@ test: setup-test
 	PROPERDOCS=$(abspath $(PROPERDOCS_VENV))/bin/properdocs $(BIN)/python -m pytest
 
 bench: setup-test
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python benchmarks/math_bench.py
 	$(BIN)/python benchmarks/optimizer_step.py
 	$(BIN)/python benchmarks/build_bench.py
@@ -38,6 +39,7 @@ $(BIN)/python:
 
 $(VENV)/.setup: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[mkdocs]"
+	$(BIN)/python -m compileall -q labml_docs
 	touch $@
 
 $(VENV)/.setup-test: $(VENV)/.setup pyproject.toml

@@ -26,6 +26,8 @@ adds a formula also pays for starting Node.js, about 0.1 s, and is reported on i
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import os
 import random
 import shutil
@@ -97,7 +99,7 @@ def make_module(rng: random.Random, path: str, others: list[str], formulas: int)
             out += [f"        # {sentence(rng, inline)}",
                     f"        self.linear_{k} = nn.Linear(d_model, d_model * {k + 1})"]
         out += ["", "    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None):",
-                '        """', f"        * `x` is the input of shape `[batch, seq, d_model]`",
+                '        """', "        * `x` is the input of shape `[batch, seq, d_model]`",
                 f"        * `mask` {sentence(rng)}", '        """']
         for k in range(rng.randint(3, 6)):
             out.append(f"        # {sentence(rng, inline)}")
@@ -191,6 +193,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0)
     args = parser.parse_args()
 
+    # The generator's bytecode, as an installed package has it (pip compiles at install; an
+    # editable install, or PYTHONDONTWRITEBYTECODE, would leave every run compiling it again).
+    compileall.compile_dir(str(REPO / "labml_docs"), quiet=1)
     work = args.keep or Path(tempfile.mkdtemp(prefix="labml-docs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     src = work / "tree"
@@ -278,20 +283,20 @@ def main() -> None:
 
     # pycco.
     pycco = None
-    if not args.no_pycco:
-        try:
-            import pycco  # noqa: F401
-            times = []
-            for r in range(args.repeat):
-                out = work / "pycco"
-                shutil.rmtree(out, ignore_errors=True)
-                files = [str(p.relative_to(src)) for p in sorted(src.rglob("*.py"))]
-                times.append(run([sys.executable, "-m", "pycco.main", "-p", "-d", str(out)]
-                                 + files, cwd=src)[0])
-            pycco = min(times)
-            rows.append(("pycco (no math)", best(times)))
-        except ImportError:
-            rows.append(("pycco", "not installed (pip install pycco)"))
+    if args.no_pycco:
+        pass
+    elif importlib.util.find_spec("pycco") is None:
+        rows.append(("pycco", "not installed (pip install pycco)"))
+    else:
+        times = []
+        for r in range(args.repeat):
+            out = work / "pycco"
+            shutil.rmtree(out, ignore_errors=True)
+            files = [str(p.relative_to(src)) for p in sorted(src.rglob("*.py"))]
+            times.append(run([sys.executable, "-m", "pycco.main", "-p", "-d", str(out)]
+                             + files, cwd=src)[0])
+        pycco = min(times)
+        rows.append(("pycco (no math)", best(times)))
 
     rows.append(("formulas in the tree / rendered cold", f"{formulas} / {stats['math_misses']} "
                  f"new to KaTeX ({stats['math_hits']} repeats)"))

@@ -140,7 +140,6 @@ def build(src_dir, out_dir, strict, config_file, **overrides):
 def check(src_dir, config_file, **overrides):
     """Report every math error and broken link of SRC_DIR; exit 1 if any."""
     from .build import Builder
-
     from .math import MathEngineError
 
     config = _config(src_dir, config_file, **overrides)

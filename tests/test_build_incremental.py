@@ -1,7 +1,6 @@
 """Incremental builds: what re-renders when, and resilience (kills, concurrent builds, corruption)."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys

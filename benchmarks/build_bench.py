@@ -13,8 +13,9 @@ It prints, in one table:
 
 * our build run as the CLI runs it, in a fresh process (`python -m labml_docs.cli build`):
   cold (empty caches), no-op (nothing changed), one file (the words of one comment edited), one
-  file with a new formula (a comment with a formula KaTeX has not seen: Node.js must start), and
-  the same in one process (`Builder.render()`, what `mkdocs serve` pays);
+  file with a new formula (a comment with a formula KaTeX has not seen: Node.js must start),
+  the last three three times after each cold build, best and median; and the same in one
+  process (`Builder.render()`, what `mkdocs serve` pays);
 * the peak memory (ru_maxrss of the build process, from `wait4`) of cold builds of the first
   250, 500 and 1,000 files: it should grow at most linearly;
 * pycco (`pycco -p -d OUT files...`) on the same tree, which renders no math, and the ratios.
@@ -177,6 +178,10 @@ def edit_one(src: Path, n: int, formula: bool = False) -> None:
                       encoding="utf-8")
 
 
+#: No-op and one-file rebuilds after each cold build.
+QUICK_RUNS = 3
+
+
 def best(values: list[float]) -> str:
     return f"{min(values):.2f} s" + (f" (median {statistics.median(values):.2f})"
                                      if len(values) > 1 else "")
@@ -218,11 +223,13 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         seconds, cold_rss = cli_build(src, out, cache, config)
         colds.append(seconds)
-        noops.append(cli_build(src, out, cache, config)[0])
-        edit_one(src, r)
-        ones.append(cli_build(src, out, cache, config)[0])
-        edit_one(src, 50 + r, formula=True)
-        ones_math.append(cli_build(src, out, cache, config)[0])
+        # The quick runs, several times each: they are short enough for noise to matter.
+        for k in range(QUICK_RUNS):
+            noops.append(cli_build(src, out, cache, config)[0])
+            edit_one(src, 10 * r + k)
+            ones.append(cli_build(src, out, cache, config)[0])
+            edit_one(src, 500 + 10 * r + k, formula=True)
+            ones_math.append(cli_build(src, out, cache, config)[0])
         shutil.rmtree(cache, ignore_errors=True)
     formulas = count_formulas(src)
     rows += [("labml-docs cold build (CLI, empty caches)", best(colds)),

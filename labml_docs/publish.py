@@ -145,9 +145,17 @@ def publish(site, out_dir: Path, katex_dir=None) -> None:
         record = _read_record(record_path)
         plan = _in_place_plan(out_dir, record, files)
         if plan is not None:
-            _publish_in_place(out_dir, record, *plan)
-            _write_record(record_path, record)
-            return
+            try:
+                _publish_in_place(out_dir, record, *plan)
+            except OSError as e:
+                # (A source that cannot be read fails the stage and swap too, and the site
+                # stays as it was.)
+                log.warning("cannot publish %s in place (%s): writing it whole", out_dir, e)
+                _journal_path(out_dir).unlink(missing_ok=True)
+                record = {}
+            else:
+                _write_record(record_path, record)
+                return
     _stage_and_swap(out_dir, record, files, record_path)
 
 
@@ -347,7 +355,11 @@ def _swap(staging: Path, out_dir: Path) -> None:
 def recover(out_dir: Path) -> None:
     """Finish what an interrupted publish left (call with the folder locked): carry out its
     journal, put back a site a swap had moved aside, delete dead builds' staging folders."""
-    _carry_out(out_dir)
+    try:
+        _carry_out(out_dir)
+    except OSError as e:  # the record no longer matches: this publish writes the site whole
+        log.warning("cannot finish the interrupted publish of %s (%s)", out_dir, e)
+        _journal_path(out_dir).unlink(missing_ok=True)
     old = out_dir.with_name(f".{out_dir.name}.old")
     if old.exists() and not out_dir.exists():
         os.rename(old, out_dir)

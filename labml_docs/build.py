@@ -277,6 +277,7 @@ class Builder:
         self.xref_factory = self._index_files
         self._entries: dict[str, Entry] = {}
         self._record_read = False
+        self._recorded: set[str] = set()  # keys of entries read from the record, not yet used
         self._last: dict | None = None
         self._files: list[SourceFile] = []
         self._local: PageBuilder | None = None
@@ -332,12 +333,20 @@ class Builder:
         if not self._record_read:
             self._record_read = True
             for key, entry in self.page_cache.read_record(self._tree_name()).items():
-                self._entries.setdefault(key, entry)
+                if key not in self._entries:
+                    self._entries[key] = entry
+                    self._recorded.add(key)
 
     def _lookup(self, key: str) -> Entry | None:
         entry = self._entries.get(key)
         if entry is not None:
             if entry.failed or self.page_cache.disabled:
+                return entry
+            if key in self._recorded:
+                # Just read from the record of the last build, whose HTML garbage collection
+                # keeps: not looked at again (a thousand stats). Should the file be gone after
+                # all, reading the page's HTML renders it again (`_rescue`).
+                self._recorded.discard(key)
                 return entry
             try:  # still there? (another build or a person may have cleared the cache)
                 if os.stat(self.page_cache.html_file(entry.html_sha)).st_size == entry.html_len:

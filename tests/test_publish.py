@@ -3,6 +3,7 @@ interrupted publish leaves; the build record that spares a rebuild a file per pa
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -237,3 +238,15 @@ def test_a_record_keeps_the_lines_of_unchanged_entries(build, tmp_path):
     changed = set(after) - set(before)
     assert len(after) == len(before) and len(changed) == 1
     assert b'"path":"module_2.py"' in changed.pop()
+
+
+def test_a_recorded_page_whose_html_is_gone_is_rendered_again(build, tmp_path):
+    src = make_tree(tmp_path / "src", 4)
+    site = build(src)
+    expected = snapshot(tmp_path / "site")
+    html_sha = site.files["module_0.html"][1]
+    for path in (tmp_path / "cache" / "pages").glob(f"??/{html_sha}.html"):
+        path.unlink()
+    shutil.rmtree(tmp_path / "site")  # nothing to keep: every page comes from the cache
+    build(src)
+    assert snapshot(tmp_path / "site") == expected

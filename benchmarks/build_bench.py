@@ -14,8 +14,9 @@ It prints, in one table:
 * our build run as the CLI runs it, in a fresh process (`python -m labml_docs.cli build`):
   cold (empty caches), no-op (nothing changed), one file (the words of one comment edited), one
   file with a new formula (a comment with a formula KaTeX has not seen: Node.js must start),
-  the last three three times after each cold build, best and median; and the same in one
-  process (`Builder.render()`, what `mkdocs serve` pays);
+  the last three three times after each cold build, best and median, beside a fixed workload
+  that shows how much the machine itself varies; and the same in one process
+  (`Builder.render()`, what `mkdocs serve` pays);
 * the peak memory (ru_maxrss of the build process, from `wait4`) of cold builds of the first
   250, 500 and 1,000 files: it should grow at most linearly;
 * pycco (`pycco -p -d OUT files...`) on the same tree, which renders no math, and the ratios.
@@ -180,6 +181,10 @@ def edit_one(src: Path, n: int, formula: bool = False) -> None:
 
 #: No-op and one-file rebuilds after each cold build.
 QUICK_RUNS = 3
+#: A fixed piece of work, timed beside the one-file rebuilds: how much the machine alone varies
+#: (on a shared virtual machine, the same work can take half as long again from one run to
+#: the next).
+REFERENCE = "sum(i * i for i in range(1_500_000))"
 
 
 def best(values: list[float]) -> str:
@@ -215,7 +220,7 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
 
     # CLI, fresh processes.
-    colds, noops, ones, ones_math = [], [], [], []
+    colds, noops, ones, ones_math, references = [], [], [], [], []
     cold_rss = 0
     for r in range(args.repeat):
         cache, out = work / f"cache-{r}", work / "site"
@@ -228,6 +233,7 @@ def main() -> None:
             noops.append(cli_build(src, out, cache, config)[0])
             edit_one(src, 10 * r + k)
             ones.append(cli_build(src, out, cache, config)[0])
+            references.append(run([sys.executable, "-c", REFERENCE])[0])
             edit_one(src, 500 + 10 * r + k, formula=True)
             ones_math.append(cli_build(src, out, cache, config)[0])
         shutil.rmtree(cache, ignore_errors=True)
@@ -235,7 +241,9 @@ def main() -> None:
     rows += [("labml-docs cold build (CLI, empty caches)", best(colds)),
              ("labml-docs no-op rebuild (CLI)", best(noops)),
              ("labml-docs one-file rebuild (CLI)", best(ones)),
-             ("labml-docs one-file rebuild, new formula (CLI)", best(ones_math))]
+             ("labml-docs one-file rebuild, new formula (CLI)", best(ones_math)),
+             ("the machine's noise: a fixed workload (fresh Python)",
+              best(references) + f", median/best {statistics.median(references) / min(references):.2f}")]
 
     # Memory at 250, 500, 1000 files, before anything runs in this process: a child forked
     # from a large parent would count the parent's pages as its own.

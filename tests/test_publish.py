@@ -250,3 +250,38 @@ def test_a_recorded_page_whose_html_is_gone_is_rendered_again(build, tmp_path):
     shutil.rmtree(tmp_path / "site")  # nothing to keep: every page comes from the cache
     build(src)
     assert snapshot(tmp_path / "site") == expected
+
+
+def test_builds_killed_at_any_moment_of_a_small_change_leave_whole_files(tmp_path):
+    """SIGKILL a real build of a two-page change at moments spread over its run (some land in
+    its publish): every published file is its old or its new version, and the next build is
+    right."""
+    import signal
+    import time
+
+    from test_build_incremental import cli, cli_ok
+
+    src = make_tree(tmp_path / "src", 12)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    cli_ok(src, out, cache)
+    versions = {name: {data} for name, data in snapshot(out).items()}
+    (src / "module_2.py").write_text(module(2, extra=" First edit."))
+    started = time.perf_counter()
+    cli_ok(src, out, cache)  # how long such a build takes here
+    took = time.perf_counter() - started
+    versions = {name: {data} | versions.get(name, set()) for name, data in snapshot(out).items()}
+    for attempt in range(12):
+        (src / "module_2.py").write_text(module(2, title=f"Title {attempt}"))
+        (src / "module_4.py").write_text(module(4, extra=f" Edit {attempt}."))
+        cli_ok(src, tmp_path / "clean", tmp_path / f"clean-cache-{attempt}")
+        for name, data in snapshot(tmp_path / "clean").items():
+            versions.setdefault(name, set()).add(data)
+        proc = cli(src, out, cache)
+        time.sleep(took * (0.3 + 0.06 * attempt))  # from its start to past its end
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for name, data in snapshot(out).items():
+            assert data in versions[name], f"{name} is torn after {attempt}"
+    cli_ok(src, out, cache)
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")] == []

@@ -591,6 +591,8 @@ class Builder:
                     finished_chunks[n] = future.result()
                     finished_count += len(finished_chunks[n])
                     self._report("finish", finished_count, total)
+                    for page in prepared_chunks[n]:  # done: the largest part goes
+                        page.math_html, page.math_input = [], None
         return ([p for chunk in prepared_chunks for p in chunk],
                 [f for chunk in finished_chunks for f in chunk])
 

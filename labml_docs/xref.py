@@ -442,6 +442,9 @@ class _Resolver:
         # `load(module name)`: collects the files of that module, for an index built lazily.
         self._load = load
         self._memo: dict = {}
+        # What expressions (keyed by their syntax nodes) resolved to: only for the module being
+        # resolved (`forget_nodes`), or the index would keep every file's syntax tree alive.
+        self._node_memo: dict = {}
         # The files consulted by the look-ups in progress, innermost last.
         self._consulted: list[set[str]] = [set()]
 
@@ -467,19 +470,25 @@ class _Resolver:
 
     def _remember(self, key, compute, pending=None):
         """`compute()`, memoised with the files it consulted; `pending` while it runs (cycles)."""
-        known = self._memo.get(key)
+        memo = self._memo if isinstance(key, tuple) else self._node_memo
+        known = memo.get(key)
         if known is not None:
             self._consulted[-1].update(known[1])
             return known[0]
-        self._memo[key] = (pending, frozenset())
+        memo[key] = (pending, frozenset())
         self._consulted.append(set())
         try:
             value = compute()
         finally:
             files = frozenset(self._consulted.pop())
-        self._memo[key] = (value, files)
+        memo[key] = (value, files)
         self._consulted[-1].update(files)
         return value
+
+    def forget_nodes(self) -> None:
+        """Drop what expressions resolved to, once a module's names are resolved: a later
+        look-up of the same expression (a class's base) computes it again."""
+        self._node_memo.clear()
 
     def track(self, compute):
         """`(compute(), the files it consulted)`."""
@@ -768,6 +777,7 @@ class XrefIndex:
         self._dependencies[module.path] = frozenset(files - {module.path})
         # The ASTs are not needed any more.
         module.sites = []
+        resolver.forget_nodes()
 
     def _find_definitions(self, modules) -> dict[str, Definition]:
         found: dict[str, Definition] = {}

@@ -736,7 +736,7 @@ class XrefIndex:
         `paths` are the tree's Python files that parse, `load(path) -> Page | None` reads one.
         The links and dependencies of a page are the same as those of `build` over the whole
         tree; a build that renders a few pages reads a few files rather than all of them.
-        Not for worker processes: it does not pickle.
+        It does not pickle: a worker process gets one by being forked.
         """
         index = cls(package)
         paths = sorted(paths)

@@ -240,7 +240,11 @@ def _publish_in_place(out_dir: Path, record: dict, changed: list[Output], gone: 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _carry_out(out_dir, record)
+    try:
+        _carry_out(out_dir, record)
+    except OSError:  # (the caller writes the whole site; a kill leaves the journal to finish)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _journal_path(out_dir: Path) -> Path:

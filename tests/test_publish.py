@@ -285,3 +285,25 @@ def test_builds_killed_at_any_moment_of_a_small_change_leave_whole_files(tmp_pat
     cli_ok(src, out, cache)
     assert snapshot(out) == snapshot(tmp_path / "clean")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")] == []
+
+
+def test_a_move_that_fails_makes_the_publish_whole_instead(build, tmp_path, monkeypatch, caplog):
+    src = make_tree(tmp_path / "src", 6)
+    out = tmp_path / "site"
+    build(src)
+    (src / "module_2.py").write_text(module(2, title="Renamed"))
+    real_replace, moves = os.replace, []
+
+    def fails_after_one(source, target):
+        if str(target).startswith(str(out) + os.sep):
+            if moves:
+                raise PermissionError(13, "Permission denied", str(target))
+            moves.append(target)
+        return real_replace(source, target)
+
+    monkeypatch.setattr(publishing.os, "replace", fails_after_one)
+    build(src)
+    monkeypatch.undo()
+    assert "in place" in caplog.text and len(moves) == 1
+    assert snapshot(out) == clean_build(build, src, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site")) == []

@@ -29,7 +29,8 @@ no parse, no Markdown, no math, no template; its messages are reported again fro
 A rebuild of an unchanged tree only hashes. The pages that do need rendering are prepared
 (parse, notes, colours) and finished (highlight, template) in worker processes when there are
 enough of them to pay for starting the workers; the math of all of them stays one batch in this
-process, for one KaTeX engine. The output does not depend on the number of workers.
+process, for one KaTeX engine. Each worker keeps a cross-reference index of its own, which reads
+only the files its pages link into. The output does not depend on the number of workers.
 
 Publishing is incremental too: only the files that changed are written (see
 [`publish`](publish.py)).

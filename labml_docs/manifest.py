@@ -68,6 +68,7 @@ resolution: it is read and hashed). A missing or corrupt manifest only costs a f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -309,9 +310,6 @@ class Entry:
     links: list = field(default_factory=list)
     deps: dict = field(default_factory=dict)
 
-    def to_json(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
     def header(self) -> dict:
         """Every field but the text."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "text"}
@@ -470,10 +468,8 @@ class PageCache:
         if html is not None:
             self.put_html(entry.html_sha, entry.html_len, html)
         try:
-            data = entry.to_json()
-            text = data.pop("text")
-            body = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
-                    + json.dumps(text, ensure_ascii=False)).encode("utf-8", "surrogatepass")
+            body = (_header_line(entry) + "\n"
+                    + json.dumps(entry.text, ensure_ascii=False)).encode("utf-8", "surrogatepass")
             write_atomic(self._meta_path(entry.key), sha256(body).encode("ascii") + b"\n" + body)
         except OSError as e:
             log.warning("page cache %s unusable (%s); going on without it", self.directory, e)
@@ -510,7 +506,7 @@ class PageCache:
         record again is mostly a join."""
         if self.disabled:
             return
-        lines = sorted(_record_line(e) for e in entries)
+        lines = sorted(_header_line(e) for e in entries)
         body = ("[\n" + ",\n".join(lines) + "\n]").encode("utf-8", "surrogatepass")
         try:
             write_atomic(Path(self._record_file(name)),
@@ -528,7 +524,8 @@ class PageCache:
             headers, lines = _read_record(path, with_lines=True)
             entries = {}
             for header, line in zip(headers, lines):
-                entry = _StoredEntry.from_header(header, line, self._text_loader(header["key"]))
+                entry = _StoredEntry.from_header(header, line,
+                                                 functools.partial(self._text_of, header["key"]))
                 entries[entry.key] = entry
             return entries
         except FileNotFoundError:
@@ -537,9 +534,6 @@ class PageCache:
             log.warning("page cache: the record %s is unusable (%s): reading each page's entry",
                         path, e)
             return {}
-
-    def _text_loader(self, key: str):
-        return lambda: self._text_of(key)
 
     def _text_of(self, key: str) -> str:
         entry = self.get(key)
@@ -635,9 +629,11 @@ class PageCache:
         return removed
 
 
-def _record_line(entry: Entry) -> str:
+def _header_line(entry: Entry) -> str:
+    """The JSON of an entry's fields but its text, on one line (the first line of its file,
+    and its line in a build record); an entry read from a record already has it."""
     line = getattr(entry, "_line", None)
-    if line is None:  # (the key comes first: lines sort by key)
+    if line is None:  # (the key comes first: record lines sort by key)
         line = json.dumps(entry.header(), ensure_ascii=False, separators=(",", ":"))
     return line
 

@@ -142,7 +142,7 @@ def publish(site, out_dir: Path, katex_dir=None) -> None:
     files = outputs(site, katex_dir)
     with locked(out_dir.parent):
         recover(out_dir)
-        record = _read_record(record_path)
+        record = _read_published(record_path)
         plan = _in_place_plan(out_dir, record, files)
         if plan is not None:
             try:
@@ -154,12 +154,12 @@ def publish(site, out_dir: Path, katex_dir=None) -> None:
                 _journal_path(out_dir).unlink(missing_ok=True)
                 record = {}
             else:
-                _write_record(record_path, record)
+                _write_published(record_path, record)
                 return
     _stage_and_swap(out_dir, record, files, record_path)
 
 
-def _read_record(path: Path | None) -> dict:
+def _read_published(path: Path | None) -> dict:
     if path is None:
         return {}
     try:
@@ -172,7 +172,7 @@ def _read_record(path: Path | None) -> dict:
             if isinstance(v, list) and len(v) == 4 and isinstance(v[0], str)}
 
 
-def _write_record(path: Path | None, record: dict) -> None:
+def _write_published(path: Path | None, record: dict) -> None:
     if path is None:
         return
     try:
@@ -228,7 +228,7 @@ def _in_place_plan(out_dir: Path, record: dict, files: list[Output]):
 
 def _publish_in_place(out_dir: Path, record: dict, changed: list[Output], gone: list[str]) -> None:
     """Write the changed files into a staging folder, journal the moves, carry them out."""
-    staging = tempfile.mkdtemp(prefix=f".{out_dir.name}.new-{os.getpid()}-", dir=out_dir.parent)
+    staging = _staging_folder(out_dir)
     moves = []
     try:
         for n, f in enumerate(changed):
@@ -245,6 +245,12 @@ def _publish_in_place(out_dir: Path, record: dict, changed: list[Output], gone: 
     except OSError:  # (the caller writes the whole site; a kill leaves the journal to finish)
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _staging_folder(out_dir: Path) -> str:
+    """A new folder beside the site, named for this process (`recover` deletes those of dead
+    processes)."""
+    return tempfile.mkdtemp(prefix=f".{out_dir.name}.new-{os.getpid()}-", dir=out_dir.parent)
 
 
 def _journal_path(out_dir: Path) -> Path:
@@ -303,14 +309,13 @@ def _carry_out(out_dir: Path, record: dict | None = None) -> None:
 def _stage_and_swap(out_dir: Path, record: dict, files: list[Output], record_path) -> None:
     """Write the whole site beside `out_dir` (hard-linking what is unchanged), swap it in."""
     written: dict[str, list] = {}
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-{os.getpid()}-",
-                                    dir=out_dir.parent))
+    staging = _staging_folder(out_dir)
     # Strings, not `Path`s, for the paths made for every file of the site.
-    out_root, staging_root = str(out_dir), str(staging)
+    out_root = str(out_dir)
     made: set[str] = set()
     try:
         for f in files:
-            target = os.path.join(staging_root, f.url)
+            target = os.path.join(staging, f.url)
             parent = os.path.dirname(target)
             if parent not in made:
                 os.makedirs(parent, exist_ok=True)
@@ -322,7 +327,7 @@ def _stage_and_swap(out_dir: Path, record: dict, files: list[Output], record_pat
                 written[f.url] = [f.token] + _stamp(target)
         with locked(out_dir.parent):
             _swap(staging, out_dir)
-            _write_record(record_path, written)
+            _write_published(record_path, written)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -342,7 +347,7 @@ def _reuse(record: dict, f: Output, previous: str, target: str) -> bool:
     return True
 
 
-def _swap(staging: Path, out_dir: Path) -> None:
+def _swap(staging: str, out_dir: Path) -> None:
     """Replace `out_dir` by `staging`: the old site stays whole until the new one is in place."""
     old = out_dir.with_name(f".{out_dir.name}.old")
     if old.exists():

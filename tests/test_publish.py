@@ -32,6 +32,21 @@ def inodes(folder: Path) -> dict[str, int]:
             for p in folder.rglob("*") if p.is_file()}
 
 
+def moves_stop_after_one(monkeypatch, out: Path, error) -> list:
+    """Renames into `out` work once, then raise `error`; returns the targets renamed."""
+    real_replace, moves = os.replace, []
+
+    def replace(source, target):
+        if str(target).startswith(str(out) + os.sep):
+            if moves:
+                raise error
+            moves.append(target)
+        return real_replace(source, target)
+
+    monkeypatch.setattr(publishing.os, "replace", replace)
+    return moves
+
+
 def clean_build(build, src: Path, tmp_path: Path) -> dict[str, bytes]:
     build(src, tmp_path / "clean", tmp_path / "clean-cache")
     return snapshot(tmp_path / "clean")
@@ -118,19 +133,11 @@ def test_a_publish_cut_short_during_its_moves_is_finished_by_the_next(build, tmp
     old = snapshot(out)
     (src / "module_2.py").write_text(module(2, title="Renamed"))  # the page and the home page
     (src / "module_4.py").unlink()
-    real_replace, moves = os.replace, []
-
-    def dies_after_one(source, target):
-        if str(target).startswith(str(out)):
-            if moves:
-                raise KeyboardInterrupt  # as a kill would stop it, between two renames
-            moves.append(target)
-        return real_replace(source, target)
-
-    monkeypatch.setattr(publishing.os, "replace", dies_after_one)
+    # As a kill would stop it, between two renames.
+    moves = moves_stop_after_one(monkeypatch, out, KeyboardInterrupt)
     with pytest.raises(KeyboardInterrupt):
         build(src)
-    monkeypatch.setattr(publishing.os, "replace", real_replace)
+    monkeypatch.undo()
     # Every file is whole: each is the old one or the new one.
     torn = snapshot(out)
     assert len(moves) == 1 and torn != old
@@ -292,16 +299,7 @@ def test_a_move_that_fails_makes_the_publish_whole_instead(build, tmp_path, monk
     out = tmp_path / "site"
     build(src)
     (src / "module_2.py").write_text(module(2, title="Renamed"))
-    real_replace, moves = os.replace, []
-
-    def fails_after_one(source, target):
-        if str(target).startswith(str(out) + os.sep):
-            if moves:
-                raise PermissionError(13, "Permission denied", str(target))
-            moves.append(target)
-        return real_replace(source, target)
-
-    monkeypatch.setattr(publishing.os, "replace", fails_after_one)
+    moves = moves_stop_after_one(monkeypatch, out, PermissionError(13, "Permission denied"))
     build(src)
     monkeypatch.undo()
     assert "in place" in caplog.text and len(moves) == 1

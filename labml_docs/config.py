@@ -41,6 +41,10 @@ class SiteConfig:
     math_engine: str = "auto"
     katex_macros: dict = field(default_factory=dict)
     katex_dir: str = ""
+    # Budgets of one formula: a formula over either becomes an error mark with its `file:line`
+    # (macros can make a few bytes of TeX expand into gigabytes of HTML, or minutes of work).
+    math_timeout: float = 10.0      # seconds of KaTeX for one formula
+    math_max_output: int = 2_000_000  # characters of HTML for one formula
     # Markdown extensions added to ours, as Python-Markdown names them.
     markdown_extensions: list = field(default_factory=list)
     markdown_extension_configs: dict = field(default_factory=dict)
@@ -51,6 +55,12 @@ class SiteConfig:
     cross_references: bool = True
     # Worker processes for rendering; 0 means one per core.
     jobs: int = 0
+    # Clean the HTML of the notes with nh3 (for trees whose authors are not trusted, such as
+    # pull-request previews): scripts, event handlers and `javascript:` links go.
+    sanitize: bool = False
+    # Publish files that are symbolic links to somewhere outside the source tree (off: they
+    # are skipped with a warning, so that `readme.md -> /etc/passwd` publishes nothing).
+    follow_external_symlinks: bool = False
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides) -> "SiteConfig":

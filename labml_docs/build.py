@@ -51,8 +51,8 @@ from .diagnostics import Diagnostic
 from .manifest import (CorruptEntry, Entry, PageCache, SourceHashes, global_fingerprint,
                        html_fields, listing_hash, math_identity, page_key, sha256)
 from .page import PageBuilder, PreparedPage, RenderedPage
-from .publish import publish
-from .urls import page_url
+from .publish import FolderRefused, publish
+from .urls import href, page_url
 
 log = logging.getLogger("labml_docs")
 
@@ -81,17 +81,34 @@ class SourceFile:
         return Path(self.location)
 
 
-def scan(source_dir: Path) -> list[SourceFile]:
-    """Every page and asset of the tree, in a fixed order."""
+def skipped_dir(name: str) -> bool:
+    """Folders of a tree that are not part of it: hidden ones, caches, build outputs."""
+    return name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info")
+
+
+def scan(source_dir: Path, follow_external_symlinks: bool = False,
+         skipped: list[Diagnostic] | None = None) -> list[SourceFile]:
+    """Every page and asset of the tree, in a fixed order.
+
+    A file that is a symbolic link to somewhere outside the tree (`readme.md -> /etc/passwd`)
+    is left out, unless `follow_external_symlinks`; a warning for each goes into `skipped`."""
     files = []
     top = os.fspath(source_dir)
+    real_top = os.path.realpath(top)
     for root, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS
-                         and not d.endswith(".egg-info"))
+        dirs[:] = sorted(d for d in dirs if not skipped_dir(d))
         prefix = os.path.relpath(root, top)
         prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
         for name in names:
             if name.startswith("."):
+                continue
+            location = os.path.join(root, name)
+            if not follow_external_symlinks and os.path.islink(location) \
+                    and not _inside(os.path.realpath(location), real_top):
+                if skipped is not None:
+                    skipped.append(Diagnostic(
+                        prefix + name, 1, "skipped: a symbolic link to a file outside the "
+                        "source tree (set follow_external_symlinks to publish it)", "warning"))
                 continue
             lower = name.lower()
             suffix = os.path.splitext(lower)[1]
@@ -103,8 +120,32 @@ def scan(source_dir: Path) -> list[SourceFile]:
                 kind = "asset"
             else:
                 continue
-            files.append(SourceFile(prefix + name, os.path.join(root, name), kind))
+            files.append(SourceFile(prefix + name, location, kind))
     return sorted(files, key=lambda f: f.path)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output_folder(source_dir: Path, out_dir: Path) -> None:
+    """Refuse an output folder that would overwrite the tree or be read as part of it: the
+    source folder itself, a folder holding it, or a folder inside it that the scan reads (one
+    it skips, such as `site/` or `.out/`, is fine)."""
+    source, out = os.path.realpath(source_dir), os.path.realpath(out_dir)
+    if out == source:
+        raise FolderRefused(f"the output folder {out_dir} is the source folder: "
+                           "choose another one with --out")
+    if _inside(source, out):
+        raise FolderRefused(f"the output folder {out_dir} holds the source folder "
+                           f"{source_dir}: choose another one with --out")
+    if _inside(out, source):
+        parts = Path(os.path.relpath(out, source)).parts
+        if not any(skipped_dir(part) for part in parts):
+            raise FolderRefused(f"the output folder {out_dir} is inside the source folder "
+                               f"{source_dir}, whose pages would then include it: choose "
+                               "another one with --out (or a folder the scan skips, such as "
+                               f"{source_dir}/site)")
 
 
 @dataclass
@@ -119,11 +160,9 @@ class Site:
     stats: dict = field(default_factory=dict)
     # The page cache key of each page (what its HTML is a function of), for `publish`.
     keys: dict[str, str] = field(default_factory=dict)
-    # Where `publish` keeps what it published (None: no record, every file is written).
-    cache_dir: Path | None = None
-    # Page → `(file of the page cache holding its HTML, its sha256, written by this build)`:
-    # `publish` hard-links it rather than writing the page.
-    files: dict[str, tuple] = field(default_factory=dict)
+    # The sha256 of each page's HTML, where the page cache knows it: `publish` compares it with
+    # what it published without reading the page.
+    html_shas: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -388,9 +427,10 @@ class Builder:
             raise FileNotFoundError(f"{source_dir}: no such folder")
         from .render import template_files
 
-        files = scan(source_dir)
+        scanned: list[Diagnostic] = []
+        files = scan(source_dir, self.config.follow_external_symlinks, scanned)
         self._files, self._local = files, None
-        site = Site(cache_dir=self.cache_dir)
+        site = Site()
         for file in files:
             if file.kind == "asset":
                 site.assets[file.url] = file.absolute
@@ -429,11 +469,12 @@ class Builder:
         pool = self._pool(len(todo), files)
         try:
             prepared, finished = self._render_pages(todo, pool)
+            # Pages that failed are not listed: a page that never built has nothing to show.
             listing = PageBuilder.listing(
                 [{"url": e.url, "title": e.title, "summary": e.summary}
-                 for url, e in entries.items() if url != HOME]
+                 for url, e in entries.items() if url != HOME and not e.failed]
                 + [{"url": p.url, "title": p.page.title, "summary": p.page.summary}
-                   for p in prepared])
+                   for p in prepared if not p.failed])
             home_hash = listing_hash(listing)
             home = entries.get(HOME)
             if home is not None and home.deps.get("listing") != home_hash:
@@ -482,7 +523,6 @@ class Builder:
 
         # The site, in the order of the tree.
         all_entries: dict[str, Entry] = {}
-        trusted: set[str] = set()
         for url in [f.url for f in sources] + ([] if home_file is not None else [HOME]):
             if url in entries:
                 entry = entries[url]
@@ -494,17 +534,19 @@ class Builder:
                     if entry is not None:
                         all_entries[url] = entry
                     continue
-                trusted.add(url)
             else:
                 continue
             all_entries[url] = entry
             site.pages[url] = CachedPage(entry, self._loader(entry)) if not entry.failed else \
                 RenderedPage(entry.url, entry.path, entry.title, entry.summary, None, entry.text)
             if not entry.failed:
-                site.files[url] = (self.page_cache.html_file(entry.html_sha), entry.html_sha,
-                                   url in trusted)
+                site.html_shas[url] = entry.html_sha
         site.keys = {url: keys[url] for url in site.pages if url in keys}
-        site.extra["sitemap.xml"] = self._sitemap(sorted(site.pages))
+        # Search engines need whole addresses: without `site_url` there is no sitemap.
+        if self.config.site_url:
+            built = [url for url, page in site.pages.items()
+                     if url in site.html_shas or page.html is not None]
+            site.extra["sitemap.xml"] = self._sitemap(sorted(built))
 
         formulas = 0
         for url, entry in all_entries.items():
@@ -518,6 +560,7 @@ class Builder:
                     page.path, [(l.target, l.href, l.line) for d in page.docs for l in d.links],
                     known))
                 formulas += len(page.formulas)
+        site.diagnostics.extend(scanned)
         site.diagnostics.sort(key=lambda d: (d.path, d.line, d.message))
         self.hashes.save()
         self._collect_garbage(site, all_entries)
@@ -665,8 +708,7 @@ class Builder:
 
     def _sitemap(self, urls: list[str]) -> str:
         base = self.config.site_url.rstrip("/")
-        locs = [f"{base}/{u}" if base else u for u in urls]
-        return self.env.get_template("sitemap.xml").render(urls=locs)
+        return self.env.get_template("sitemap.xml").render(urls=[f"{base}/{href(u)}" for u in urls])
 
     def _loader(self, entry: Entry):
         def load():
@@ -681,7 +723,8 @@ class Builder:
     def _rescue(self, entry: Entry) -> str | None:
         """Render one page again, alone: its cached HTML went bad after the build checked it."""
         last = self._last or {}
-        files = last.get("files") or scan(Path(self.config.source_dir))
+        files = last.get("files") or scan(Path(self.config.source_dir),
+                                          self.config.follow_external_symlinks)
         if self._files is not files:
             self._files, self._local = files, None
         builder = self._builder_here()
@@ -697,12 +740,18 @@ class Builder:
             self._entries[entry.key] = entry
         return rendered.html
 
-    def build(self, out_dir: Path) -> Site:
+    def build(self, out_dir: Path, overwrite: bool = False) -> Site:
+        """Render the site and publish it into `out_dir` (see [`publish`](publish.py) for what
+        `overwrite` allows). Raises `PublishError`, before anything is written, for an output
+        folder that would overwrite the tree."""
+        check_output_folder(Path(self.config.source_dir), Path(out_dir))
         # Pages link KaTeX's stylesheet and fonts: say they are missing before rendering, not after.
         from .math import katex_assets_dir
         katex_assets_dir(self.config.katex_dir or None)
         site = self.render()
-        publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None)
+        cache_dir = None if self.page_cache.disabled else self.cache_dir
+        site.diagnostics.extend(publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None,
+                                        overwrite=overwrite, cache_dir=cache_dir))
         return site
 
 

@@ -113,19 +113,27 @@ def main(verbose):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("site"), show_default=True, help="Output folder.")
 @click.option("--strict", is_flag=True, help="Exit with 1 if there is any error.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into a non-empty folder that labml-docs never published into "
+                   "(files with the site's names are replaced; nothing is deleted).")
 @_site_options
-def build(src_dir, out_dir, strict, config_file, **overrides):
-    """Build the site of SRC_DIR into OUT_DIR."""
+def build(src_dir, out_dir, strict, overwrite, config_file, **overrides):
+    """Build the site of SRC_DIR into OUT_DIR.
+
+    Only files that labml-docs wrote there are ever replaced or deleted."""
     from .build import Builder
     from .math import MathEngineError
+    from .publish import FolderRefused, PublishError
 
     config = _config(src_dir, config_file, **overrides)
     progress = _Progress(enabled=True)
     try:
         with Builder(config) as builder:
             builder.progress = progress
-            site = builder.build(out_dir)
-    except MathEngineError as e:
+            site = builder.build(out_dir, overwrite=overwrite)
+    except FolderRefused as e:
+        raise click.UsageError(str(e))
+    except (MathEngineError, PublishError) as e:
         raise click.ClickException(str(e))
     finally:
         progress.close()

@@ -605,6 +605,13 @@ def _is_corruption(error: sqlite3.Error) -> bool:
     return "malformed" in text or "not a database" in text or "corrupt" in text
 
 
+def _disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < 64 * 1024
+    except OSError:
+        return False
+
+
 class MathCache:
     """Rendered formulas on disk: one SQLite database (WAL) in ``directory``.
 
@@ -701,7 +708,11 @@ class MathCache:
                     if _is_corruption(e) and attempt == 0:
                         self._drop_database(e)
                         continue
-                    log.warning("math cache %s: %s failed (%s); going on without it", self.path, what, e)
+                    # A full disk shows as "disk I/O error": say the cause, and say it once.
+                    full = _disk_full(self.directory)
+                    log.warning("math cache %s: %s failed (%s); going on without it", self.path,
+                                what, "no space left on device" if full else e)
+                    self.disabled = full or self.disabled
                     return None
                 except OSError as e:
                     log.warning("math cache %s unusable (%s); going on without it", self.path, e)

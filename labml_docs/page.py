@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .parse import Page, parse_markdown, parse_python
+from .urls import href
 
 # Markdown, Pygments and Jinja are imported when a page is rendered, not before: a rebuild
 # where every page comes from the cache never needs them.
@@ -158,7 +159,7 @@ class PageBuilder:
                 "title": page.page.title,
                 "summary": page.page.summary,
                 "url": url,
-                "canonical": f"{site_url}/{url}" if site_url else "",
+                "canonical": f"{site_url}/{href(url)}" if site_url else "",
             },
             "breadcrumbs": self.breadcrumbs(url, root, page.deps["exists"]),
             "source_link": self.config.source_link(page.path) if page.path else "",
@@ -230,14 +231,3 @@ class PageBuilder:
                  {"url": p.url, "title": p.page.title, "summary": p.page.summary} for p in pages]
         return [{"url": p["url"], "title": p["title"], "summary": p["summary"]}
                 for p in sorted(items, key=lambda p: p["url"]) if p["url"] != "index.html"]
-
-    def home_page(self, pages) -> RenderedPage:
-        """The home page of a tree with no root `__init__.py`: the list of pages."""
-        home = PreparedPage("", "index.html", Page("", meta={"title": self.config.site_name}))
-        return self.finish(home, pages)
-
-    def sitemap(self, urls: list[str]) -> str:
-        base = self.config.site_url.rstrip("/")
-        locs = [f"{base}/{u}" if base else u for u in urls]
-        template = self.env.get_template("sitemap.xml")
-        return template.render(urls=locs)

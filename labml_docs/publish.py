@@ -1,45 +1,42 @@
 """
 ---
 title: Publishing
-summary: Writing a rendered site into its folder so that no reader and no interrupted build ever sees a half-written one.
+summary: Writing a rendered site into its folder without losing anything that is already there.
 ---
 
 # Publishing
 
-A build writes its site into a folder that a web server may be serving, that `mkdocs serve`
-watches, and that an earlier build filled. Whatever happens (the build is killed, a file of
-the new site cannot be read, another build publishes into the same folder at the same time)
-the folder holds whole files, and what was published stays until its replacement is ready.
+A build writes its site into a folder that a web server may be serving, that a person may keep
+other files in (a `.git`, a `CNAME`, notes), and that an earlier build filled. Three promises:
 
-There are two ways to get there, chosen for each publish:
+* **Nothing this tool did not write is deleted or overwritten.** The folder's *publish record*
+  (`.labml-docs-published.json` inside it) lists every file an earlier publish wrote. Only those
+  are ever replaced or deleted; any other file is kept. A non-empty folder with no record (this
+  tool never published there) is refused, unless the caller says `overwrite`: then files with
+  the names of the site's files are replaced, and nothing else is touched.
+* **Readers never see a half-written file.** Each new or changed file is written into a staging
+  folder inside the site, then renamed into place.
+* **An interrupted publish is finished by the next one.** Before the renames, a *journal* lists
+  them; the next publish carries out a journal it finds, like a database commit, and writes
+  the record that goes with it.
 
-* **in place**, when the folder is exactly what this tool last published there and at most
-  `IN_PLACE_LIMIT` files change: the new and changed files are written into a staging folder
-  beside the site, a *journal* listing the moves is written, then each file is renamed into
-  place and the files the site no longer has are deleted. A one-page edit touches three files
-  (the page, the home page, the sitemap), not the thousand others;
-* **stage and swap** otherwise: the whole new site is written beside the old one, unchanged
-  files hard-linked from it, and the two folders are swapped with two renames.
+Unchanged files are not touched: the record keeps each file's token (what it is: `page:` and
+the sha256 of the HTML, `asset:` with the source's path, size and mtime, `text:` and the
+sha256 of a generated file) and the `(inode, size, mtime)` it was given. A one-page edit
+rewrites that page, and the home page and sitemap if they change. A file a person edited in
+place has another stat, so it is written again.
 
-An interrupted publish is finished or undone by the next one (`recover`, which runs first, with
-the folder locked): a journal that was written is carried out to the end, like a database
-commit; staging folders of builds that are dead are deleted; a site that a swap had moved aside
-is put back. Publishes into the same folder hold a lock (`flock` of its parent) while they
-change it, so two builds at once take turns.
+Files are written with the permissions the umask gives (0644 and 0755 with the usual umask),
+as MkDocs and Sphinx do, so that a web server running as another user can read them; pages are
+copies, never links into a cache, so nothing done to a cache changes the live site.
 
-## What was published
-
-`CACHE_DIR/published/NAME.json` records, for each file of the folder, a token of what it is
-(`page:` and the sha256 of the page's HTML, `asset:` with the source's path, size and mtime,
-`text:` and the sha256 of a generated file) and the `(inode, size, mtime)` it was given. A file
-whose token is unchanged and whose stat still matches is left alone (in place) or hard-linked
-(stage and swap); a person who edits a published file changes its stat, and it is written
-again. The record is written last: a record that does not match the folder only costs a stage
-and swap.
+Publishes into the same folder take turns: each holds a lock (`flock` of the folder) while it
+changes it.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -48,76 +45,61 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from .diagnostics import Diagnostic
 from .manifest import sha256, write_atomic
+
+if TYPE_CHECKING:
+    from .build import Site
 
 log = logging.getLogger("labml_docs")
 
-#: More changed files than this and the site is staged whole and swapped in: the moment in
-#: which the folder holds some new files and some old ones stays a few renames long.
-IN_PLACE_LIMIT = 64
+#: The names this tool keeps inside the output folder for itself.
+RECORD = ".labml-docs-published.json"
+JOURNAL = ".labml-docs-journal.json"
+STAGING = ".labml-docs-staging-"
+RECORD_FORMAT = 2
+
+
+class PublishError(Exception):
+    """The site cannot be published; the folder is as it was (or as a finished journal left it)."""
+
+
+class FolderRefused(PublishError):
+    """The output folder is not one to publish into: nothing was written."""
 
 
 @dataclass
 class Output:
-    """One file of the site to publish: where it goes, what it is, and how to make it."""
+    """One file of the site: where it goes, what it is, and what it holds."""
     url: str
-    # What the file is, for the record (`None`: unknown, always written).
+    # What the file is, for the record; `None` for a page that failed to build (it keeps the
+    # version already published, if there is one).
     token: str | None
-    # `page`, `text` or `asset`.
-    kind: str
+    kind: Literal["page", "text", "asset"]
     # The page (`RenderedPage`), the text, or the asset's source path.
     value: object
-    # For a page: `(page cache file of its HTML, its sha256, written by this build)`.
-    cached: tuple | None = None
 
-    def make(self, target: str, previous: str | None) -> bool:
-        """Write the file at `target`; `False` when there is nothing to write (a page that
-        failed and was never published). Raises `OSError` when a source is unreadable."""
-        if self.kind == "text":
-            with open(target, "w", encoding="utf-8") as f:
-                f.write(self.value)
-            return True
+    def write(self, target: str) -> None:
+        """Write the file at `target`. Raises `OSError` (a source that cannot be read, a full
+        disk)."""
         if self.kind == "asset":
-            shutil.copyfile(self.value, target)
-            return True
-        if self.cached is not None and _link_cached(self.cached, target):
-            return True
-        html = self.value.html
-        if html is None:  # the page failed: it keeps its published version, if any
-            if previous is not None and os.path.isfile(previous):
-                shutil.copy2(previous, target)
-                return True
-            return False
+            shutil.copyfile(self.value, target)  # type: ignore[arg-type]
+            return
+        text = self.value if self.kind == "text" else self.value.html  # type: ignore[attr-defined]
         with open(target, "wb") as f:
-            f.write(html.encode("utf-8", "surrogatepass"))
-        return True
+            f.write(text.encode("utf-8", "surrogatepass"))
 
 
-def _link_cached(cached: tuple, target: str) -> bool:
-    """Hard-link a page's HTML from the page cache (checked, unless this build wrote it).
-
-    Nothing ever writes into a file of the cache or the site in place, so sharing the file is
-    safe; a person editing the published page in place changes its mtime, and the next build
-    then finds the cache file's checksum wrong and renders the page again."""
-    path, html_sha, trusted = cached
-    try:
-        if not trusted:
-            with open(path, "rb") as f:
-                if sha256(f.read()) != html_sha:
-                    return False
-        os.link(path, target)
-    except OSError:
-        return False
-    return True
-
-
-def outputs(site, katex_dir=None) -> list[Output]:
-    """Every file of `site` (a `build.Site`), in a fixed order."""
+def outputs(site: Site, katex_dir=None) -> list[Output]:
+    """Every file of `site`, in a fixed order."""
     out = []
     for url, page in sorted(site.pages.items()):
-        cached = site.files.get(url)
-        out.append(Output(url, f"page:{cached[1]}" if cached else None, "page", page, cached))
+        html_sha = site.html_shas.get(url)
+        if html_sha is None and page.html is not None:
+            html_sha = sha256(page.html)
+        out.append(Output(url, f"page:{html_sha}" if html_sha else None, "page", page))
     for url, text in sorted(site.extra.items()):
         out.append(Output(url, "text:" + sha256(text), "text", text))
     for url, source in sorted(site.assets.items()) + site_asset_files(katex_dir):
@@ -125,60 +107,121 @@ def outputs(site, katex_dir=None) -> list[Output]:
             st = os.stat(source)
             token = f"asset:{source}:{st.st_size}:{st.st_mtime_ns}"
         except OSError:
-            token = None
+            token = f"asset:{source}:missing"
         out.append(Output(url, token, "asset", source))
     return out
 
 
-def publish(site, out_dir: Path, katex_dir=None) -> None:
-    """Write `site` into `out_dir`: in place if few files change, else staged and swapped in.
+def publish(site: Site, out_dir: Path, katex_dir=None, overwrite: bool = False,
+            cache_dir: Path | None = None) -> list[Diagnostic]:
+    """Write `site` into `out_dir`; returns the warnings about files it left alone.
 
-    A page that failed to build keeps the version already published, if there is one."""
+    `cache_dir` keeps the stats that spare rewriting unchanged files. Raises `PublishError`
+    when it cannot publish: the folder then holds what it held before."""
     out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    record_path = None
-    if site.cache_dir is not None:
-        record_path = Path(site.cache_dir) / "published" / (sha256(str(out_dir))[:32] + ".json")
-    files = outputs(site, katex_dir)
-    with locked(out_dir.parent):
-        recover(out_dir)
-        record = _read_published(record_path)
-        plan = _in_place_plan(out_dir, record, files)
-        if plan is not None:
-            try:
-                _publish_in_place(out_dir, record, *plan)
-            except OSError as e:
-                # (A source that cannot be read fails the stage and swap too, and the site
-                # stays as it was.)
-                log.warning("cannot publish %s in place (%s): writing it whole", out_dir, e)
-                _journal_path(out_dir).unlink(missing_ok=True)
-                record = {}
-            else:
-                _write_published(record_path, record)
-                return
-    _stage_and_swap(out_dir, record, files, record_path)
-
-
-def _read_published(path: Path | None) -> dict:
-    if path is None:
-        return {}
+    state = Path(cache_dir) / "published" / (sha256(str(out_dir))[:32] + ".json") \
+        if cache_dir is not None else None
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(record, dict):
-        return {}
-    return {url: v for url, v in record.items()
-            if isinstance(v, list) and len(v) == 4 and isinstance(v[0], str)}
-
-
-def _write_published(path: Path | None, record: dict) -> None:
-    if path is None:
-        return
-    try:
-        write_atomic(path, json.dumps(record, separators=(",", ":"), sort_keys=True).encode())
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with locked(out_dir):
+            record = recover(out_dir, state)
+            if record is None:
+                record = _first_record(out_dir, state, overwrite)
+            changed, gone, warnings = _plan(out_dir, record.files, outputs(site, katex_dir),
+                                            overwrite)
+            if changed or gone:
+                _write_journal(out_dir, changed, gone)
+                _carry_out(record)
+            elif not (out_dir / RECORD).exists():
+                record.write()
     except OSError as e:
-        log.warning("cannot write %s: %s", path, e)
+        raise PublishError(_say(out_dir, e)) from None
+    return warnings
+
+
+def _say(out_dir: Path, error: OSError) -> str:
+    """One line for a failed publish, naming the cause (a full disk, a read-only folder)."""
+    where = error.filename
+    reason = error.strerror or str(error)
+    if where and os.fspath(where) != str(out_dir):
+        reason = f"{where}: {reason}"
+    hint = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space",
+            errno.EROFS: "the file system is read-only",
+            errno.EACCES: "check the folder's permissions",
+            errno.EPERM: "check the folder's permissions"}.get(error.errno or 0)
+    return (f"cannot publish into {out_dir}: {reason}"
+            + (f" ({hint}); the site there is unchanged" if hint else
+               "; the site there is unchanged"))
+
+
+# ## The record
+
+
+@dataclass
+class Record:
+    """What earlier publishes wrote into a folder.
+
+    Which files are ours is kept in the folder itself (`RECORD`: the sorted list of their
+    addresses, the same bytes for the same site), so that it survives a deleted cache. What
+    each file is and the stat it was given (`{url: [token, inode, size, mtime]}`) differ from
+    one machine to the next, so they are kept in the cache (`state`); a file without them is
+    simply written again."""
+    out_dir: Path
+    state: Path | None
+    files: dict[str, list]
+
+    UNKNOWN = ["", 0, 0, 0]
+
+    @classmethod
+    def read(cls, out_dir: Path, state: Path | None) -> "Record | None":
+        """The folder's record, or `None` when this tool never published there."""
+        try:
+            data = json.loads((out_dir / RECORD).read_text(encoding="utf-8"))
+            if data.get("format") != RECORD_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}")
+            owned = [url for url in data["files"] if isinstance(url, str)]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, AttributeError, KeyError, TypeError) as e:
+            log.warning("%s is unreadable (%s)", out_dir / RECORD, e)
+            return None
+        stamps: dict = {}
+        if state is not None:
+            try:
+                stamps = json.loads(state.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                pass
+        files = {}
+        for url in owned:
+            stamp = stamps.get(url) if isinstance(stamps, dict) else None
+            ok = isinstance(stamp, list) and len(stamp) == 4 and isinstance(stamp[0], str)
+            files[url] = stamp if ok else cls.UNKNOWN
+        return cls(out_dir, state, files)
+
+    def write(self) -> None:
+        owned = {"format": RECORD_FORMAT, "generator": "labml-docs", "files": sorted(self.files)}
+        write_atomic(self.out_dir / RECORD, json.dumps(owned, indent=0, ensure_ascii=False)
+                     .encode("utf-8"))
+        if self.state is not None:
+            try:
+                write_atomic(self.state, json.dumps(self.files, separators=(",", ":"),
+                                                    sort_keys=True).encode("utf-8"))
+            except OSError as e:  # costs only rewriting the files next time
+                log.warning("cannot write %s: %s", self.state, e)
+
+
+def _first_record(out_dir: Path, state: Path | None, overwrite: bool) -> Record:
+    """The record of a folder this tool never published into: empty, if the folder is empty
+    (dot-files do not count: a `.git` or `.nojekyll` of a fresh site is fine) or the caller
+    allows `overwrite`."""
+    foreign = sorted(name for name in os.listdir(out_dir) if not name.startswith("."))
+    if foreign and not overwrite:
+        shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+        raise FolderRefused(
+            f"{out_dir} is not empty ({shown}) and labml-docs never published into it: "
+            "choose an empty or new folder, or pass --overwrite to write the site into it "
+            "(files with the site's names are replaced; nothing else is deleted)")
+    return Record(out_dir, state, {})
 
 
 def _stamp(path: str) -> list:
@@ -186,197 +229,142 @@ def _stamp(path: str) -> list:
     return [st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-# ## In place
+# ## The plan
 
 
-def _in_place_plan(out_dir: Path, record: dict, files: list[Output]):
-    """`(changed outputs, urls to delete)` if the folder is exactly what `record` says and few
-    files change; else `None`."""
-    if not record or not out_dir.is_dir():
-        return None
+def _plan(out_dir: Path, record: dict, files: list[Output], overwrite: bool):
+    """`(outputs to write, recorded urls to delete, warnings)`."""
     root = str(out_dir)
-    # Every file of the folder must be one the record knows, untouched since.
-    seen = 0
-    for folder, dirs, names in os.walk(root):
-        prefix = os.path.relpath(folder, root)
-        prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
-        for name in names:
-            url = prefix + name
-            old = record.get(url)
-            try:
-                if old is None or _stamp(os.path.join(folder, name)) != old[1:]:
-                    return None
-            except OSError:
-                return None
-            seen += 1
-    if seen != len(record):
-        return None
-    wanted = {f.url for f in files}
-    changed = []
+    changed: list[Output] = []
+    warnings: list[Diagnostic] = []
     for f in files:
+        target = os.path.join(root, f.url)
         old = record.get(f.url)
-        if old is not None and (f.token is not None and old[0] == f.token
-                                or f.kind == "page" and f.cached is None
-                                and f.value.html is None):
-            continue  # the same file, or a failed page keeping its published version
+        if f.token is None:  # a failed page: it keeps its published version, if any
+            continue
+        if old is not None:
+            if old[0] == f.token and _stat_matches(target, old):
+                continue
+        elif _taken(root, f.url) and not overwrite:
+            warnings.append(Diagnostic(
+                str(Path(target)), 1, "not written: a file that labml-docs did not write is in "
+                "the way (move it, or pass --overwrite)", "warning"))
+            continue
+        if _blocked(root, f.url):
+            warnings.append(Diagnostic(
+                str(Path(target)), 1, "not written: a folder, or a file where a folder should "
+                "be, is in the way", "warning"))
+            continue
         changed.append(f)
+    wanted = {f.url for f in files}
     gone = sorted(url for url in record if url not in wanted)
-    if len(changed) + len(gone) > IN_PLACE_LIMIT:
-        return None
-    return changed, gone
+    return changed, gone, warnings
 
 
-def _publish_in_place(out_dir: Path, record: dict, changed: list[Output], gone: list[str]) -> None:
-    """Write the changed files into a staging folder, journal the moves, carry them out."""
-    staging = _staging_folder(out_dir)
-    moves = []
+def _stat_matches(target: str, old: list) -> bool:
     try:
+        return _stamp(target) == old[1:]
+    except OSError:
+        return False
+
+
+def _taken(root: str, url: str) -> bool:
+    return os.path.lexists(os.path.join(root, url))
+
+
+def _blocked(root: str, url: str) -> bool:
+    """A folder at the file's place, or a file at one of its folders' places."""
+    target = os.path.join(root, url)
+    if os.path.isdir(target) and not os.path.islink(target):
+        return True
+    folder = os.path.dirname(target)
+    while folder != root:
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            return True
+        folder = os.path.dirname(folder)
+    return False
+
+
+# ## Journal and moves
+
+
+def _write_journal(out_dir: Path, changed: list[Output], gone: list[str]) -> None:
+    """Write the changed files into a staging folder, then the journal of their moves."""
+    staging = tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=out_dir)
+    try:
+        moves = []
         for n, f in enumerate(changed):
             temporary = os.path.join(staging, str(n))
-            if f.make(temporary, None):
-                moves.append([temporary, f.url, f.token])
-        write_atomic(_journal_path(out_dir), json.dumps(
+            f.write(temporary)
+            moves.append([temporary, f.url, f.token])
+        write_atomic(out_dir / JOURNAL, json.dumps(
             {"moves": moves, "delete": gone, "staging": staging}).encode("utf-8"))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    try:
-        _carry_out(out_dir, record)
-    except OSError:  # (the caller writes the whole site; a kill leaves the journal to finish)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
-def _staging_folder(out_dir: Path) -> str:
-    """A new folder beside the site, named for this process (`recover` deletes those of dead
-    processes)."""
-    return tempfile.mkdtemp(prefix=f".{out_dir.name}.new-{os.getpid()}-", dir=out_dir.parent)
-
-
-def _journal_path(out_dir: Path) -> Path:
-    return out_dir.with_name(f".{out_dir.name}.journal")
-
-
-def _carry_out(out_dir: Path, record: dict | None = None) -> None:
-    """Do what the journal says (again, if a build died half-way: each step can be repeated),
-    then delete it. `record` gets the new files' stats."""
-    journal = _journal_path(out_dir)
-    try:
-        data = json.loads(journal.read_text(encoding="utf-8"))
-        moves, gone, staging = data["moves"], data["delete"], data["staging"]
-    except FileNotFoundError:
-        return
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        log.warning("%s is unreadable (%s): publishing the whole site again", journal, e)
-        journal.unlink(missing_ok=True)
-        if record is not None:
-            record.clear()
-        return
+def _carry_out(record: Record) -> None:
+    """Do what the journal says (again, if a publish died half-way: each step can be repeated),
+    write the record, then delete the journal. `record` gets the new files' stats."""
+    out_dir, files = record.out_dir, record.files
+    journal = out_dir / JOURNAL
+    data = json.loads(journal.read_text(encoding="utf-8"))
+    moves, gone, staging = data["moves"], data["delete"], data["staging"]
     root = str(out_dir)
-    for temporary, url, token in moves:
-        target = os.path.join(root, url)
-        if os.path.exists(temporary):
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            os.replace(temporary, target)
-        if record is not None:
-            if token is not None:
-                record[url] = [token] + _stamp(target)
-            else:
-                record.pop(url, None)
-    for url in gone:
-        target = os.path.join(root, url)
-        try:
-            os.unlink(target)
-        except FileNotFoundError:
-            pass
-        # Folders left empty go too: the folder must be what a whole publish would make.
-        folder = os.path.dirname(target)
-        while folder != root:
-            try:
-                os.rmdir(folder)
-            except OSError:
-                break
-            folder = os.path.dirname(folder)
-        if record is not None:
-            record.pop(url, None)
+    try:
+        for temporary, url, token in moves:
+            target = os.path.join(root, url)
+            if os.path.exists(temporary):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(temporary, target)
+            if os.path.isfile(target):
+                files[url] = [token] + _stamp(target)
+        for url in gone:
+            _delete(root, url)
+            files.pop(url, None)
+    finally:
+        # What was done is recorded even when a step failed: the record stays true.
+        record.write()
     shutil.rmtree(staging, ignore_errors=True)
     journal.unlink(missing_ok=True)
 
 
-# ## Stage and swap
-
-
-def _stage_and_swap(out_dir: Path, record: dict, files: list[Output], record_path) -> None:
-    """Write the whole site beside `out_dir` (hard-linking what is unchanged), swap it in."""
-    written: dict[str, list] = {}
-    staging = _staging_folder(out_dir)
-    # Strings, not `Path`s, for the paths made for every file of the site.
-    out_root = str(out_dir)
-    made: set[str] = set()
+def _delete(root: str, url: str) -> None:
+    """Delete a file an earlier publish wrote, and the folders it leaves empty."""
+    target = os.path.join(root, url)
     try:
-        for f in files:
-            target = os.path.join(staging, f.url)
-            parent = os.path.dirname(target)
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            previous = os.path.join(out_root, f.url)
-            if _reuse(record, f, previous, target):
-                written[f.url] = record[f.url]
-            elif f.make(target, previous) and f.token is not None:
-                written[f.url] = [f.token] + _stamp(target)
-        with locked(out_dir.parent):
-            _swap(staging, out_dir)
-            _write_published(record_path, written)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        if not os.path.isdir(target) or os.path.islink(target):
+            os.unlink(target)
+    except FileNotFoundError:
+        pass
+    folder = os.path.dirname(target)
+    while folder != root:
+        try:
+            os.rmdir(folder)  # only if empty: a person's files in it keep it
+        except OSError:
+            break
+        folder = os.path.dirname(folder)
 
 
-def _reuse(record: dict, f: Output, previous: str, target: str) -> bool:
-    """Hard-link the published file if it is what `f` is and nobody touched it."""
-    old = record.get(f.url)
-    if f.token is None or old is None or old[0] != f.token:
-        return False
-    try:
-        if _stamp(previous) != old[1:]:
-            return False
-        os.link(previous, target)
-    except OSError:
-        return False
-    return True
-
-
-def _swap(staging: str, out_dir: Path) -> None:
-    """Replace `out_dir` by `staging`: the old site stays whole until the new one is in place."""
-    old = out_dir.with_name(f".{out_dir.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if out_dir.exists():
-        os.rename(out_dir, old)
-    os.rename(staging, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-# ## Recovery and locking
-
-
-def recover(out_dir: Path) -> None:
-    """Finish what an interrupted publish left (call with the folder locked): carry out its
-    journal, put back a site a swap had moved aside, delete dead builds' staging folders."""
-    try:
-        _carry_out(out_dir)
-    except OSError as e:  # the record no longer matches: this publish writes the site whole
-        log.warning("cannot finish the interrupted publish of %s (%s)", out_dir, e)
-        _journal_path(out_dir).unlink(missing_ok=True)
-    old = out_dir.with_name(f".{out_dir.name}.old")
-    if old.exists() and not out_dir.exists():
-        os.rename(old, out_dir)
-    # Staging folders of builds that died; a running build's folder names a live process.
-    for stale in out_dir.parent.glob(f".{out_dir.name}.new-*"):
-        pid = stale.name.split(".new-", 1)[1].split("-", 1)[0]
+def recover(out_dir: Path, state: Path | None = None) -> Record | None:
+    """Finish what an interrupted publish left (call with the folder locked) and return the
+    folder's record: carry out its journal, delete dead publishes' staging folders."""
+    record = Record.read(out_dir, state)
+    if (out_dir / JOURNAL).exists():
+        try:
+            _carry_out(record if record is not None else Record(out_dir, state, {}))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            # What could be done is done and recorded; the rest is written again by this
+            # publish, as the record says it is not there.
+            log.warning("cannot finish the interrupted publish of %s (%s)", out_dir, e)
+            (out_dir / JOURNAL).unlink(missing_ok=True)
+        record = Record.read(out_dir, state)
+    for stale in out_dir.glob(STAGING + "*"):
+        pid = stale.name[len(STAGING):].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
+    return record
 
 
 def _alive(pid: int) -> bool:

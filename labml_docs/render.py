@@ -17,6 +17,8 @@ from pathlib import Path
 from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader,
                     StrictUndefined, select_autoescape)
 
+from .urls import href
+
 
 def templates_dir() -> Path:
     """`site_templates/` of the checkout, or the copy installed inside the package."""
@@ -36,7 +38,7 @@ def make_environment(override: str | Path | None = None,
     the next process (compiling them is a tenth of rendering one page)."""
     loaders = [FileSystemLoader(str(override))] if override else []
     loaders.append(FileSystemLoader(str(templates_dir())))
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(["html", "xml"]),
         undefined=StrictUndefined,
@@ -44,6 +46,8 @@ def make_environment(override: str | Path | None = None,
         trim_blocks=False,
         bytecode_cache=_CompiledTemplates(cache_dir) if cache_dir else None,
     )
+    env.filters["href"] = href  # `{{ entry.url | href }}`: site paths made into links
+    return env
 
 
 class _CompiledTemplates(FileSystemBytecodeCache):

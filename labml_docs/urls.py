@@ -12,6 +12,7 @@ whose pages all come from the cache needs it, and no Markdown.
 """
 
 import posixpath
+from urllib.parse import quote
 
 
 def page_url(path: str) -> str:
@@ -23,3 +24,10 @@ def page_url(path: str) -> str:
     elif name.endswith(".py") or name.lower().endswith(".md"):
         name = name[:-3] + ".html"
     return f"{head}/{name}" if head else name
+
+
+def href(url: str) -> str:
+    """A site path as it goes into a link: `#`, `?`, `%`, spaces and the like percent-encoded
+    (a page made from `a b#1.py` is at `a%20b%231.html`), `/` and `../` kept. `:` is encoded
+    too, so that `a:b.html` cannot read as a scheme."""
+    return quote(url, safe="/!$&'()*+,;=@")

@@ -51,3 +51,18 @@ def build_site(math_renderer, tmp_path):
         site = Builder(config, math=math_renderer).build(out_dir)
         return site, out_dir
     return build
+
+
+@pytest.fixture
+def labml_docs(tmp_path):
+    """Run the `labml-docs` command in a fresh process (from `tmp_path`, so that no cache or
+    settings file of the checkout is read); returns the finished process."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*args: str, cwd: Path | None = None, timeout: float = 300):
+        return subprocess.run([sys.executable, "-m", "labml_docs.cli", *map(str, args)],
+                              capture_output=True, text=True, cwd=cwd or tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=timeout)
+    return run

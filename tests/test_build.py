@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from labml_docs.build import Builder, publish
+from labml_docs.publish import PublishError
 from labml_docs.config import SiteConfig
 
 ADAM = '''
@@ -201,7 +202,7 @@ def test_a_build_that_fails_leaves_the_published_site_whole(tree, build_site, ma
     config = SiteConfig.from_dict({"source_dir": tree, "cache_dir": str(tmp_path / "cache")})
     site = Builder(config, math=math_renderer).render()
     (tree / "new.png").unlink()
-    with pytest.raises(OSError):
+    with pytest.raises(PublishError, match="new.png"):
         publish(site, out)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
@@ -250,3 +251,53 @@ def test_missing_katex_is_said_before_anything_is_rendered(tree, tmp_path):
     assert result.returncode == 1
     assert "npm install" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ## Links only to pages that exist, written as links
+
+
+def test_a_page_that_never_built_is_not_listed_and_names_are_encoded(write_tree, build_site):
+    src = write_tree({
+        "__init__.py": '"""\n# Home\n"""\n',
+        "bad.py": "def broken(:\n",
+        "a b#1?.py": '"""\n# Odd name\n"""\nx = 1\n',
+    })
+    site, out = build_site(src, site_url="https://example.org/nn")
+    assert any(d.path == "bad.py" and d.is_error for d in site.diagnostics)
+    home = read(out, "index.html")
+    assert "bad.html" not in home and not (out / "bad.html").exists()
+    assert 'href="a%20b%231%3F.html"' in home and (out / "a b#1?.html").is_file()
+    sitemap = read(out, "sitemap.xml")
+    assert "bad.html" not in sitemap
+    assert "<loc>https://example.org/nn/a%20b%231%3F.html</loc>" in sitemap
+    assert 'href="https://example.org/nn/a%20b%231%3F.html"' in read(out, "a b#1?.html")
+
+
+def test_without_a_site_url_there_is_no_sitemap(tree, build_site):
+    _, out = build_site(tree)
+    assert not (out / "sitemap.xml").exists()
+    _, out = build_site(tree, site_url="https://example.org")
+    assert "<loc>https://example.org/adam.html</loc>" in read(out, "sitemap.xml")
+
+
+# ## Symbolic links
+
+
+def test_a_symbolic_link_out_of_the_tree_is_skipped_unless_allowed(tree, build_site, tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nSECRET-WORDS\n")
+    (tmp_path / "outside.py").write_text('"""\n# Outside OUTSIDE-WORDS\n"""\n')
+    (tree / "readme.md").unlink()
+    (tree / "readme.md").symlink_to(secret)
+    (tree / "leak.py").symlink_to(tmp_path / "outside.py")
+    (tree / "alias.py").symlink_to(tree / "amsgrad.py")  # inside the tree: a page as usual
+    site, out = build_site(tree)
+    warnings = {d.path: d.message for d in site.diagnostics if d.level == "warning"}
+    assert "outside the source tree" in warnings["readme.md"]
+    assert "outside the source tree" in warnings["leak.py"]
+    published = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert b"SECRET-WORDS" not in published and b"OUTSIDE-WORDS" not in published
+    assert (out / "alias.html").is_file() and not (out / "readme.html").exists()
+    site, out = build_site(tree, out_dir=tmp_path / "allowed", follow_external_symlinks=True)
+    assert "SECRET-WORDS" in read(out, "readme.html")
+    assert not [d for d in site.diagnostics if "outside the source tree" in d.message]

@@ -140,6 +140,17 @@ def test_broken_link_is_reported_with_file_and_line(write_tree, build_site):
         "mod.py:4: broken link: missing.py (no missing.html in the site)"]
 
 
+def test_links_that_are_not_pages_are_not_reported_as_broken(write_tree, build_site):
+    tree = write_tree({
+        "mod.py": '"""\n# T\n\nMail <name@example.org>, [x](mailto:a@b.c), [y](tel:+1),\n'
+                  '[z](//cdn.example.org/a.js) and [gone](missing.py).\n"""\nx = 1\n',
+        "readme.md": "# R\n\nWrite to <team@example.org>.\n"})
+    site, out = build_site(tree)
+    assert [str(d) for d in site.diagnostics] == [
+        "mod.py:5: broken link: missing.py (no missing.html in the site)"]
+    assert 'href="mailto:a@b.c"' in read(out, "mod.html")
+
+
 def test_invalid_latex_is_marked_on_the_page_and_reported(write_tree, build_site):
     tree = write_tree({"mod.py": '"""\n# T\n\nGood $x$, bad $\\frac{1}{$.\n"""\nx = 1\n',
                        "other.py": "# Fine $y$\ny = 2\n"})

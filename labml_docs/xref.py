@@ -987,8 +987,8 @@ def index_files(files, package: str | None = None, source_dir=None, *, lazy: boo
 
 
 def _read_page(file, shas: dict | None = None) -> Page | None:
-    """The page of a file (`None` if it cannot be read as UTF-8); `shas` gets the sha256 of
-    the bytes read."""
+    """The page of a file (`None` if it cannot be decoded, as the page builder decodes it:
+    `page.read_source`); `shas` gets the sha256 of the bytes read."""
     from .page import read_source
     from .parse import parse_python
 

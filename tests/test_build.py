@@ -166,6 +166,11 @@ def test_invalid_latex_is_marked_on_the_page_and_reported(write_tree, build_site
     ("syntax.py", "x = 1\n\ndef f(:\n    pass\n", 3, "syntax error"),
     ("binary.py", b"x = 1\ny = '\xff\xfe'\n", 2, "not UTF-8"),
     ("frontmatter.py", '"""\n---\ntitle: [a\n---\n# T\n"""\n', 3, "front matter"),
+    ("unknown.py", b"#!/usr/bin/env python\n# coding: klingon\nx = 1\n", 2, "unknown encoding"),
+    ("ascii.py", b"# coding: ascii\nx = 1\ny = '\xe9'\n", 3, "not ascii: byte 0xe9"),
+    ("bom.py", b"\xef\xbb\xbf# coding: latin-1\nx = 1\n", 1, "byte order mark"),
+    # A readme is UTF-8 whatever it says: PEP 263 is for Python files.
+    ("readme.md", b"# coding: latin-1\n\nCaf\xe9\n", 3, "not UTF-8: byte 0xe9"),
 ])
 def test_bad_input_names_file_and_line_and_the_rest_builds(write_tree, build_site, name, content, line, words):
     tree = write_tree({name: content, "good.py": "# Good\nx = 1\n"})
@@ -173,6 +178,21 @@ def test_bad_input_names_file_and_line_and_the_rest_builds(write_tree, build_sit
     [error] = site.errors
     assert (error.path, error.line) == (name, line) and words in error.message
     assert "Good" in read(out, "good.html")
+
+
+def test_a_declared_encoding_is_how_the_file_is_read(write_tree, build_site):
+    latin = "# -*- coding: latin-1 -*-\n# Caf\xe9 notes\ndef helper():\n    return 'd\xe9j\xe0'\n"
+    tree = write_tree({
+        "latin.py": latin.encode("latin-1"),
+        "bom.py": b"\xef\xbb\xbf# Caf\xc3\xa9 with a mark\nx = 1\n",
+        "user.py": "# User\nfrom .latin import helper\n\nhelper()\n"})
+    site, out = build_site(tree)
+    assert site.diagnostics == []
+    html = read(out, "latin.html")
+    assert "<p>Café notes</p>" in html and '<span class="s1">déjà</span>' in html
+    assert "Café with a mark" in read(out, "bom.html")
+    # The cross-reference index reads the imported file the same way.
+    assert 'href="latin.html#section-' in read(out, "user.html")
 
 
 def test_empty_file_is_a_warning_and_still_a_page(write_tree, build_site):

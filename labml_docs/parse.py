@@ -314,8 +314,7 @@ def _take_front_matter(page: Page, notes: dict) -> None:
         if kind != "docstring" or header is not None:
             continue
         fm = split_front_matter(docs)
-        if fm.error:
-            offset, message = fm.error
+        for offset, message in fm.errors:
             page.diagnostics.append(Diagnostic(page.path, docs_line + offset, message))
         page.meta = fm.meta
         notes[first] = (end, kind, fm.body.strip("\n"), docs_line + _leading_lines(fm), header)
@@ -346,8 +345,7 @@ def parse_markdown(text: str, path: str) -> Page:
         page.diagnostics.append(Diagnostic(path, 1, "empty file", "warning"))
         return page
     fm = split_front_matter(text)
-    if fm.error:
-        offset, message = fm.error
+    for offset, message in fm.errors:
         page.diagnostics.append(Diagnostic(path, 1 + offset, message))
     page.meta = fm.meta
     body = fm.body.strip("\n")

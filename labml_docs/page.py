@@ -172,7 +172,13 @@ class PageBuilder:
         prepared.failed = any(d.is_error and d.message.startswith("syntax error")
                               for d in page.diagnostics)
         for section in page.sections:
-            prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+            try:
+                prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+            except RecursionError:
+                # Python-Markdown recurses over nested blocks: a list nested some 300 deep.
+                return PreparedPage(file.path, file.url, page, failed=True, diagnostics=[
+                    *page.diagnostics,
+                    Diagnostic(file.path, section.docs_line, "notes nested too deeply for Markdown")])
         prepared.math_input = self.math_input(prepared)
         return prepared
 

@@ -1,5 +1,6 @@
 """End to end: a small tree built into pages, bad inputs, determinism, the CLI."""
 
+import ast
 import os
 import re
 import subprocess
@@ -193,6 +194,62 @@ def test_a_declared_encoding_is_how_the_file_is_read(write_tree, build_site):
     assert "Café with a mark" in read(out, "bom.html")
     # The cross-reference index reads the imported file the same way.
     assert 'href="latin.html#section-' in read(out, "user.html")
+
+
+# Python 3.11 and later cannot build this tree (a `RecursionError`); 3.10 can.
+DEEP = "x = 1" + " + 1" * 10_000
+
+
+def python_builds(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError):
+        return False
+    return True
+
+
+def deep_tree(write_tree, root: Path) -> Path:
+    """Files that reach Python's recursion limit, their importers, and enough pages for workers."""
+    chain = "".join(f"class A{i}(A{i - 1}):\n    pass\n\n\n" for i in range(1, 400))
+    files = {
+        # Python itself cannot build the tree of line 2 (10,000 nested additions).
+        "deep.py": '"""Deep."""\n' + DEEP + "\n",
+        # 400 classes, each the base of the next.
+        "chain.py": "class A0:\n    def m(self):\n        return 1\n\n\n" + chain,
+        # Markdown blocks nested 400 deep (`md_in_html`).
+        "notes.py": '"""\n# Notes\n\n' + '<div markdown="1">\n\n' * 400 + "x" + "\n\n</div>" * 400
+                    + '\n"""\nx = 1\n',
+        "user.py": "# User\nfrom .deep import x\nfrom .chain import A399\n\n\n"
+                   "class B(A399):\n    def n(self):\n        return self.m() + x\n",
+    }
+    for n in range(31):
+        files[f"small_{n:02d}.py"] = f"# Small {n}\nfrom .chain import A0\n\nx = A0\n"
+    return write_tree(files, root)
+
+
+@pytest.mark.skipif(python_builds(DEEP), reason="this Python builds it (3.10)")
+def test_files_too_deep_for_python_cost_only_their_own_page(write_tree, build_site, tmp_path):
+    tree = deep_tree(write_tree, tmp_path / "src" / "pkg")
+    one, out_one = build_site(tree, tmp_path / "one", jobs=1, cache_dir=str(tmp_path / "c1"))
+    two, out_two = build_site(tree, tmp_path / "two", jobs=2, cache_dir=str(tmp_path / "c2"))
+    assert (one.stats["jobs"], two.stats["jobs"]) == (1, 2)
+    for site, out in ((one, out_one), (two, out_two)):
+        assert [str(d) for d in site.diagnostics] == [
+            "deep.py:2: syntax error: nested too deeply for Python "
+            "(maximum recursion depth exceeded during ast construction)",
+            "notes.py:2: notes nested too deeply for Markdown"]
+        assert not (out / "deep.html").exists() and not (out / "notes.html").exists()
+        # The importer of both builds, linked into the chain but not into the file that failed.
+        user = read(out, "user.html")
+        assert '<a class="xref" href="chain.html#section-0"><span class="n">A399</span></a>' in user
+        assert '<a class="xref" href="chain.html#section-0"><span class="n">m</span></a>' in user
+        assert 'href="deep.html' not in user
+        assert 'href="chain.html#section-0"><span class="n">A0</span>' in read(out, "small_30.html")
+    assert snapshot(out_one) == snapshot(out_two)
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_empty_file_is_a_warning_and_still_a_page(write_tree, build_site):

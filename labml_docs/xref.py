@@ -1051,9 +1051,10 @@ class FileSummaries:
     cannot be read as Python or does not parse, else the modules it imports absolutely.
 
     Kept in `CACHE_DIR/xref/files.json` (for the current files only), per Python version: what
-    parses depends on it."""
+    parses depends on it. Format 2: files are decoded as Python decodes them (format 1 said
+    `None` of a file that declares latin-1, and its importers lost their links to it)."""
 
-    FORMAT = 1
+    FORMAT = 2
 
     def __init__(self, cache_dir=None):
         import sys

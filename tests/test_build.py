@@ -196,6 +196,21 @@ def test_a_declared_encoding_is_how_the_file_is_read(write_tree, build_site):
     assert 'href="latin.html#section-' in read(out, "user.html")
 
 
+def test_summaries_from_before_declared_encodings_are_not_used(write_tree, build_site, tmp_path):
+    import hashlib
+    import json
+
+    latin = b"# -*- coding: latin-1 -*-\n# Caf\xe9\ndef helper():\n    return 1\n"
+    tree = write_tree({"latin.py": latin, "user.py": "# User\nfrom .latin import helper\n"})
+    # What the lazy index of a build before PEP 263 remembered: latin.py is not Python.
+    summaries = tmp_path / "cache" / "xref" / "files.json"
+    summaries.parent.mkdir(parents=True)
+    summaries.write_text(json.dumps({"format": 1, "python": "%d.%d" % sys.version_info[:2],
+                                     "files": {hashlib.sha256(latin).hexdigest(): None}}))
+    _, out = build_site(tree)
+    assert 'href="latin.html#section-' in read(out, "user.html")
+
+
 # Python 3.11 and later cannot build this tree (a `RecursionError`); 3.10 can.
 DEEP = "x = 1" + " + 1" * 10_000
 

@@ -14,7 +14,7 @@ plugin fills the same object from its own configuration.
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import yaml
+from .frontmatter import safe_load
 
 
 @dataclass
@@ -67,7 +67,7 @@ class SiteConfig:
         """Read a YAML file (if any), then apply the overrides that are not `None`."""
         values: dict = {}
         if path is not None:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            loaded = safe_load(Path(path).read_text(encoding="utf-8"), str(path)) or {}
             if not isinstance(loaded, dict):
                 raise ValueError(f"{path}:1: expected a mapping of settings")
             values.update(loaded)

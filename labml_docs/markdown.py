@@ -21,6 +21,7 @@ Three extensions of ours join it:
 import posixpath
 import re
 from dataclasses import dataclass, field
+from html import unescape
 from xml.etree import ElementTree
 
 import markdown
@@ -28,6 +29,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 
 from .highlight import highlight_inline
 from .math import Formula
@@ -246,8 +248,13 @@ class _HighlightedBacktick(BacktickInlineProcessor):
 # ## Links
 
 def rewrite_link(href: str, page_path: str) -> tuple[str, str | None]:
-    """`(new href, site path of the target)`; the target is `None` for external links."""
-    if not href or href.startswith(("#", "/")) or _SCHEME.match(href):
+    """`(new href, site path of the target)`; the target is `None` for external links.
+
+    A link with a scheme (`https:`, `mailto:`, `tel:`, `data:`, any `name:`), a protocol-relative
+    `//host` link, an absolute path and a fragment are not pages of the tree: never rewritten,
+    never checked.
+    """
+    if not _is_relative(href):
         return href, None
     path, sep, fragment = href.partition("#")
     path, qsep, query = path.partition("?")
@@ -259,6 +266,17 @@ def rewrite_link(href: str, page_path: str) -> tuple[str, str | None]:
     target = posixpath.normpath(posixpath.join(here, path))
     new = path + (qsep + query) + (sep + fragment)
     return new, target
+
+
+def _is_relative(href: str) -> bool:
+    """Whether a link points into the site, as a path relative to the page.
+
+    Python-Markdown hides the address of an e-mail autolink (`<name@example.org>`) from spam
+    robots by writing every character as an entity (`&#109;&#97;...`, with its own marker for
+    `&`): decoded, it is `mailto:name@example.org`, whose scheme says it is no page.
+    """
+    plain = unescape(href.replace(AMP_SUBSTITUTE, "&")).strip()
+    return bool(plain) and not plain.startswith(("#", "/")) and not _SCHEME.match(plain)
 
 
 class _LinkTreeprocessor(Treeprocessor):

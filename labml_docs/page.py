@@ -8,7 +8,9 @@ summary: Read, parse, render the notes, colour and render the math, highlight, a
 
 Each page goes through the same stages, in this order:
 
-1. **read** the file as UTF-8 (a file that is not gets a message with the line of the bad byte);
+1. **read** the file: a Python file as Python reads it (UTF-8, or the encoding its first or
+   second line declares), a readme as UTF-8; a byte that does not decode gets a message with
+   its line;
 2. **parse** it into sections ([`parse`](parse.py));
 3. **render the notes** with math cut out ([`markdown`](markdown.py));
 4. **colour** the terms of its equations ([`colour`](colour.py)) and **render the math**, for
@@ -18,7 +20,11 @@ Each page goes through the same stages, in this order:
 6. **fill the template** ([`render`](render.py)).
 """
 
+import codecs
+import io
 import posixpath
+import re
+import tokenize
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -69,16 +75,70 @@ class PreparedPage:
         return [f for d in self.docs for f in d.formulas]
 
 
-def read_source(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
-    """Decode a source file, or say where it stops being UTF-8."""
+def read_source(path: str, data: bytes,
+                python: bool = True) -> tuple[str | None, Diagnostic | None]:
+    """Decode a source file, or say where it cannot be decoded.
+
+    A Python file is decoded as Python decodes it (PEP 263): UTF-8, unless its first or second
+    line declares another encoding (`# -*- coding: latin-1 -*-`). A readme (`python=False`) is
+    always UTF-8. A UTF-8 byte order mark is dropped, and line ends become `\n`.
+    """
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    encoding, problem = _declared_encoding(path, data) if python else ("utf-8", None)
+    if problem is not None:
+        return None, problem
     try:
-        text = data.decode("utf-8")
+        text = body.decode(encoding)
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        return None, Diagnostic(path, line, f"not UTF-8: byte 0x{data[e.start]:02x} cannot be decoded")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        line = body[: e.start].count(b"\n") + 1
+        name = "UTF-8" if encoding == "utf-8" else encoding
+        return None, Diagnostic(path, line,
+                                f"not {name}: byte 0x{body[e.start]:02x} cannot be decoded")
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+# PEP 263's declaration, to find the line it is on (`tokenize` says what it declares, not where).
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
+
+
+def _declared_encoding(path: str, data: bytes) -> tuple[str, Diagnostic | None]:
+    """The encoding a Python file is read in (`tokenize.detect_encoding`, Python's own rule), or
+    a message on the line of a declaration that Python would refuse."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as e:
+        if "invalid or missing" in e.msg:
+            # A first line that is not UTF-8 and declares nothing: decoding says which byte.
+            return "utf-8", None
+        if e.msg.startswith("unknown encoding"):
+            return "utf-8", _declaration_problem(path, data, "unknown encoding")
+        return "utf-8", _declaration_problem(path, data, "the file starts with a UTF-8 byte "
+                                                         "order mark")
+    # `utf-8-sig`: the byte order mark is already gone.
+    encoding = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    if not _ascii_compatible(encoding):
+        # Python refuses these too: the declaration could not be read in its own encoding.
+        return "utf-8", _declaration_problem(path, data, "not an encoding Python reads source in")
+    return encoding, None
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether a codec reads ASCII as ASCII (not UTF-16, nor `rot13`, which is no text codec)."""
+    try:
+        return b"#\n".decode(encoding) == "#\n"
+    except (LookupError, UnicodeError):
+        return False
+
+
+def _declaration_problem(path: str, data: bytes, why: str) -> Diagnostic:
+    """A declaration Python would refuse, on its line (the first, or else the second)."""
+    lines = data.removeprefix(codecs.BOM_UTF8).split(b"\n", 2)
+    for line, text in enumerate(lines[:2], 1):
+        match = _CODING.match(text)
+        if match:
+            declared = match.group(1).decode("ascii")
+            return Diagnostic(path, line, f"bad encoding declaration `{declared}`: {why}")
+    return Diagnostic(path, 1, f"bad encoding declaration: {why}")
 
 
 class PageBuilder:
@@ -103,7 +163,7 @@ class PageBuilder:
         except OSError as e:
             return PreparedPage(file.path, file.url, Page(file.path), failed=True, diagnostics=[
                 Diagnostic(file.path, 1, f"cannot read: {e.strerror or e}")])
-        text, problem = read_source(file.path, data)
+        text, problem = read_source(file.path, data, python=file.kind == "python")
         if problem is not None:
             return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
                                 failed=True)
@@ -113,7 +173,13 @@ class PageBuilder:
         prepared.failed = any(d.is_error and d.message.startswith("syntax error")
                               for d in page.diagnostics)
         for section in page.sections:
-            prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+            try:
+                prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+            except RecursionError:
+                # Python-Markdown recurses over nested blocks: a list nested some 300 deep.
+                return PreparedPage(file.path, file.url, page, failed=True, diagnostics=[
+                    *page.diagnostics,
+                    Diagnostic(file.path, section.docs_line, "notes nested too deeply for Markdown")])
         prepared.math_input = self.math_input(prepared)
         return prepared
 

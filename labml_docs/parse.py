@@ -22,7 +22,9 @@ strings, and Python's own escapes would turn `\alpha` or `\frac` into control ch
 """
 
 import ast
+import io
 import re
+import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -102,10 +104,7 @@ def parse_python(text: str, path: str) -> Page:
         return page
 
     try:
-        with warnings.catch_warnings():
-            # Invalid escapes such as `\alpha` are what annotated docstrings are made of.
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=path)
+        tree = parse_syntax(text, path)
     except SyntaxError as e:
         page.diagnostics.append(Diagnostic(path, e.lineno or 1, f"syntax error: {e.msg}"))
         return page
@@ -165,6 +164,69 @@ def parse_python(text: str, path: str) -> Page:
 
     page.sections = [s for s in (_trim(s) for s in sections) if s.docs.strip() or s.code]
     return page
+
+
+def parse_syntax(text: str, path: str) -> ast.Module:
+    """`ast.parse`, where an expression too deep for Python is a `SyntaxError` with a line too.
+
+    `x = 1 + 1 + ...` with 3,000 terms is a tree 3,000 deep: Python gives up building it with a
+    `RecursionError`, and on 100,000 `-` signs with a `MemoryError` ("too complex"), neither of
+    which says where. Python cannot run such a file either, so it is a syntax error, on the line
+    of the statement that is too deep.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Invalid escapes such as `\alpha` are what annotated docstrings are made of.
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
+    except (RecursionError, MemoryError) as e:
+        reason = str(e) or "too complex"
+        raise SyntaxError(f"nested too deeply for Python ({reason})",
+                          (path, _deepest_statement(text), 1, None)) from None
+
+
+def _deepest_statement(text: str) -> int:
+    """The first line of the statement that Python cannot parse.
+
+    A tree that deep takes a statement of thousands of tokens: of the five statements with the
+    most, the first that cannot be parsed alone either; if none, the one with the most tokens.
+    """
+    statements = _statements_by_size(text)
+    lines = text.split("\n")
+    for _, first, last, header in statements[:5]:
+        snippet = "\n".join(lines[first - 1: last]).lstrip()
+        if header:  # `if ...:`, `def ...:`: give it a body
+            snippet += "\n    pass"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(snippet)
+        except (RecursionError, MemoryError):
+            return first
+        except SyntaxError:
+            pass  # `elif`, `except`, a decorator: not a statement alone
+    return statements[0][1] if statements else 1
+
+
+def _statements_by_size(text: str) -> list[tuple[int, int, int, bool]]:
+    """`(tokens, first line, last line, ends with ':')` of each logical line, most tokens first."""
+    found: list[tuple[int, int, int, bool]] = []
+    count, first, last_token = 0, 0, ""
+    skipped = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                if count:
+                    found.append((count, first, token.start[0], last_token == ":"))
+                count = 0
+            elif token.type not in skipped:
+                if not count:
+                    first = token.start[0]
+                count += 1
+                last_token = token.string
+    except (tokenize.TokenError, SyntaxError):
+        pass  # what was read so far
+    return sorted(found, key=lambda s: (-s[0], s[1]))
 
 
 def _docstring_nodes(tree: ast.Module):
@@ -314,8 +376,7 @@ def _take_front_matter(page: Page, notes: dict) -> None:
         if kind != "docstring" or header is not None:
             continue
         fm = split_front_matter(docs)
-        if fm.error:
-            offset, message = fm.error
+        for offset, message in fm.errors:
             page.diagnostics.append(Diagnostic(page.path, docs_line + offset, message))
         page.meta = fm.meta
         notes[first] = (end, kind, fm.body.strip("\n"), docs_line + _leading_lines(fm), header)
@@ -346,8 +407,7 @@ def parse_markdown(text: str, path: str) -> Page:
         page.diagnostics.append(Diagnostic(path, 1, "empty file", "warning"))
         return page
     fm = split_front_matter(text)
-    if fm.error:
-        offset, message = fm.error
+    for offset, message in fm.errors:
         page.diagnostics.append(Diagnostic(path, 1 + offset, message))
     page.meta = fm.meta
     body = fm.body.strip("\n")

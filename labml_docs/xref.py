@@ -32,19 +32,22 @@ import gc
 import hashlib
 import json
 import posixpath
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from .urls import page_url
-from .parse import Page, statements
+from .parse import Page, parse_syntax, statements
 
 # `(line, column)` of a name's first character → the address of its definition.
 Links = dict[tuple[int, int], str]
 
 # How many imports a name may go through before we give up (re-exports of re-exports).
 MAX_DEPTH = 12
+# How deep look-ups may nest inside one another (a base class named through an attribute of
+# another class, whose bases are named so too...). Each level is a few Python frames: past this
+# one the look-up gives up (no link) rather than reach Python's recursion limit.
+MAX_NESTING = 50
 
 
 @dataclass(frozen=True)
@@ -469,16 +472,22 @@ class _Resolver:
         return self.classes.get(qualname)
 
     def _remember(self, key, compute, pending=None):
-        """`compute()`, memoised with the files it consulted; `pending` while it runs (cycles)."""
+        """`compute()`, memoised with the files it consulted; `pending` while it runs (cycles),
+        and when look-ups nest deeper than `MAX_NESTING` (then nothing is remembered)."""
         memo = self._memo if isinstance(key, tuple) else self._node_memo
         known = memo.get(key)
         if known is not None:
             self._consulted[-1].update(known[1])
             return known[0]
+        if len(self._consulted) > MAX_NESTING:
+            return pending
         memo[key] = (pending, frozenset())
         self._consulted.append(set())
         try:
             value = compute()
+        except BaseException:
+            memo.pop(key, None)  # never computed: a later look-up must not take `pending`
+            raise
         finally:
             files = frozenset(self._consulted.pop())
         memo[key] = (value, files)
@@ -604,20 +613,54 @@ class _Resolver:
         return None
 
     def mro(self, info: _ClassInfo) -> list[_ClassInfo]:
-        """The class and its bases that are in the tree, in Python's method resolution order."""
+        """The class and its bases that are in the tree, in Python's method resolution order.
+
+        The orders of its ancestors are computed first, each after its own bases, from a stack
+        of ours: each then finds those of its bases known, and a chain of a thousand classes does
+        not reach Python's recursion limit. (C3 gives one order whatever the order of work.)
+        """
+        for ancestor in self._ancestors_first(info):
+            self._mro_of(ancestor)
+        return self._mro_of(info)
+
+    def _mro_of(self, info: _ClassInfo) -> list[_ClassInfo]:
         # A class that inherits from itself stops at itself.
         return self._remember(("mro", info.definition.qualname), lambda: self._mro(info), [info])
 
     def _mro(self, info: _ClassInfo) -> list[_ClassInfo]:
         self._consulted[-1].add(info.definition.path)
+        bases = self._bases(info)
+        if len(bases) == 1:  # what C3 gives, in time linear rather than square in its length
+            return [info] + self._mro_of(bases[0])
+        return [info] + _c3([self._mro_of(b) for b in bases] + [bases])
+
+    def _bases(self, info: _ClassInfo) -> list[_ClassInfo]:
+        """The bases of a class that are in the tree, once each, in order."""
         bases = []
         for expr in info.bases:
             value = self.resolve(expr, info.outer)
             base = self.class_info(value.qualname) if isinstance(value, Definition) else None
-            if base is not None:
-                if base is not info and base not in bases:
-                    bases.append(base)
-        return [info] + _c3([self.mro(b) for b in bases] + [bases])
+            if base is not None and base is not info and base not in bases:
+                bases.append(base)
+        return bases
+
+    def _ancestors_first(self, info: _ClassInfo) -> list[_ClassInfo]:
+        """The ancestors of `info` whose order is not known yet, each after its bases."""
+        order: list[_ClassInfo] = []
+        seen = {id(info)}
+        stack = [(info, iter(self._bases(info)))]
+        while stack:
+            current, bases = stack[-1]
+            for base in bases:
+                if id(base) not in seen and ("mro", base.definition.qualname) not in self._memo:
+                    seen.add(id(base))
+                    stack.append((base, iter(self._bases(base))))
+                    break
+            else:
+                stack.pop()
+                if current is not info:
+                    order.append(current)
+        return order
 
     def targets(self, module: _Module) -> dict[tuple[int, int], Definition]:
         """`(line, column)` → definition, for every name of the module that has one."""
@@ -987,8 +1030,8 @@ def index_files(files, package: str | None = None, source_dir=None, *, lazy: boo
 
 
 def _read_page(file, shas: dict | None = None) -> Page | None:
-    """The page of a file (`None` if it cannot be read as UTF-8); `shas` gets the sha256 of
-    the bytes read."""
+    """The page of a file (`None` if it cannot be decoded, as the page builder decodes it:
+    `page.read_source`); `shas` gets the sha256 of the bytes read."""
     from .page import read_source
     from .parse import parse_python
 
@@ -1008,9 +1051,10 @@ class FileSummaries:
     cannot be read as Python or does not parse, else the modules it imports absolutely.
 
     Kept in `CACHE_DIR/xref/files.json` (for the current files only), per Python version: what
-    parses depends on it."""
+    parses depends on it. Format 2: files are decoded as Python decodes them (format 1 said
+    `None` of a file that declares latin-1, and its importers lost their links to it)."""
 
-    FORMAT = 1
+    FORMAT = 2
 
     def __init__(self, cache_dir=None):
         import sys
@@ -1134,15 +1178,14 @@ def _package_of(paths: list[str], imports: list[list[str]], source_dir) -> str:
 
 
 def _parse(page: Page) -> ast.Module | None:
+    """The syntax tree of a page, or `None` when Python cannot parse it (a syntax error, or an
+    expression nested too deeply: see `parse.parse_syntax`); such a file has no definitions."""
     # The parser's tree of the page, when it lent one: taken once, so that it is not kept.
     tree = page.__dict__.pop("syntax_tree", None)
     if tree is not None:
         return tree
     try:
-        with warnings.catch_warnings():
-            # Invalid escapes in docstrings are common in annotated sources.
-            warnings.simplefilter("ignore")
-            return ast.parse(page.source, filename=page.path)
+        return parse_syntax(page.source, page.path)
     except (SyntaxError, ValueError):
         return None
 

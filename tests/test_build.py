@@ -1,5 +1,6 @@
 """End to end: a small tree built into pages, bad inputs, determinism, the CLI."""
 
+import ast
 import os
 import re
 import subprocess
@@ -141,6 +142,17 @@ def test_broken_link_is_reported_with_file_and_line(write_tree, build_site):
         "mod.py:4: broken link: missing.py (no missing.html in the site)"]
 
 
+def test_links_that_are_not_pages_are_not_reported_as_broken(write_tree, build_site):
+    tree = write_tree({
+        "mod.py": '"""\n# T\n\nMail <name@example.org>, [x](mailto:a@b.c), [y](tel:+1),\n'
+                  '[z](//cdn.example.org/a.js) and [gone](missing.py).\n"""\nx = 1\n',
+        "readme.md": "# R\n\nWrite to <team@example.org>.\n"})
+    site, out = build_site(tree)
+    assert [str(d) for d in site.diagnostics] == [
+        "mod.py:5: broken link: missing.py (no missing.html in the site)"]
+    assert 'href="mailto:a@b.c"' in read(out, "mod.html")
+
+
 def test_invalid_latex_is_marked_on_the_page_and_reported(write_tree, build_site):
     tree = write_tree({"mod.py": '"""\n# T\n\nGood $x$, bad $\\frac{1}{$.\n"""\nx = 1\n',
                        "other.py": "# Fine $y$\ny = 2\n"})
@@ -156,6 +168,11 @@ def test_invalid_latex_is_marked_on_the_page_and_reported(write_tree, build_site
     ("syntax.py", "x = 1\n\ndef f(:\n    pass\n", 3, "syntax error"),
     ("binary.py", b"x = 1\ny = '\xff\xfe'\n", 2, "not UTF-8"),
     ("frontmatter.py", '"""\n---\ntitle: [a\n---\n# T\n"""\n', 3, "front matter"),
+    ("unknown.py", b"#!/usr/bin/env python\n# coding: klingon\nx = 1\n", 2, "unknown encoding"),
+    ("ascii.py", b"# coding: ascii\nx = 1\ny = '\xe9'\n", 3, "not ascii: byte 0xe9"),
+    ("bom.py", b"\xef\xbb\xbf# coding: latin-1\nx = 1\n", 1, "byte order mark"),
+    # A readme is UTF-8 whatever it says: PEP 263 is for Python files.
+    ("readme.md", b"# coding: latin-1\n\nCaf\xe9\n", 3, "not UTF-8: byte 0xe9"),
 ])
 def test_bad_input_names_file_and_line_and_the_rest_builds(write_tree, build_site, name, content, line, words):
     tree = write_tree({name: content, "good.py": "# Good\nx = 1\n"})
@@ -163,6 +180,92 @@ def test_bad_input_names_file_and_line_and_the_rest_builds(write_tree, build_sit
     [error] = site.errors
     assert (error.path, error.line) == (name, line) and words in error.message
     assert "Good" in read(out, "good.html")
+
+
+def test_a_declared_encoding_is_how_the_file_is_read(write_tree, build_site):
+    latin = "# -*- coding: latin-1 -*-\n# Caf\xe9 notes\ndef helper():\n    return 'd\xe9j\xe0'\n"
+    tree = write_tree({
+        "latin.py": latin.encode("latin-1"),
+        "bom.py": b"\xef\xbb\xbf# Caf\xc3\xa9 with a mark\nx = 1\n",
+        "user.py": "# User\nfrom .latin import helper\n\nhelper()\n"})
+    site, out = build_site(tree)
+    assert site.diagnostics == []
+    html = read(out, "latin.html")
+    assert "<p>Café notes</p>" in html and '<span class="s1">déjà</span>' in html
+    assert "Café with a mark" in read(out, "bom.html")
+    # The cross-reference index reads the imported file the same way.
+    assert 'href="latin.html#section-' in read(out, "user.html")
+
+
+def test_summaries_from_before_declared_encodings_are_not_used(write_tree, build_site, tmp_path):
+    import hashlib
+    import json
+
+    latin = b"# -*- coding: latin-1 -*-\n# Caf\xe9\ndef helper():\n    return 1\n"
+    tree = write_tree({"latin.py": latin, "user.py": "# User\nfrom .latin import helper\n"})
+    # What the lazy index of a build before PEP 263 remembered: latin.py is not Python.
+    summaries = tmp_path / "cache" / "xref" / "files.json"
+    summaries.parent.mkdir(parents=True)
+    summaries.write_text(json.dumps({"format": 1, "python": "%d.%d" % sys.version_info[:2],
+                                     "files": {hashlib.sha256(latin).hexdigest(): None}}))
+    _, out = build_site(tree)
+    assert 'href="latin.html#section-' in read(out, "user.html")
+
+
+# Python 3.11 and later cannot build this tree (a `RecursionError`); 3.10 can.
+DEEP = "x = 1" + " + 1" * 10_000
+
+
+def python_builds(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError):
+        return False
+    return True
+
+
+def deep_tree(write_tree, root: Path) -> Path:
+    """Files that reach Python's recursion limit, their importers, and enough pages for workers."""
+    chain = "".join(f"class A{i}(A{i - 1}):\n    pass\n\n\n" for i in range(1, 400))
+    files = {
+        # Python itself cannot build the tree of line 2 (10,000 nested additions).
+        "deep.py": '"""Deep."""\n' + DEEP + "\n",
+        # 400 classes, each the base of the next.
+        "chain.py": "class A0:\n    def m(self):\n        return 1\n\n\n" + chain,
+        # Markdown blocks nested 400 deep (`md_in_html`).
+        "notes.py": '"""\n# Notes\n\n' + '<div markdown="1">\n\n' * 400 + "x" + "\n\n</div>" * 400
+                    + '\n"""\nx = 1\n',
+        "user.py": "# User\nfrom .deep import x\nfrom .chain import A399\n\n\n"
+                   "class B(A399):\n    def n(self):\n        return self.m() + x\n",
+    }
+    for n in range(31):
+        files[f"small_{n:02d}.py"] = f"# Small {n}\nfrom .chain import A0\n\nx = A0\n"
+    return write_tree(files, root)
+
+
+@pytest.mark.skipif(python_builds(DEEP), reason="this Python builds it (3.10)")
+def test_files_too_deep_for_python_cost_only_their_own_page(write_tree, build_site, tmp_path):
+    tree = deep_tree(write_tree, tmp_path / "src" / "pkg")
+    one, out_one = build_site(tree, tmp_path / "one", jobs=1, cache_dir=str(tmp_path / "c1"))
+    two, out_two = build_site(tree, tmp_path / "two", jobs=2, cache_dir=str(tmp_path / "c2"))
+    assert (one.stats["jobs"], two.stats["jobs"]) == (1, 2)
+    for site, out in ((one, out_one), (two, out_two)):
+        assert [str(d) for d in site.diagnostics] == [
+            "deep.py:2: syntax error: nested too deeply for Python "
+            "(maximum recursion depth exceeded during ast construction)",
+            "notes.py:2: notes nested too deeply for Markdown"]
+        assert not (out / "deep.html").exists() and not (out / "notes.html").exists()
+        # The importer of both builds, linked into the chain but not into the file that failed.
+        user = read(out, "user.html")
+        assert '<a class="xref" href="chain.html#section-0"><span class="n">A399</span></a>' in user
+        assert '<a class="xref" href="chain.html#section-0"><span class="n">m</span></a>' in user
+        assert 'href="deep.html' not in user
+        assert 'href="chain.html#section-0"><span class="n">A0</span>' in read(out, "small_30.html")
+    assert snapshot(out_one) == snapshot(out_two)
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_empty_file_is_a_warning_and_still_a_page(write_tree, build_site):

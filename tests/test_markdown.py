@@ -124,6 +124,25 @@ def test_links_in_notes_are_rewritten_and_located(renderer):
                                                        ("optimizers/index.html", 8)]
 
 
+@pytest.mark.parametrize("text, href", [
+    ("Write to <name@example.org>.", None),  # an e-mail autolink: its address is hidden in entities
+    ("[x](mailto:a@b.c)", "mailto:a@b.c"),
+    ("[y](tel:+1)", "tel:+1"),
+    ("[z](ftp://example.org/a.py)", "ftp://example.org/a.py"),
+    ("![i](data:image/png;base64,iVBORw0KGgo=)", "data:image/png;base64,iVBORw0KGgo="),
+    ("[s](x-custom:adam.py)", "x-custom:adam.py"),
+    ("[c](//cdn.example.org/adam.py)", "//cdn.example.org/adam.py"),
+])
+def test_links_that_are_not_pages_are_neither_checked_nor_rewritten(renderer, text, href):
+    out = renderer.render(text, "optimizers/amsgrad.py")
+    assert out.links == []
+    if href is not None:
+        assert f'="{html_module.escape(href)}"' in out.html
+    else:
+        [address] = re.findall(r'href="([^"]*)"', out.html)
+        assert html_module.unescape(address) == "mailto:name@example.org"
+
+
 def test_math_that_starts_first_keeps_a_backtick():
     # As in Pandoc: whichever of math and code starts first wins (a real source writes S`).
     assert formulas("steps $\\tau_{S`}, \\tau_1$ here") == [("\\tau_{S`}, \\tau_1", False)]

@@ -3,6 +3,7 @@
 import ast
 import textwrap
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from labml_docs.parse import parse_markdown, parse_python
@@ -214,6 +215,45 @@ def test_syntax_error_is_reported_with_its_line():
     page = parse("x = 1\ndef f(:\n    pass\n")
     assert [(d.line, d.level) for d in page.diagnostics] == [(2, "error")]
     assert "syntax error" in page.diagnostics[0].message
+
+
+# Trees too deep for Python to build: a `RecursionError` (Python 3.11 and later: 3.10 builds
+# it), and a `MemoryError` ("too complex", every version).
+DEEP = "x = 1" + " + 1" * 10_000
+UNARY = "x = " + "-" * 100_000 + "1"
+# A long statement that is not deep, to mislead a guess by length alone.
+WIDE = "table = [" + "1 + 1, " * 5000 + "]"
+
+
+def python_builds(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError):
+        return False
+    return True
+
+
+recursion_error = pytest.mark.skipif(python_builds(DEEP), reason="this Python builds it")
+
+
+@pytest.mark.parametrize("source, line", [
+    pytest.param('"""Deep."""\nimport os\n\n\ndef f():\n    ' + DEEP + "\n    return x\n", 6,
+                 marks=recursion_error),
+    (WIDE + "\n" + UNARY + "\n", 2),
+    pytest.param("if True:\n    " + WIDE + "\n    if " + DEEP[4:] + ":\n        pass\n", 3,
+                 marks=recursion_error),
+])
+def test_an_expression_too_deep_for_python_is_a_syntax_error_on_its_line(source, line):
+    page = parse_python(source, "deep.py")
+    [problem] = page.diagnostics
+    assert (problem.path, problem.line, problem.level) == ("deep.py", line, "error")
+    assert problem.message.startswith("syntax error: nested too deeply for Python (")
+    assert page.sections == []
+
+
+def test_a_deep_expression_that_python_can_build_is_parsed():
+    page = parse_python("x = 1" + " + 1" * 1500 + "\n", "wide.py")
+    assert page.diagnostics == [] and len(page.sections) == 1
 
 
 def test_empty_file_is_a_warning():

@@ -553,6 +553,55 @@ def test_import_cycles_end(tmp_path):
     assert index.links_for(e) == {position(e, "self.f()", "f"): "#section-0"}
 
 
+def test_a_long_chain_of_base_classes_is_followed(tmp_path):
+    chain = "".join(f"class A{i}(A{i - 1}):\n    pass\n\n\n" for i in range(1, 400))
+    pages = write_files(tmp_path / "pkg", {
+        "chain.py": "class A0:\n    def m(self):\n        return 1\n\n\n" + chain
+                    + "class Z(A399):\n    def n(self):\n        return self.m()\n",
+    })
+    page = pages["chain.py"]
+    for index in (XrefIndex.build([page], "pkg"),
+                  XrefIndex.lazy(["chain.py"], "pkg", lambda path: parse_python(page.source, path))):
+        links = index.links_for(page)
+        assert links[position(page, "self.m()", "m")] == "#section-0"
+        assert links[position(page, "class Z(A399)", "A399")] == "#section-0"
+
+
+def test_bases_named_through_each_other_give_up_before_the_recursion_limit(tmp_path):
+    # Each base is an attribute of the class before: its bases are needed to find the attribute.
+    chain = "".join(f"class B{i}(B{i - 1}.X):\n    class X:\n        pass\n\n\n"
+                    for i in range(1, 400))
+    pages = write_files(tmp_path / "pkg", {
+        "chain.py": "class B0:\n    class X:\n        pass\n\n\n" + chain,
+        "user.py": "from .chain import B399\n\n\nclass C(B399):\n    pass\n",
+    })
+    index = XrefIndex.build(list(pages.values()), "pkg")
+    chain_page, user = pages["chain.py"], pages["user.py"]
+    # The first bases are followed, the rest are cut off at `MAX_NESTING`; no RecursionError.
+    assert index.links_for(chain_page)[position(chain_page, "class B1(B0.X)", "X")] == \
+        "#section-0"
+    assert index.links_for(user)[position(user, "class C(B399)", "B399")] == \
+        "chain.html#section-0"
+
+
+def test_a_file_too_deep_to_parse_has_no_definitions(tmp_path):
+    from labml_docs.build import scan
+
+    source = tmp_path / "pkg"
+    write_files(source, {
+        "other.py": "def g():\n    return 1\n",
+        "user.py": "from .deep import x\nfrom .other import g\n\nprint(x, g())\n",
+    })
+    # Too deep for Python's parser ("too complex").
+    (source / "deep.py").write_text("x = " + "-" * 100_000 + "1\n")
+    user = parse_python((source / "user.py").read_text(), "user.py")
+    for lazy in (False, True):
+        index = index_files(scan(source), "pkg", lazy=lazy)
+        assert index.links_for(user) == {position(user, "import g", "g"): "other.html#section-0",
+                                         position(user, "print(x, g())", "g"): "other.html#section-0"}
+        assert index.dependencies(user) == {"other.py"}
+
+
 def test_global_and_class_scope(tmp_path):
     pages = write_files(tmp_path / "pkg", {
         "a.py": '''

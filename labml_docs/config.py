@@ -14,6 +14,8 @@ plugin fills the same object from its own configuration.
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import yaml
+
 from .frontmatter import safe_load
 
 
@@ -67,7 +69,12 @@ class SiteConfig:
         """Read a YAML file (if any), then apply the overrides that are not `None`."""
         values: dict = {}
         if path is not None:
-            loaded = safe_load(Path(path).read_text(encoding="utf-8"), str(path)) or {}
+            try:
+                loaded = safe_load(Path(path).read_text(encoding="utf-8"), str(path)) or {}
+            except yaml.YAMLError as e:  # one line, `file:line: problem`, not a traceback
+                mark = getattr(e, "problem_mark", None)
+                line = f"{mark.line + 1}" if mark is not None else "1"
+                raise ValueError(f"{path}:{line}: {getattr(e, 'problem', None) or e}") from None
             if not isinstance(loaded, dict):
                 raise ValueError(f"{path}:1: expected a mapping of settings")
             values.update(loaded)

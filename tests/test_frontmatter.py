@@ -84,3 +84,12 @@ def test_a_billion_laughs_costs_only_its_own_metadata(write_tree, build_site):
         "laughs.py:4: bad front matter: YAML aliases (*a) are not allowed"]
     assert "<title>Laughs" in (out / "laughs.html").read_text(encoding="utf-8")
     assert "Good" in (out / "good.html").read_text(encoding="utf-8")
+
+
+def test_a_settings_file_that_is_not_yaml_is_one_line_naming_it(tmp_path, labml_docs):
+    settings = tmp_path / "labml-docs.yml"
+    settings.write_text("site_name: ok\nsocial: [unclosed\n")
+    (tmp_path / "pkg").mkdir()
+    done = labml_docs("check", tmp_path / "pkg", "--config", settings)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{settings}:" in done.stderr

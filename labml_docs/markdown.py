@@ -22,6 +22,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from html import unescape
+from urllib.parse import unquote
 from xml.etree import ElementTree
 
 import markdown
@@ -263,7 +264,8 @@ def rewrite_link(href: str, page_path: str) -> tuple[str, str | None]:
     elif path.endswith("/") or path in ("", ".", ".."):
         path = path.rstrip("/") + "/index.html" if path.rstrip("/") else "index.html"
     here = posixpath.dirname(page_url(page_path))
-    target = posixpath.normpath(posixpath.join(here, path))
+    # The href is a URL (`a%20b.py`); the target is the site's file (`a b.html`).
+    target = posixpath.normpath(posixpath.join(here, unquote(path)))
     new = path + (qsep + query) + (sep + fragment)
     return new, target
 

@@ -364,6 +364,7 @@ def test_a_page_that_never_built_is_not_listed_and_names_are_encoded(write_tree,
         "__init__.py": '"""\n# Home\n"""\n',
         "bad.py": "def broken(:\n",
         "a b#1?.py": '"""\n# Odd name\n"""\nx = 1\n',
+        "linker.py": '"""\n# Linker\n\nSee [the odd one](a%20b%231%3F.py).\n"""\n',
     })
     site, out = build_site(src, site_url="https://example.org/nn")
     assert any(d.path == "bad.py" and d.is_error for d in site.diagnostics)
@@ -374,6 +375,8 @@ def test_a_page_that_never_built_is_not_listed_and_names_are_encoded(write_tree,
     assert "bad.html" not in sitemap
     assert "<loc>https://example.org/nn/a%20b%231%3F.html</loc>" in sitemap
     assert 'href="https://example.org/nn/a%20b%231%3F.html"' in read(out, "a b#1?.html")
+    assert 'href="a%20b%231%3F.html"' in read(out, "linker.html")
+    assert not [d for d in site.diagnostics if "broken link" in d.message]
 
 
 def test_without_a_site_url_there_is_no_sitemap(tree, build_site):

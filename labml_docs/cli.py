@@ -52,6 +52,8 @@ def _site_options(f):
         click.option("--cache-dir", help="Folder of the persistent caches."),
         click.option("--jobs", "-j", type=int,
                      help="Worker processes for rendering (default: one per core)."),
+        click.option("--sanitize", is_flag=True, default=None,
+                     help="Clean raw HTML out of the notes (for trees you do not trust)."),
     ]
     for option in reversed(options):
         f = option(f)

@@ -52,6 +52,8 @@ def _site_options(f):
         click.option("--cache-dir", help="Folder of the persistent caches."),
         click.option("--jobs", "-j", type=int,
                      help="Worker processes for rendering (default: one per core)."),
+        click.option("--sanitize", is_flag=True, default=None,
+                     help="Clean raw HTML out of the notes (for trees you do not trust)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -162,58 +164,14 @@ def check(src_dir, config_file, **overrides):
 
 @main.command()
 @click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, help="Port (0: any free one).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @_site_options
 def serve(src_dir, port, host, config_file, **overrides):
     """Build, serve on HOST:PORT, and rebuild when a source or template changes."""
-    import http.server
-    import tempfile
-    import threading
-    import time
-    from functools import partial
+    from .serve import serve as run_server
 
-    from .build import Builder, scan
-    from .render import template_files
-
-    config = _config(src_dir, config_file, **overrides)
-    out_dir = Path(tempfile.mkdtemp(prefix="labml-docs-serve-")) / "site"
-    builder = Builder(config)
-    _report(builder.build(out_dir))
-
-    def fingerprint():
-        paths = [f.absolute for f in scan(config.source_dir)] + template_files(config.templates_dir or None)
-        return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
-
-    def watch():
-        seen = fingerprint()
-        while True:
-            time.sleep(1)
-            now = fingerprint()
-            if now != seen:
-                seen = now
-                _report(builder.build(out_dir))
-
-    threading.Thread(target=watch, daemon=True).start()
-    handler = partial(_handler_class(), directory=str(out_dir))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        builder.close()
-
-
-def _handler_class():
-    import http.server
-
-    class _Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):
-            log.info(format, *args)
-
-    return _Handler
+    run_server(_config(src_dir, config_file, **overrides), host, port, _report)
 
 
 # ## Ending quickly

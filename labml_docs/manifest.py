@@ -277,6 +277,9 @@ def global_fingerprint(config, template_files, math_id: tuple[str, str]) -> tupl
         "settings": settings,
         "templates": templates,
     }
+    if config.sanitize:  # what nh3 keeps may change with its version
+        import nh3
+        details["nh3"] = nh3.__version__
     return hash_json(details), details
 
 

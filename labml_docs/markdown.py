@@ -328,10 +328,14 @@ class LabmlDocsExtension(Extension):
 
 
 class DocsRenderer:
-    """Renders notes; one Markdown instance, reset between notes."""
+    """Renders notes; one Markdown instance, reset between notes.
 
-    def __init__(self, extensions=None, extension_configs=None):
+    With `sanitize`, the HTML of each note is cleaned (see [`sanitize`](sanitize.py)) before
+    anything else sees it: after Markdown, before the math is put in place."""
+
+    def __init__(self, extensions=None, extension_configs=None, sanitize: bool = False):
         self.sink = _Sink()
+        self.sanitize = sanitize
         configs = dict(DEFAULT_EXTENSION_CONFIGS)
         configs.update(extension_configs or {})
         names = list(DEFAULT_EXTENSIONS)
@@ -352,6 +356,9 @@ class DocsRenderer:
         sink.page_path, sink.first_line, sink.text = page_path, first_line, text
         self.md.reset()
         html = self.md.convert(text)
+        if self.sanitize:
+            from .sanitize import clean_notes
+            html = clean_notes(html)
         return RenderedDocs(html, list(sink.formulas), list(sink.links))
 
 

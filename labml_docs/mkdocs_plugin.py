@@ -93,6 +93,8 @@ class LabmlDocsConfig(Config):
     cross_references = c.Type(bool, default=True)
     templates_dir = c.Optional(c.Dir(exists=True))
     jobs = c.Type(int, default=0)
+    # Clean raw HTML out of the notes (trees whose authors are not trusted; see `sanitize`).
+    sanitize = c.Type(bool, default=False)
     # The title of the navigation section that holds the annotated pages.
     nav_section = c.Type(str, default="Annotated implementations")
     # Where the tree's home page goes when `docs_dir` has an `index.md`; "" means
@@ -145,7 +147,8 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         }
         for name in ("source_url", "social", "twitter", "image", "footer_links", "analytics_id",
                      "math_engine", "katex_macros", "katex_dir", "markdown_extensions",
-                     "markdown_extension_configs", "colour_equations", "cross_references", "jobs"):
+                     "markdown_extension_configs", "colour_equations", "cross_references", "jobs",
+                     "sanitize"):
             values[name] = self.config[name]
         known = {f.name for f in fields(SiteConfig)}
         site_config = SiteConfig.from_dict({k: v for k, v in values.items() if k in known},

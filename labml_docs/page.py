@@ -149,7 +149,8 @@ class PageBuilder:
 
         self.config = config
         self.env = env
-        self.docs = DocsRenderer(config.markdown_extensions, config.markdown_extension_configs)
+        self.docs = DocsRenderer(config.markdown_extensions, config.markdown_extension_configs,
+                                 sanitize=config.sanitize)
         self.urls = {f.path: f.url for f in files}
         self.url_set = set(self.urls.values())
         # The cross-reference index: `links_for(page) -> {(line, column): href}`; if it also has

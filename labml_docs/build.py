@@ -592,8 +592,11 @@ class Builder:
                     finished_chunks[n] = future.result()
                     finished_count += len(finished_chunks[n])
                     self._report("finish", finished_count, total)
-                    for page in prepared_chunks[n]:  # done: the largest part goes
-                        page.math_html, page.math_input = [], None
+                    # Done: the largest part goes, but only from the pages just finished;
+                    # the home page is finished later, by the caller, and needs its math.
+                    for page in prepared_chunks[n]:
+                        if page.url != HOME:
+                            page.math_html, page.math_input = [], None
         return ([p for chunk in prepared_chunks for p in chunk],
                 [f for chunk in finished_chunks for f in chunk])
 

@@ -250,3 +250,16 @@ def test_missing_katex_is_said_before_anything_is_rendered(tree, tmp_path):
     assert result.returncode == 1
     assert "npm install" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_formula_on_the_home_page_survives_a_build_with_workers(write_tree, build_site):
+    # Enough pages for worker processes: the home page is prepared in a chunk like the others
+    # but finished last, by the caller, and must still have its math then.
+    files = {"__init__.py": '"""\n# Home\n\nThe home page holds $x^2$.\n"""\n'}
+    files.update({f"m{i:02d}.py": f"x{i} = {i}\n" for i in range(31)})
+    site, out = build_site(write_tree(files), jobs=2)
+    assert site.stats["jobs"] == 2
+    assert site.errors == []
+    home = read(out, "index.html")
+    assert '<span class="katex">' in home and "katex-error" not in home
+    assert not re.search("[\ue000-\uf8ff]", home)

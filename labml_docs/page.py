@@ -18,6 +18,7 @@ Each page goes through the same stages, in this order:
 6. **fill the template** ([`render`](render.py)).
 """
 
+import logging
 import posixpath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from .markdown import FormulaRef, RenderedDocs
+
+log = logging.getLogger("labml_docs")
 
 
 @dataclass
@@ -203,9 +206,10 @@ class PageBuilder:
         sections = []
         position = 0
         text = []
+        self.report_missing_math(page)
         for section, docs in zip(page.page.sections, page.docs):
             count = len(docs.formulas)
-            html = fill_math(docs.html, page.math_html[position: position + count])
+            html = fill_math(docs.html, page.math_html[position: position + count], docs.marks)
             position += count
             text.append(section.docs)
             sections.append({
@@ -222,6 +226,18 @@ class PageBuilder:
             template = self.env.get_template("page.html")
         return RenderedPage(page.url, page.path, title, summary, template.render(context),
                             "\n\n".join(text))
+
+    @staticmethod
+    def report_missing_math(page: PreparedPage) -> None:
+        """A formula with no rendering when its page is finished is a bug of the build, never of
+        the note: `fill_math` marks its place, and here it is said loudly, with its line (in the
+        log too, as a worker's messages do not come back)."""
+        from .markdown import MISSING_FORMULA
+
+        for ref in page.formulas[len(page.math_html):]:
+            problem = Diagnostic(page.path or page.url, ref.line, MISSING_FORMULA)
+            log.error("%s", problem)
+            page.diagnostics.append(problem)
 
     @staticmethod
     def listing(pages) -> list[dict]:

@@ -263,3 +263,29 @@ def test_a_formula_on_the_home_page_survives_a_build_with_workers(write_tree, bu
     home = read(out, "index.html")
     assert '<span class="katex">' in home and "katex-error" not in home
     assert not re.search("[\ue000-\uf8ff]", home)
+
+
+def test_a_formula_with_no_rendering_is_reported_with_its_line_not_a_crash(write_tree, tmp_path):
+    from labml_docs.build import scan
+    from labml_docs.page import PageBuilder
+    from labml_docs.render import make_environment
+
+    tree = write_tree({"mod.py": '"""\n# T\n\nSee $x$ and $y$.\n"""\nx = 1\n'})
+    files = scan(tree)
+    builder = PageBuilder(SiteConfig.from_dict({"source_dir": tree}), make_environment(None), files)
+    page = builder.prepare(next(f for f in files if f.path == "mod.py"))
+    page.math_html = ["<b>x</b>"]  # as if the build lost the second one: a bug of ours
+    rendered = builder.finish(page)
+    assert "<b>x</b>" in rendered.html and 'class="katex-error"' in rendered.html
+    assert [str(d) for d in page.diagnostics] == [
+        "mod.py:4: labml-docs bug: this formula was not rendered; please report it"]
+
+
+def test_a_note_cannot_forge_a_math_placeholder(write_tree, build_site):
+    # U+E000 N U+E001 was what a formula became until the math was in place.
+    note = "Marks \ue0007\ue001 and `\ue0000\ue001` as text, then $x^2$."
+    site, out = build_site(write_tree({"mod.py": f'"""\n{note}\n"""\nx = 1\n'}))
+    assert site.errors == []
+    html = read(out, "mod.html")
+    assert "Marks \ue0007\ue001 and " in html and "\ue0000\ue001</code>" in html
+    assert html.count('<span class="katex">') == 1 and "katex-error" not in html

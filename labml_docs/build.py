@@ -297,7 +297,7 @@ class Builder:
     def math(self):
         if self._math is None:
             from .math import MathCache, MathOptions, MathRenderer, make_engine
-            options = MathOptions.from_dict({"macros": self.config.katex_macros})
+            options = MathOptions.from_config(self.config)  # macros and budgets
             engine = make_engine(self.config.math_engine, options,
                                  katex_dir=self.config.katex_dir or None)
             cache = MathCache(Path(self.config.cache_dir) / "math")
@@ -720,7 +720,7 @@ class _CacheFirstMath:
         builder = self.builder
         if builder._math is None and builder.config.cache_dir:
             from .math import MathCache, MathOptions
-            options = MathOptions.from_dict({"macros": builder.config.katex_macros})
+            options = MathOptions.from_config(builder.config)
             name, version = math_identity(builder.config)
             cache = MathCache(Path(builder.config.cache_dir) / "math")
             try:

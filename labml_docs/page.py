@@ -37,6 +37,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("labml_docs")
 
 
+# A page whose math ran out of time (or ended KaTeX) may come out whole on the next build:
+# the math cache does not keep such a formula, and the page cache must not keep its page. It
+# "depends" on a page that can never exist (every path of a site ends in a suffix such as
+# `.html`), so that it is rendered again for as long as the formula fails.
+UNSETTLED = "(math that may render next time)"
+
+
 @dataclass
 class RenderedPage:
     """A finished page; `html` is `None` when the page could not be built."""
@@ -148,6 +155,8 @@ class PageBuilder:
             for ref, result in zip(page.formulas, mine):
                 if result.error:
                     page.diagnostics.append(Diagnostic(page.path, ref.line, f"KaTeX: {result.error}"))
+                if getattr(result, "transient", False):
+                    page.deps["exists"][UNSETTLED] = True
 
     def context(self, page: PreparedPage) -> dict:
         url = page.url

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,31 @@ def test_a_note_cannot_forge_a_math_placeholder(write_tree, build_site):
     html = read(out, "mod.html")
     assert "Marks \ue0007\ue001 and " in html and "\ue0000\ue001</code>" in html
     assert html.count('<span class="katex">') == 1 and "katex-error" not in html
+
+
+# Expands into 180,000 symbols: half a minute of KaTeX.
+AMPLIFIED = (r"\def\a{" + "x" * 200 + r"}\def\b{\a\a\a\a\a\a\a\a\a\a}\def\c{\b\b\b\b\b\b\b\b\b\b}"
+             + r"\c\c\c\c\c\c\c\c\c")
+
+
+def test_a_formula_over_its_time_budget_is_an_error_at_its_line_and_the_rest_renders(
+        write_tree, math_renderer, tmp_path):
+    from labml_docs.math import Formula
+
+    note = f'"""\n# Budgets\n\nBefore $a^2$.\n\nSlow ${AMPLIFIED}$ here.\n\nAfter $b_1$.\n"""\nx = 1\n'
+    tree = write_tree({"mod.py": note, "other.py": "# Fine $y$\ny = 2\n"})
+    config = SiteConfig.from_dict({"source_dir": tree, "cache_dir": str(tmp_path / "cache"),
+                                   "math_timeout": 1, "colour_equations": False})
+    for build in range(2):
+        started = time.monotonic()
+        with Builder(config) as builder:  # its own engine, made from the settings
+            site = builder.build(tmp_path / "site")
+        assert time.monotonic() - started < 60  # cut off, not the half minute it takes
+        assert [str(d) for d in site.errors] == ["mod.py:6: KaTeX: formula exceeds the time budget of 1 s"]
+        # The page is rendered again (the formula may fit next time); the others come from
+        # the page cache: mod, other and the home page the first time, mod alone the second.
+        assert site.stats["rendered"] == (3 if build == 0 else 1)
+    html, other = read(tmp_path / "site", "mod.html"), read(tmp_path / "site", "other.html")
+    assert html.count('class="katex-error"') == 1 and AMPLIFIED[:40] in html
+    a, b, y = math_renderer.render_many([Formula("a^2", False), Formula("b_1", False), Formula("y", False)])
+    assert a.html in html and b.html in html and y.html in other

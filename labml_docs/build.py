@@ -336,7 +336,7 @@ class Builder:
     def math(self):
         if self._math is None:
             from .math import MathCache, MathOptions, MathRenderer, make_engine
-            options = MathOptions.from_dict({"macros": self.config.katex_macros})
+            options = MathOptions.from_config(self.config)  # macros and budgets
             engine = make_engine(self.config.math_engine, options,
                                  katex_dir=self.config.katex_dir or None)
             cache = MathCache(Path(self.config.cache_dir) / "math")
@@ -635,8 +635,11 @@ class Builder:
                     finished_chunks[n] = future.result()
                     finished_count += len(finished_chunks[n])
                     self._report("finish", finished_count, total)
-                    for page in prepared_chunks[n]:  # done: the largest part goes
-                        page.math_html, page.math_input = [], None
+                    # Done: the largest part goes, but only from the pages just finished;
+                    # the home page is finished later, by the caller, and needs its math.
+                    for page in prepared_chunks[n]:
+                        if page.url != HOME:
+                            page.math_html, page.math_input = [], None
         return ([p for chunk in prepared_chunks for p in chunk],
                 [f for chunk in finished_chunks for f in chunk])
 
@@ -766,7 +769,7 @@ class _CacheFirstMath:
         builder = self.builder
         if builder._math is None and builder.config.cache_dir:
             from .math import MathCache, MathOptions
-            options = MathOptions.from_dict({"macros": builder.config.katex_macros})
+            options = MathOptions.from_config(builder.config)
             name, version = math_identity(builder.config)
             cache = MathCache(Path(builder.config.cache_dir) / "math")
             try:

@@ -13,11 +13,14 @@ Three extensions of ours join it:
 * **math** cuts every formula out *before* Markdown sees the text and leaves a placeholder, so
   that `$v_1, v_2$` never turns into emphasis and `\\` survives. The formulas of the whole
   build are rendered later in one batch (see [`math`](math.py)), and the placeholders replaced.
+  A placeholder is made of two characters of Unicode's private use area that the note does
+  not hold, so that no text, in a note or in its code, can pass for one.
 * **inline code** is highlighted by Pygments, like the code beside it.
 * **links** to `.py` and `.md` files are rewritten to their pages: `X/Y.py` → `X/Y.html`,
   `X/__init__.py` → `X/index.html`, `readme.md` → `readme.html`.
 """
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -33,11 +36,15 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 from .highlight import highlight_inline
-from .math import Formula
+from .math import Formula, error_mark
 from .urls import page_url
 
 # Placeholders use characters of Unicode's private use area: Markdown gives them no meaning.
-PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+# These two, unless the note holds them (see `placeholder_marks`).
+MARKS = ("\ue000", "\ue001")
+# The private use areas: the Basic Multilingual Plane's, then planes 15 and 16.
+_PRIVATE_USE = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
+_PRIVATE_USE_RE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _PRIVATE_USE) + "]")
 
 # Environments that KaTeX renders in display mode without `$$` around them.
 DISPLAY_ENVIRONMENTS = ("align", "align*", "aligned", "equation", "equation*", "gather",
@@ -72,17 +79,52 @@ class RenderedDocs:
     html: str
     formulas: list[FormulaRef] = field(default_factory=list)
     links: list[LinkRef] = field(default_factory=list)
+    # The characters that open and close the placeholders of `html` (see `placeholder_marks`);
+    # `None`: it has none.
+    marks: tuple[str, str] | None = MARKS
 
 
 # ## Cutting out math
 
-def cut_math(text: str, first_line: int = 1) -> tuple[str, list[FormulaRef]]:
+def placeholder_marks(text: str) -> tuple[str, str] | None:
+    """The two characters that open and close the placeholders of `text`: the first two of the
+    private use areas that `text` does not hold (U+E000 and U+E001 unless it holds them).
+
+    A placeholder of characters the text may hold could be forged: a note that shows
+    U+E000 `0` U+E001, as text or as code, would get the first formula of its page in its
+    place, and U+E000 `7` U+E001 would name a formula that does not exist. Marks the text does
+    not hold can only come from `cut_math`. They depend on the text alone, so the same note
+    always makes the same page. `None` when the text holds all but at most one of the 137,468
+    private-use characters: its math is then left as text.
+    """
+    if not _PRIVATE_USE_RE.search(text):
+        return MARKS
+    used = set(_PRIVATE_USE_RE.findall(text))
+    free: list[str] = []
+    for first, last in _PRIVATE_USE:
+        for code in range(first, last + 1):
+            if chr(code) not in used:
+                free.append(chr(code))
+                if len(free) == 2:
+                    return free[0], free[1]
+    return None
+
+
+def cut_math(text: str, first_line: int = 1,
+             marks: tuple[str, str] | None = None) -> tuple[str, list[FormulaRef]]:
     r"""Replace every formula of `text` with a placeholder; fenced code and inline code keep theirs.
 
     `$$...$$` is display math, even in the middle of a paragraph; a bare `\begin{align}` block
     is display math; `$...$` is inline when it opens on a non-space and closes on a non-space
     that no digit follows (so that `$5 and $10` stays text). `\$` is a dollar sign.
+
+    A placeholder is `open N close`, with the `marks` of `placeholder_marks(text)` (chosen here
+    when not given): `N` is the formula's index.
     """
+    marks = marks or placeholder_marks(text)
+    if marks is None:
+        return text, []
+    opening, closing = marks
     out: list[str] = []
     formulas: list[FormulaRef] = []
     i, n = 0, len(text)
@@ -91,7 +133,7 @@ def cut_math(text: str, first_line: int = 1) -> tuple[str, list[FormulaRef]]:
         return first_line + text.count("\n", 0, pos)
 
     def emit(tex: str, display: bool, start: int) -> None:
-        out.append(f"\ue000{len(formulas)}\ue001")
+        out.append(f"{opening}{len(formulas)}{closing}")
         formulas.append(FormulaRef(Formula(tex.strip(), display), line_at(start)))
 
     while i < n:
@@ -227,8 +269,11 @@ class _MathPreprocessor(Preprocessor):
         self.sink = sink
 
     def run(self, lines):
-        text, formulas = cut_math("\n".join(lines), self.sink.first_line)
+        text = "\n".join(lines)
+        marks = placeholder_marks(text)
+        text, formulas = cut_math(text, self.sink.first_line, marks)
         self.sink.formulas = formulas
+        self.sink.marks = marks
         return text.split("\n")
 
 
@@ -307,6 +352,7 @@ class _Sink:
         self.page_path = ""
         self.first_line = 1
         self.text = ""
+        self.marks: tuple[str, str] | None = MARKS
 
     def line_of(self, href: str) -> int:
         pos = self.text.find(href)
@@ -354,12 +400,13 @@ class DocsRenderer:
         sink = self.sink
         sink.formulas, sink.links = [], []
         sink.page_path, sink.first_line, sink.text = page_path, first_line, text
+        sink.marks = MARKS
         self.md.reset()
         html = self.md.convert(text)
         if self.sanitize:
             from .sanitize import clean_notes
             html = clean_notes(html)
-        return RenderedDocs(html, list(sink.formulas), list(sink.links))
+        return RenderedDocs(html, list(sink.formulas), list(sink.links), sink.marks)
 
 
 def _extension(name, config: dict):
@@ -381,6 +428,26 @@ _BUILT_IN = {"abbr", "admonition", "attr_list", "codehilite", "def_list", "extra
              "sane_lists", "smarty", "tables", "toc", "wikilinks"}
 
 
-def fill_math(html: str, rendered: list[str]) -> str:
-    """Put rendered formulas in place of their placeholders."""
-    return PLACEHOLDER.sub(lambda m: rendered[int(m.group(1))], html)
+def fill_math(html: str, rendered: list[str], marks: tuple[str, str] | None = MARKS) -> str:
+    """Put rendered formulas in place of their placeholders (made with `marks`; `None`: none).
+
+    A placeholder with no rendered formula is a bug of ours, never of the note: it becomes an
+    error mark saying so rather than stopping the page (`PageBuilder.finish` reports it with
+    the formula's line).
+    """
+    def formula(match: re.Match) -> str:
+        index = int(match.group(1))
+        if index < len(rendered):
+            return rendered[index]
+        return error_mark(f"formula {index + 1}", MISSING_FORMULA)
+
+    return html if marks is None else _placeholder_pattern(marks).sub(formula, html)
+
+
+MISSING_FORMULA = "labml-docs bug: this formula was not rendered; please report it"
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholder_pattern(marks: tuple[str, str]) -> re.Pattern:
+    opening, closing = marks
+    return re.compile(re.escape(opening) + "([0-9]+)" + re.escape(closing))

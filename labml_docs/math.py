@@ -10,6 +10,10 @@ The build collects every formula of a page (or of the whole tree), hands them to
   process per formula, its own bundled KaTeX).
 * :class:`MathCache` keeps results on disk (SQLite in WAL mode), keyed by engine, KaTeX version,
   options, display mode and source, so a rebuild of an unchanged tree renders nothing.
+
+Each formula has a budget (:class:`MathOptions`): seconds of KaTeX and characters of HTML. A few
+bytes of macros can expand into minutes of work and gigabytes of HTML; such a formula becomes an
+error mark with a message, like an invalid one, and the rest of the batch is rendered.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import html as html_lib
 import json
 import logging
 import os
+import queue
 import re
 import shutil
 import sqlite3
 import subprocess
 import tempfile
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,18 +102,41 @@ class Formula:
 class MathResult:
     html: str  # KaTeX HTML+MathML, or an error mark holding the escaped source
     error: str | None  # KaTeX's message when the formula is invalid
+    # A failure that depends on the machine and the moment (the time budget, a crash of the
+    # KaTeX process) rather than on the formula and the options alone: never cached.
+    transient: bool = False
+
+
+#: A node of a parse tree makes ten characters of HTML or more (a letter in MathML alone is
+#: `<mi>x</mi>`; most formulas make 60 to 500 per node): a formula whose tree has more nodes
+#: than `max_output / CHARS_PER_NODE` is refused before its HTML is built.
+CHARS_PER_NODE = 10
 
 
 @dataclass(frozen=True)
 class MathOptions:
-    """Options of a build's math; hashable, so it can be part of a cache key."""
+    """Options of a build's math; hashable, so it can be part of a cache key.
+
+    ``timeout`` (seconds of KaTeX) and ``max_output`` (characters of HTML) are the budget of one
+    formula; a formula over either becomes an error mark. The output budget is part of the
+    cache key (it decides what is rendered); the time budget is not, and a formula that runs
+    out of time is never cached (the same formula may fit on a faster or less busy machine).
+    """
 
     macros: tuple[tuple[str, str], ...] = ()
     output: str = "htmlAndMathml"
+    timeout: float = 10.0
+    max_output: int = 2_000_000
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUT_FORMATS:
             raise ValueError(f"math output must be one of {', '.join(OUTPUT_FORMATS)}, not {self.output!r}")
+        if not 0 < float(self.timeout) < float("inf"):
+            raise ValueError(f"the math time budget is a number of seconds above 0, not {self.timeout!r}")
+        if int(self.max_output) < 1:
+            raise ValueError(f"the math output budget is a number of characters above 0, not {self.max_output!r}")
+        object.__setattr__(self, "timeout", float(self.timeout))
+        object.__setattr__(self, "max_output", int(self.max_output))
         macros = tuple((str(k), str(v)) for k, v in self.macros)
         for name, _ in macros:
             if not name.startswith("\\") or len(name) < 2:
@@ -121,7 +150,7 @@ class MathOptions:
         ``macros`` may be a mapping or a list of pairs; a name without its backslash gets one.
         """
         data = dict(data or {})
-        unknown = set(data) - {"macros", "output"}
+        unknown = set(data) - {"macros", "output", "timeout", "max_output"}
         if unknown:
             raise ValueError(f"unknown math option(s): {', '.join(sorted(unknown))}")
         raw = data.get("macros") or {}
@@ -132,16 +161,38 @@ class MathOptions:
             if not name.startswith("\\"):
                 name = "\\" + name
             macros.append((name, str(expansion)))
-        return cls(macros=tuple(macros), output=str(data.get("output", "htmlAndMathml")))
+        budgets = {k: data[k] for k in ("timeout", "max_output") if data.get(k) is not None}
+        return cls(macros=tuple(macros), output=str(data.get("output", "htmlAndMathml")), **budgets)
+
+    @classmethod
+    def from_config(cls, config: Any) -> MathOptions:
+        """The options of a build's settings (a ``SiteConfig``): macros and budgets."""
+        return cls.from_dict({"macros": config.katex_macros, "timeout": config.math_timeout,
+                              "max_output": config.math_max_output})
+
+    @property
+    def max_nodes(self) -> int:
+        """The largest parse tree a formula may have (see ``CHARS_PER_NODE``)."""
+        return max(1, self.max_output // CHARS_PER_NODE)
 
     def macros_dict(self) -> dict[str, str]:
         return dict(self.macros)
 
     def to_json(self) -> dict[str, Any]:
-        return {"macros": self.macros_dict(), "output": self.output}
+        return {"macros": self.macros_dict(), "output": self.output,
+                "maxNodes": self.max_nodes, "maxOutput": self.max_output}
 
     def cache_key(self) -> str:
-        return json.dumps([list(m) for m in self.macros] + [self.output], ensure_ascii=False)
+        return json.dumps([list(m) for m in self.macros] + [self.output, self.max_output],
+                          ensure_ascii=False)
+
+    # Messages of a formula over budget, shown on the page and as `file:line: KaTeX: ...`.
+
+    def over_time(self) -> str:
+        return f"formula exceeds the time budget of {self.timeout:g} s"
+
+    def over_output(self, detail: str) -> str:
+        return f"formula exceeds the output budget of {self.max_output:,} characters ({detail})"
 
 
 def error_mark(tex: str, message: str) -> str:
@@ -256,7 +307,7 @@ def copy_katex_assets(dest: str | os.PathLike[str], katex_dir: str | os.PathLike
 # Node.js engine
 
 
-def _stop_process(proc: subprocess.Popen, reader: threading.Thread | None) -> None:
+def _stop_process(proc: subprocess.Popen, readers: Sequence[threading.Thread] = ()) -> None:
     """Close stdin (the server exits), then wait; kill if it does not. Leaves no zombie."""
     try:
         if proc.stdin and not proc.stdin.closed:
@@ -276,8 +327,9 @@ def _stop_process(proc: subprocess.Popen, reader: threading.Thread | None) -> No
                     stream.close()
                 except OSError:
                     pass
-        if reader is not None and reader is not threading.current_thread():
-            reader.join(timeout=5)
+        for reader in readers:
+            if reader is not threading.current_thread():
+                reader.join(timeout=5)
 
 
 def _drain_stderr(stream, lines: collections.deque) -> None:
@@ -289,21 +341,72 @@ def _drain_stderr(stream, lines: collections.deque) -> None:
         pass
 
 
+def _read_lines(stream, lines: queue.SimpleQueue) -> None:
+    """Put each line the server writes into ``lines`` with the time it came; ``b""`` at the end.
+
+    A thread of its own, so that waiting for the next answer can time out."""
+    try:
+        for raw in iter(stream.readline, b""):
+            lines.put((time.monotonic(), raw))
+    except (OSError, ValueError):
+        pass
+    finally:
+        lines.put((time.monotonic(), b""))
+
+
+def _next_line(lines: queue.SimpleQueue, deadline: float) -> tuple[float, bytes] | None:
+    """``(arrival time, line)`` of the next line, or ``None`` if none came by ``deadline``."""
+    try:
+        return lines.get(timeout=min(threading.TIMEOUT_MAX, max(0.0, deadline - time.monotonic())))
+    except queue.Empty:
+        return None
+
+
+def _write_all(stream, requests: list[bytes]) -> None:
+    """Send every request (a thread of its own: a pipe holds 64 KiB, a batch megabytes)."""
+    try:
+        for data in requests:
+            stream.write(data)
+        stream.flush()
+    except (OSError, ValueError):
+        pass  # the process ended: the reader sees the end of its output
+
+
+def node_heap_mb(max_output: int) -> int:
+    """The V8 heap of the KaTeX process, in MB: room for the largest formula the output budget
+    lets through, and a bound on what a formula that slips past it can take from the machine.
+
+    Measured: a formula of a million characters of HTML takes about 100 MB beyond Node's own
+    50. The heap is 256 MB plus 128 MB per million characters of the budget, and 512 MB at
+    least (which the default budget of 2,000,000 gets).
+    """
+    return max(512, 256 + 128 * max_output // 1_000_000)
+
+
 class NodeKatexEngine:
     """KaTeX in one persistent ``node`` process; whole batches per request.
 
     Restarts the process if it dies. Use as a context manager, or call :meth:`close`.
+
+    Each formula gets ``options.timeout`` seconds: the server answers formula by formula, and
+    a formula whose answer does not come in time has the process killed (JavaScript cannot be
+    interrupted) and becomes an error; a new process renders the formulas after it. A formula
+    that ends the process (out of its heap of :func:`node_heap_mb` MB) is an error in the same
+    way. The server itself refuses a formula over the output budget (see render_server.js).
     """
 
     name = "katex-node"
     #: Formulas per request; a batch larger than this is sent as several requests.
     chunk_size = 256
+    #: Seconds the server may take to start.
+    start_timeout = 60.0
 
     def __init__(
         self,
         options: MathOptions = MathOptions(),
         katex_dir: str | os.PathLike[str] | None = None,
         node: str | None = None,
+        heap_mb: int | None = None,
     ) -> None:
         self.options = options
         self.katex_dir = find_katex_dir(katex_dir)
@@ -314,10 +417,12 @@ class NodeKatexEngine:
                 "install Node.js 18 or newer, or use the markdown-katex engine."
             )
         self.node = found
+        self.heap_mb = heap_mb or node_heap_mb(options.max_output)
         self.katex_version = ""
         self.restarts = 0
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
+        self._lines: queue.SimpleQueue | None = None  # the lines of the process's stdout
         self._finalizer: weakref.finalize | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._request_id = 0
@@ -333,23 +438,29 @@ class NodeKatexEngine:
     def _start(self) -> None:
         self._stderr.clear()
         proc = subprocess.Popen(
-            [self.node, str(RENDER_SERVER), str(self.katex_dir)],
+            [self.node, f"--max-old-space-size={self.heap_mb}", str(RENDER_SERVER), str(self.katex_dir)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=str(RENDER_SERVER.parent),
         )
-        reader = threading.Thread(target=_drain_stderr, args=(proc.stderr, self._stderr), daemon=True)
-        reader.start()
-        self._proc = proc
-        self._finalizer = weakref.finalize(self, _stop_process, proc, reader)
-        line = proc.stdout.readline()
+        lines: queue.SimpleQueue = queue.SimpleQueue()
+        readers = (
+            threading.Thread(target=_drain_stderr, args=(proc.stderr, self._stderr), daemon=True),
+            threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True),
+        )
+        for reader in readers:
+            reader.start()
+        self._proc, self._lines = proc, lines
+        self._finalizer = weakref.finalize(self, _stop_process, proc, readers)
+        got = _next_line(lines, time.monotonic() + self.start_timeout)
+        line = got[1] if got is not None else b""
         try:
             hello = json.loads(line)
             version = hello["version"]
             assert hello.get("ready") is True
         except Exception:
-            self._stop()
+            self._kill()
             raise MathEngineError(
                 f"the KaTeX server did not start (node {self.node}, katex {self.katex_dir}): "
                 + (self._stderr_text() or repr(line[:200]))
@@ -367,95 +478,133 @@ class NodeKatexEngine:
         if self._finalizer is not None:
             self._finalizer()  # runs _stop_process once
             self._finalizer = None
-        self._proc = None
+        self._proc = self._lines = None
+
+    def _kill(self) -> None:
+        """End the process now (a formula may keep it busy for ever) and reap it."""
+        self._send_kill()
+        self._stop()
+
+    def _send_kill(self) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.kill()
+            except OSError:
+                pass
 
     def _restart(self) -> None:
+        # A process that is gone was stopped here, after a formula over budget (that formula
+        # says so); one still there died on its own.
+        died = self._proc is not None
         self._stop()
         self.restarts += 1
-        log.warning("restarting the KaTeX node process (restart %d)", self.restarts)
+        (log.warning if died else log.debug)("restarting the KaTeX node process (restart %d)", self.restarts)
         self._start()
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def _pipeline(self, chunks: list[list[Formula]], out: list[list[dict]]) -> None:
-        """Send every chunk (a writer thread keeps the pipe full) and read the answers in order,
-        appending each chunk's results to ``out`` as it arrives: Node renders a chunk while
-        Python decodes the previous one."""
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            raise BrokenPipeError("the KaTeX process is not running")
+    def render_many(self, formulas: Sequence[Formula]) -> list[MathResult]:
+        formulas = list(formulas)
+        results: list[MathResult] = []
+        with self._lock:
+            if self._closed:
+                raise MathEngineError("the math engine is closed")
+            while len(results) < len(formulas):
+                if self._proc is None or self._proc.poll() is not None:
+                    self._restart()
+                results += self._render_run(formulas[len(results) :])
+        return results
+
+    def _render_run(self, formulas: list[Formula]) -> list[MathResult]:
+        """Render ``formulas`` in order, up to and including the first that runs out of time or
+        ends the process; that one is an error, and the process is gone (the caller starts
+        another for the formulas after it).
+
+        Every request is sent at once (a writer thread keeps the pipe full) and the answers read
+        as they come. The clock of a formula starts when the answer before it arrives, which is
+        when the server starts it (see render_server.js)."""
+        proc, lines = self._proc, self._lines
+        assert proc is not None and lines is not None
+        requests = self._requests(formulas)
+        writer = threading.Thread(target=_write_all, args=(proc.stdin, [r[2] for r in requests]), daemon=True)
+        writer.start()
+        results: list[MathResult] = []
+        try:
+            stopped = self._read_answers(requests, lines, results)
+        except BaseException:
+            self._end_run(writer)
+            raise
+        if stopped is None:
+            writer.join()
+            return results
+        self._end_run(writer)  # reaps the process and reads the last of its messages
+        formula = formulas[len(results)]
+        message = self.options.over_time() if stopped == "time" else self._crash_message(proc)
+        results.append(MathResult(error_mark(formula.tex, message), message, transient=True))
+        return results
+
+    def _requests(self, formulas: list[Formula]) -> list[tuple[int, list[Formula], bytes]]:
+        """``(id, formulas, line)`` of each request: ``chunk_size`` formulas at most."""
         options = self.options.to_json()
         requests = []
-        for chunk in chunks:
+        for start in range(0, len(formulas), self.chunk_size):
+            chunk = formulas[start : start + self.chunk_size]
             self._request_id += 1
             payload = {
                 "id": self._request_id,
                 "options": options,
                 "formulas": [{"tex": f.tex, "display": bool(f.display)} for f in chunk],
             }
-            requests.append((self._request_id, json.dumps(payload).encode("ascii") + b"\n"))
-        write_error: list[BaseException] = []
+            requests.append((self._request_id, chunk, json.dumps(payload).encode("ascii") + b"\n"))
+        return requests
 
-        def write() -> None:
-            try:
-                for _, data in requests:
-                    proc.stdin.write(data)
-                proc.stdin.flush()
-            except BaseException as e:  # noqa: BLE001 - reported by the reader
-                write_error.append(e)
-
-        writer = threading.Thread(target=write, daemon=True)
-        writer.start()
-        try:
-            for (request_id, _), chunk in zip(requests, chunks):
-                line = proc.stdout.readline()
+    def _read_answers(self, requests, lines: queue.SimpleQueue, results: list[MathResult]) -> str | None:
+        """Append to ``results`` the answer of each formula; ``None`` when all came, else why
+        they stopped: ``"time"`` (a formula over its time budget) or ``"crash"``."""
+        started = time.monotonic()
+        for request_id, chunk, _ in requests:
+            for formula in chunk:
+                got = _next_line(lines, started + self.options.timeout)
+                if got is None:
+                    return "time"
+                started, line = got
                 if not line:
-                    raise BrokenPipeError("the KaTeX process ended: " + (self._stderr_text() or str(write_error)))
-                response = json.loads(line)
-                if "fatal" in response:
-                    raise MathEngineError("the KaTeX server refused a request: " + response["fatal"])
-                if response.get("id") != request_id or len(response.get("results", ())) != len(chunk):
-                    raise MathEngineError("the KaTeX server answered out of step")
-                out.append(response["results"])
-        except BaseException:
-            try:
-                proc.kill()  # unblocks the writer; the caller restarts
-            except OSError:
-                pass
-            raise
-        finally:
-            writer.join()
+                    return "crash"
+                results.append(self._answer(formula, request_id, line))
+        return None
 
-    def render_many(self, formulas: Sequence[Formula]) -> list[MathResult]:
-        formulas = list(formulas)
-        chunks = [formulas[i : i + self.chunk_size] for i in range(0, len(formulas), self.chunk_size)]
-        raw: list[list[dict]] = []
-        with self._lock:
-            if self._closed:
-                raise MathEngineError("the math engine is closed")
-            if not chunks:
-                return []
-            try:
-                self._pipeline(chunks, raw)
-            except (OSError, ValueError) as e:
-                log.debug("KaTeX request failed: %s", e)
-                self._restart()
-                try:
-                    self._pipeline(chunks[len(raw) :], raw)
-                except (OSError, ValueError) as e2:
-                    raise MathEngineError(f"the KaTeX process failed twice on a batch: {e2}") from e2
-            except MathEngineError:
-                self._restart()
-                raise
-        results: list[MathResult] = []
-        for chunk, items in zip(chunks, raw):
-            for formula, item in zip(chunk, items):
-                if "html" in item:
-                    results.append(MathResult(html=item["html"], error=None))
-                else:
-                    message = str(item.get("error") or "KaTeX error")
-                    results.append(MathResult(html=error_mark(formula.tex, message), error=message))
-        return results
+    def _answer(self, formula: Formula, request_id: int, line: bytes) -> MathResult:
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            raise MathEngineError(f"the KaTeX server answered out of step: {line[:200]!r}") from None
+        if "fatal" in answer:
+            raise MathEngineError("the KaTeX server refused a request: " + str(answer["fatal"]))
+        if answer.get("id") != request_id:
+            raise MathEngineError("the KaTeX server answered out of step")
+        if "html" in answer:
+            return MathResult(html=answer["html"], error=None)
+        over = answer.get("over")
+        if over == "nodes":
+            message = self.options.over_output(f"its parse tree has more than {self.options.max_nodes:,} nodes")
+        elif over == "output":
+            message = self.options.over_output(f"its HTML has {int(answer.get('size', 0)):,}")
+        else:
+            message = str(answer.get("error") or "KaTeX error")
+        return MathResult(html=error_mark(formula.tex, message), error=message)
+
+    def _end_run(self, writer: threading.Thread) -> None:
+        """Kill the process (the writer may be blocked on its full pipe), then reap it."""
+        self._send_kill()
+        writer.join()
+        self._stop()
+
+    def _crash_message(self, proc: subprocess.Popen) -> str:
+        messages = self._stderr_text()
+        if "heap out of memory" in messages or "Reached heap limit" in messages:
+            return f"formula exceeds the memory budget of the KaTeX process ({self.heap_mb} MB)"
+        last = messages.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        return f"formula stopped the KaTeX process ({last[0]})"
 
     def close(self) -> None:
         with self._lock:
@@ -485,6 +634,9 @@ class MarkdownKatexEngine:
     markdown-katex bundles its own KaTeX (0.15.1 in release 202406.1035), so its output may differ
     from the pinned version's. Its command line has no trust function: ``--trust`` is passed and the
     commands other than ``\\htmlClass`` that need trust are refused here before rendering.
+
+    Of the budgets, only the output's holds here: markdown-katex waits for its katex process
+    with no time limit, and that process has the heap Node gives it.
     """
 
     name = "markdown-katex"
@@ -536,7 +688,11 @@ class MarkdownKatexEngine:
             message = f"KaTeX parse error: untrusted command {refused} refused (only \\htmlClass is allowed)"
             return MathResult(html=error_mark(formula.tex, message), error=message)
         try:
-            return MathResult(html=self._tex2html(formula.tex, self._cli_options(formula.display)), error=None)
+            html = self._tex2html(formula.tex, self._cli_options(formula.display))
+            if len(html) > self.options.max_output:
+                message = self.options.over_output(f"its HTML has {len(html):,}")
+                return MathResult(html=error_mark(formula.tex, message), error=message)
+            return MathResult(html=html, error=None)
         except self._wrapper.KatexError as e:
             text = str(e)
             m = _KATEX_MESSAGE_RE.search(text)
@@ -829,7 +985,7 @@ class MathRenderer:
             fresh = dict(zip(todo.keys(), rendered))
             found.update(fresh)
             if self.cache is not None:
-                self.cache.put_many(fresh.items())
+                self.cache.put_many((k, r) for k, r in fresh.items() if not r.transient)
         results = [found[k] for k in keys]
         self.stats.misses += len(todo)
         self.stats.hits += len(formulas) - len(todo)

@@ -83,6 +83,9 @@ class LabmlDocsConfig(Config):
     math_engine = c.Choice(("auto", "katex-node", "markdown-katex"), default="auto")
     katex_macros = c.Type(dict, default={})
     katex_dir = c.Type(str, default="")
+    # The budget of one formula: seconds of KaTeX, characters of HTML (see `SiteConfig`).
+    math_timeout = c.Type((int, float), default=10.0)
+    math_max_output = c.Type(int, default=2_000_000)
     # Python-Markdown extensions for the notes, added to ours (MkDocs' own are not used: a
     # math extension of the theme would fight with ours).
     markdown_extensions = c.Type(list, default=[])
@@ -146,9 +149,9 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             "templates_dir": self.config.templates_dir or "",
         }
         for name in ("source_url", "social", "twitter", "image", "footer_links", "analytics_id",
-                     "math_engine", "katex_macros", "katex_dir", "markdown_extensions",
-                     "markdown_extension_configs", "colour_equations", "cross_references", "jobs",
-                     "sanitize"):
+                     "math_engine", "katex_macros", "katex_dir", "math_timeout", "math_max_output",
+                     "markdown_extensions", "markdown_extension_configs", "colour_equations",
+                     "cross_references", "jobs", "sanitize"):
             values[name] = self.config[name]
         known = {f.name for f in fields(SiteConfig)}
         site_config = SiteConfig.from_dict({k: v for k, v in values.items() if k in known},

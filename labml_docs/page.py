@@ -22,6 +22,7 @@ Each page goes through the same stages, in this order:
 
 import codecs
 import io
+import logging
 import posixpath
 import re
 import tokenize
@@ -39,6 +40,15 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from .markdown import FormulaRef, RenderedDocs
+
+log = logging.getLogger("labml_docs")
+
+
+# A page whose math ran out of time (or ended KaTeX) may come out whole on the next build:
+# the math cache does not keep such a formula, and the page cache must not keep its page. It
+# "depends" on a page that can never exist (every path of a site ends in a suffix such as
+# `.html`), so that it is rendered again for as long as the formula fails.
+UNSETTLED = "(math that may render next time)"
 
 
 @dataclass
@@ -213,6 +223,8 @@ class PageBuilder:
             for ref, result in zip(page.formulas, mine):
                 if result.error:
                     page.diagnostics.append(Diagnostic(page.path, ref.line, f"KaTeX: {result.error}"))
+                if getattr(result, "transient", False):
+                    page.deps["exists"][UNSETTLED] = True
 
     def context(self, page: PreparedPage) -> dict:
         url = page.url
@@ -271,9 +283,10 @@ class PageBuilder:
         sections = []
         position = 0
         text = []
+        self.report_missing_math(page)
         for section, docs in zip(page.page.sections, page.docs):
             count = len(docs.formulas)
-            html = fill_math(docs.html, page.math_html[position: position + count])
+            html = fill_math(docs.html, page.math_html[position: position + count], docs.marks)
             position += count
             text.append(section.docs)
             sections.append({
@@ -290,6 +303,18 @@ class PageBuilder:
             template = self.env.get_template("page.html")
         return RenderedPage(page.url, page.path, title, summary, template.render(context),
                             "\n\n".join(text))
+
+    @staticmethod
+    def report_missing_math(page: PreparedPage) -> None:
+        """A formula with no rendering when its page is finished is a bug of the build, never of
+        the note: `fill_math` marks its place, and here it is said loudly, with its line (in the
+        log too, as a worker's messages do not come back)."""
+        from .markdown import MISSING_FORMULA
+
+        for ref in page.formulas[len(page.math_html):]:
+            problem = Diagnostic(page.path or page.url, ref.line, MISSING_FORMULA)
+            log.error("%s", problem)
+            page.diagnostics.append(problem)
 
     @staticmethod
     def listing(pages) -> list[dict]:

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -407,3 +408,69 @@ def test_a_symbolic_link_out_of_the_tree_is_skipped_unless_allowed(tree, build_s
     site, out = build_site(tree, out_dir=tmp_path / "allowed", follow_external_symlinks=True)
     assert "SECRET-WORDS" in read(out, "readme.html")
     assert not [d for d in site.diagnostics if "outside the source tree" in d.message]
+
+def test_a_formula_on_the_home_page_survives_a_build_with_workers(write_tree, build_site):
+    # Enough pages for worker processes: the home page is prepared in a chunk like the others
+    # but finished last, by the caller, and must still have its math then.
+    files = {"__init__.py": '"""\n# Home\n\nThe home page holds $x^2$.\n"""\n'}
+    files.update({f"m{i:02d}.py": f"x{i} = {i}\n" for i in range(31)})
+    site, out = build_site(write_tree(files), jobs=2)
+    assert site.stats["jobs"] == 2
+    assert site.errors == []
+    home = read(out, "index.html")
+    assert '<span class="katex">' in home and "katex-error" not in home
+    assert not re.search("[\ue000-\uf8ff]", home)
+
+
+def test_a_formula_with_no_rendering_is_reported_with_its_line_not_a_crash(write_tree, tmp_path):
+    from labml_docs.build import scan
+    from labml_docs.page import PageBuilder
+    from labml_docs.render import make_environment
+
+    tree = write_tree({"mod.py": '"""\n# T\n\nSee $x$ and $y$.\n"""\nx = 1\n'})
+    files = scan(tree)
+    builder = PageBuilder(SiteConfig.from_dict({"source_dir": tree}), make_environment(None), files)
+    page = builder.prepare(next(f for f in files if f.path == "mod.py"))
+    page.math_html = ["<b>x</b>"]  # as if the build lost the second one: a bug of ours
+    rendered = builder.finish(page)
+    assert "<b>x</b>" in rendered.html and 'class="katex-error"' in rendered.html
+    assert [str(d) for d in page.diagnostics] == [
+        "mod.py:4: labml-docs bug: this formula was not rendered; please report it"]
+
+
+def test_a_note_cannot_forge_a_math_placeholder(write_tree, build_site):
+    # U+E000 N U+E001 was what a formula became until the math was in place.
+    note = "Marks \ue0007\ue001 and `\ue0000\ue001` as text, then $x^2$."
+    site, out = build_site(write_tree({"mod.py": f'"""\n{note}\n"""\nx = 1\n'}))
+    assert site.errors == []
+    html = read(out, "mod.html")
+    assert "Marks \ue0007\ue001 and " in html and "\ue0000\ue001</code>" in html
+    assert html.count('<span class="katex">') == 1 and "katex-error" not in html
+
+
+# Expands into 180,000 symbols: half a minute of KaTeX.
+AMPLIFIED = (r"\def\a{" + "x" * 200 + r"}\def\b{\a\a\a\a\a\a\a\a\a\a}\def\c{\b\b\b\b\b\b\b\b\b\b}"
+             + r"\c\c\c\c\c\c\c\c\c")
+
+
+def test_a_formula_over_its_time_budget_is_an_error_at_its_line_and_the_rest_renders(
+        write_tree, math_renderer, tmp_path):
+    from labml_docs.math import Formula
+
+    note = f'"""\n# Budgets\n\nBefore $a^2$.\n\nSlow ${AMPLIFIED}$ here.\n\nAfter $b_1$.\n"""\nx = 1\n'
+    tree = write_tree({"mod.py": note, "other.py": "# Fine $y$\ny = 2\n"})
+    config = SiteConfig.from_dict({"source_dir": tree, "cache_dir": str(tmp_path / "cache"),
+                                   "math_timeout": 1, "colour_equations": False})
+    for build in range(2):
+        started = time.monotonic()
+        with Builder(config) as builder:  # its own engine, made from the settings
+            site = builder.build(tmp_path / "site")
+        assert time.monotonic() - started < 60  # cut off, not the half minute it takes
+        assert [str(d) for d in site.errors] == ["mod.py:6: KaTeX: formula exceeds the time budget of 1 s"]
+        # The page is rendered again (the formula may fit next time); the others come from
+        # the page cache: mod, other and the home page the first time, mod alone the second.
+        assert site.stats["rendered"] == (3 if build == 0 else 1)
+    html, other = read(tmp_path / "site", "mod.html"), read(tmp_path / "site", "other.html")
+    assert html.count('class="katex-error"') == 1 and AMPLIFIED[:40] in html
+    a, b, y = math_renderer.render_many([Formula("a^2", False), Formula("b_1", False), Formula("y", False)])
+    assert a.html in html and b.html in html and y.html in other

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from labml_docs.markdown import DocsRenderer, cut_math, fill_math, page_url, rewrite_link
+from labml_docs.markdown import (MISSING_FORMULA, DocsRenderer, cut_math, fill_math, page_url,
+                                 placeholder_marks, rewrite_link)
 
 
 def formulas(text):
@@ -20,7 +21,7 @@ def renderer():
 def render(renderer, text, path="pkg/mod.py"):
     """Render with each formula shown as `[tex]`, to see what Markdown left of it."""
     out = renderer.render(text, path)
-    return fill_math(out.html, [f"[{f.formula.tex}]" for f in out.formulas]), out
+    return fill_math(out.html, [f"[{f.formula.tex}]" for f in out.formulas], out.marks), out
 
 
 def test_subscripts_and_stars_in_math_are_not_emphasis(renderer):
@@ -152,3 +153,46 @@ def test_inline_code_that_is_not_python_is_shown_plain(renderer):
     html, _ = render(renderer, "Write `$...$` for inline math.")
     assert '<code class="highlight">$...$</code>' in html
     assert 'class="err"' not in html
+
+
+# ## Placeholders
+
+# What `cut_math` put in place of the formulas before this fix: text could spell it.
+FORGED = "\ue000{}\ue001"
+
+
+@pytest.mark.parametrize("forged", [
+    FORGED.format(7),                    # names no formula: the build crashed
+    FORGED.format(0),                    # names the first: it was shown in place of the text
+    "`" + FORGED.format(0) + "`",        # the same in a code span
+    "`" + FORGED.format(7) + "`",
+    "```\n" + FORGED.format(0) + "\n```\n",  # and in fenced code
+])
+def test_text_cannot_forge_a_placeholder(renderer, forged):
+    html, out = render(renderer, f"Text {forged} then $x$ and $y$.\n")
+    assert [f.formula.tex for f in out.formulas] == ["x", "y"]
+    assert html.count("[x]") == 1 and html.count("[y]") == 1
+    assert forged.strip("`\n") in html  # shown as it is written
+    assert MISSING_FORMULA not in html
+
+
+def test_placeholder_marks_are_characters_the_note_does_not_hold():
+    assert placeholder_marks("plain $x$") == ("\ue000", "\ue001")
+    assert placeholder_marks("\ue001 and \ue002") == ("\ue000", "\ue003")
+    text = "".join(chr(c) for c in range(0xE000, 0xF900)) + " $x$"
+    opening, closing = placeholder_marks(text)
+    assert (opening, closing) == ("\U000f0000", "\U000f0001")
+    cut, [ref] = cut_math(text)
+    assert cut.endswith(" \U000f00000\U000f0001") and ref.formula.tex == "x"
+
+
+def test_same_note_same_html(renderer):
+    text = "A \ue000 and `\ue0000\ue001` with $a$ and $$b$$.\n"
+    first, second = render(renderer, text), render(renderer, text)
+    assert first[0] == second[0] and first[1].marks == second[1].marks
+
+
+def test_a_placeholder_without_a_formula_is_marked_not_a_crash(renderer):
+    out = renderer.render("Two: $a$ and $b$.", "pkg/mod.py")
+    html = fill_math(out.html, ["A"], out.marks)  # the second one is missing: a bug of ours
+    assert "A" in html and 'class="katex-error"' in html and MISSING_FORMULA in html

@@ -10,6 +10,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -317,6 +318,88 @@ def test_large_batch_in_several_requests(engine):
     results = engine.render_many(formulas)
     assert len(results) == 4500 and all(r.error is None for r in results)
     assert f">x_{{{4499}}} + \\frac{{{4499}}}{{2}}</annotation>" in results[-1].html
+
+
+# ----------------------------------------------------------------------------------------------
+# Budgets of a formula
+
+
+def amplified(n: int) -> str:
+    """A few bytes that expand into 900 n symbols: 200 x's take KaTeX half a minute, 2,000 took
+    more than ten and 1.15 GB."""
+    return (r"\def\a{" + "x" * n + r"}\def\b{\a\a\a\a\a\a\a\a\a\a}\def\c{\b\b\b\b\b\b\b\b\b\b}"
+            + r"\c\c\c\c\c\c\c\c\c")
+
+
+def rendered_alone(formulas: list[Formula], options: MathOptions) -> list[MathResult]:
+    with NodeKatexEngine(options) as fresh:
+        return fresh.render_many(formulas)
+
+
+@needs_katex
+def test_a_formula_over_its_time_budget_is_cut_off_and_the_batch_goes_on(tmp_path):
+    options = MathOptions(timeout=1)
+    good = FIDELITY[:5]
+    batch = good[:2] + [Formula(amplified(200), False)] + good[2:]
+    with NodeKatexEngine(options) as eng:
+        eng.chunk_size = 2  # the formulas after the slow one are in this request and the next
+        renderer = MathRenderer(eng, MathCache(tmp_path))
+        started = time.monotonic()
+        results = renderer.render_many(batch)
+        assert time.monotonic() - started < 60  # cut off, not the half minute it takes
+        slow = results.pop(2)
+        assert slow.error == "formula exceeds the time budget of 1 s" and slow.transient
+        assert slow.html == error_mark(batch[2].tex, slow.error)
+        assert [r.html for r in results] == [r.html for r in rendered_alone(good, options)]
+        assert eng.restarts == 1
+        # Not cached: the formula may fit on another machine. The others are.
+        assert renderer.cache.get_many([renderer.key(batch[2])]) == {}
+        assert len(renderer.cache.get_many([renderer.key(f) for f in good])) == len(good)
+        assert eng.render_many([Formula("z", False)])[0].error is None
+
+
+@needs_katex
+def test_a_formula_over_the_output_budget_is_refused_before_its_html_is_built(engine):
+    batch = [FIDELITY[0], Formula(amplified(2000), False), FIDELITY[1]]
+    started = time.monotonic()
+    ok1, big, ok2 = engine.render_many(batch)
+    assert time.monotonic() - started < 60  # refused after parsing, well under the time budget
+    assert big.error == ("formula exceeds the output budget of 2,000,000 characters "
+                         "(its parse tree has more than 200,000 nodes)")
+    assert not big.transient  # the same formula is refused the same way anywhere: cacheable
+    assert big.html == error_mark(batch[1].tex, big.error)
+    assert [ok1.html, ok2.html] == [r["html"] for r in reference([batch[0], batch[2]])["results"]]
+
+
+@needs_katex
+def test_html_over_the_output_budget_is_refused():
+    # A fraction has a small parse tree and 1,500 characters of HTML.
+    (r,) = rendered_alone([Formula(r"\frac{a}{b}", False)], MathOptions(max_output=1000))
+    assert re.fullmatch(r"formula exceeds the output budget of 1,000 characters \(its HTML has 1,\d{3}\)",
+                        r.error)
+    assert not r.transient
+
+
+@needs_katex
+def test_a_formula_that_ends_the_process_is_its_error_and_the_batch_goes_on():
+    # A heap too small for what the output budget lets through: KaTeX runs out of memory.
+    options = MathOptions(max_output=10**9)
+    batch = [FIDELITY[0], Formula(amplified(2000), False), FIDELITY[1]]
+    with NodeKatexEngine(options, heap_mb=64) as eng:
+        ok1, crashed, ok2 = eng.render_many(batch)
+        assert crashed.error == "formula exceeds the memory budget of the KaTeX process (64 MB)"
+        assert crashed.transient
+        assert ok1.error is None and ok2.error is None
+        assert [ok1.html, ok2.html] == [r["html"] for r in reference([batch[0], batch[2]])["results"]]
+
+
+def test_the_output_budget_is_part_of_the_cache_key_and_the_time_budget_is_not():
+    key = lambda options: MathCache.make_key("katex-node", "0.16.22", options, Formula("x", False))
+    assert key(MathOptions(max_output=1000)) != key(MathOptions())
+    assert key(MathOptions(timeout=1)) == key(MathOptions())
+    assert MathOptions.from_dict({"timeout": 2, "max_output": 30}) == MathOptions(timeout=2.0, max_output=30)
+    with pytest.raises(ValueError, match="time budget"):
+        MathOptions(timeout=0)
 
 
 # ----------------------------------------------------------------------------------------------

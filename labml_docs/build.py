@@ -225,7 +225,7 @@ def _init_worker(config, files, xref, cache_dir, parent: int) -> None:
     global _worker, _worker_cache
     # Workers live for one build; their memory goes with them (see `_collector_paused`).
     gc.disable()
-    from .render import make_environment
+    from .templates import make_environment
     _exit_with_parent(parent)
     _worker = PageBuilder(config, make_environment(config.templates_dir or None,
                                                    _templates_cache(config)), files)
@@ -327,7 +327,7 @@ class Builder:
     @property
     def env(self):
         if self._env is None:
-            from .render import make_environment
+            from .templates import make_environment
             self._env = make_environment(self.config.templates_dir or None,
                                          _templates_cache(self.config))
         return self._env
@@ -425,7 +425,7 @@ class Builder:
         source_dir = Path(self.config.source_dir)
         if not source_dir.is_dir():
             raise FileNotFoundError(f"{source_dir}: no such folder")
-        from .render import template_files
+        from .templates import template_files
 
         scanned: list[Diagnostic] = []
         files = scan(source_dir, self.config.follow_external_symlinks, scanned)

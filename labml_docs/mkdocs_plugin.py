@@ -61,7 +61,7 @@ from mkdocs.structure.nav import Link, Navigation, Section
 from .build import Builder
 from .config import SiteConfig
 from .publish import copy_site_assets
-from .render import templates_dir
+from .templates import templates_dir
 
 log = logging.getLogger("mkdocs.plugins.labml_docs")
 

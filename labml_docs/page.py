@@ -17,7 +17,7 @@ Each page goes through the same stages, in this order:
    all pages at once ([`math`](math.py));
 5. **highlight** the code, with links to definitions ([`highlight`](highlight.py),
    [`xref`](xref.py));
-6. **fill the template** ([`render`](render.py)).
+6. **fill the template** ([`templates`](templates.py)).
 """
 
 import codecs

@@ -399,7 +399,7 @@ def locked(folder: Path):
 def site_asset_files(katex_dir=None) -> list[tuple[str, Path]]:
     """`(site path, source)` of what `copy_site_assets(site / "assets")` copies."""
     from .math import katex_asset_files
-    from .render import assets_dir
+    from .templates import assets_dir
 
     here = assets_dir()
     files = [("assets/" + p.relative_to(here).as_posix(), p)
@@ -410,7 +410,7 @@ def site_asset_files(katex_dir=None) -> list[tuple[str, Path]]:
 def copy_site_assets(dest: Path, katex_dir=None) -> None:
     """The stylesheets and scripts of `site_templates/assets`, and KaTeX's CSS and fonts."""
     from .math import copy_katex_assets
-    from .render import assets_dir
+    from .templates import assets_dir
 
     shutil.copytree(assets_dir(), dest, dirs_exist_ok=True)
     copy_katex_assets(dest / "katex", katex_dir)

@@ -44,7 +44,7 @@ import click
 
 from .build import SKIPPED_DIRS, Builder, Site
 from .config import SiteConfig
-from .render import templates_dir
+from .templates import templates_dir
 
 log = logging.getLogger("labml_docs")
 

@@ -80,6 +80,10 @@ INSTALL_HINT = (
 ).format(v=PINNED_KATEX_VERSION, env=KATEX_ENV_VAR)
 
 
+#: The names of the engines, as settings and flags give them.
+ENGINES = ("auto", "katex-node", "markdown-katex")
+
+
 class MathEngineError(RuntimeError):
     """No math engine can run, or the engine failed (not an error in a formula)."""
 

@@ -46,13 +46,13 @@ import logging
 import posixpath
 import re
 import tempfile
-from dataclasses import fields, replace
+from dataclasses import MISSING, Field, fields, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config import config_options as c
-from mkdocs.config.base import Config
+from mkdocs.config.base import BaseConfigOption, Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
@@ -60,51 +60,48 @@ from mkdocs.structure.nav import Link, Navigation, Section
 
 from .build import Builder
 from .config import SiteConfig
+from .math import ENGINES
 from .publish import copy_site_assets
 from .templates import templates_dir
 
 log = logging.getLogger("mkdocs.plugins.labml_docs")
 
 
-class LabmlDocsConfig(Config):
-    # The package folder to document, relative to `mkdocs.yml`.
-    source_dir = c.Dir(exists=True)
-    # Default to MkDocs' own `site_name`, `site_url` and `repo_url`.
-    site_name = c.Optional(c.Type(str))
-    site_url = c.Optional(c.Type(str))
-    repo_url = c.Optional(c.Type(str))
-    # Where a source file is browsed online; `{path}` is its path in the tree.
-    source_url = c.Type(str, default="")
-    social = c.Type(list, default=[])
-    twitter = c.Type(str, default="")
-    image = c.Type(str, default="")
-    footer_links = c.Type(list, default=[])
-    analytics_id = c.Type(str, default="")
-    math_engine = c.Choice(("auto", "katex-node", "markdown-katex"), default="auto")
-    katex_macros = c.Type(dict, default={})
-    katex_dir = c.Type(str, default="")
-    # The budget of one formula: seconds of KaTeX, characters of HTML (see `SiteConfig`).
-    math_timeout = c.Type((int, float), default=10.0)
-    math_max_output = c.Type(int, default=2_000_000)
-    # Python-Markdown extensions for the notes, added to ours (MkDocs' own are not used: a
-    # math extension of the theme would fight with ours).
-    markdown_extensions = c.Type(list, default=[])
-    markdown_extension_configs = c.Type(dict, default={})
-    # Relative to `mkdocs.yml`.
-    cache_dir = c.Type(str, default=".labml-docs-cache")
-    colour_equations = c.Type(bool, default=True)
-    cross_references = c.Type(bool, default=True)
-    templates_dir = c.Optional(c.Dir(exists=True))
-    jobs = c.Type(int, default=0)
-    # Clean raw HTML out of the notes (trees whose authors are not trusted; see `sanitize`).
-    sanitize = c.Type(bool, default=False)
+# ## Settings
+#
+# The plugin takes every setting of [`SiteConfig`](config.py), with the same names and defaults,
+# and three of its own. A setting MkDocs itself has (`site_name`, `site_url`, `repo_url`) defaults
+# to MkDocs' value; folders are relative to `mkdocs.yml`.
+
+_FROM_MKDOCS = ("site_name", "site_url", "repo_url")
+
+
+def _option(setting: Field) -> BaseConfigOption:
+    """The MkDocs option of one setting of `SiteConfig`."""
+    if setting.name == "source_dir":
+        return c.Dir(exists=True)
+    if setting.name == "templates_dir":
+        return c.Optional(c.Dir(exists=True))
+    if setting.name in _FROM_MKDOCS:
+        return c.Optional(c.Type(str))
+    default = setting.default if setting.default is not MISSING \
+        else setting.default_factory()  # type: ignore[misc]
+    if setting.name == "math_engine":
+        return c.Choice(ENGINES, default=default)
+    kind: type | tuple[type, ...] = (int, float) if isinstance(default, float) else type(default)
+    return c.Type(kind, default=default)
+
+
+LabmlDocsConfig = type("LabmlDocsConfig", (Config,), {
+    **{setting.name: _option(setting) for setting in fields(SiteConfig)},
     # The title of the navigation section that holds the annotated pages.
-    nav_section = c.Type(str, default="Annotated implementations")
+    "nav_section": c.Type(str, default="Annotated implementations"),
     # Where the tree's home page goes when `docs_dir` has an `index.md`; "" means
     # `<name of source_dir>.html`.
-    home_page = c.Type(str, default="")
+    "home_page": c.Type(str, default=""),
     # Add the notes of the pages to the search index written by a search plugin.
-    search = c.Type(bool, default=True)
+    "search": c.Type(bool, default=True),
+})
 
 
 class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
@@ -138,24 +135,14 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
 
     def on_config(self, config):
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
-        values = {
-            "source_dir": Path(self.config.source_dir),
-            "site_name": self.config.site_name or config.site_name,
-            "site_url": self.config.site_url if self.config.site_url is not None
-            else (config.site_url or ""),
-            "repo_url": self.config.repo_url if self.config.repo_url is not None
-            else (config.repo_url or ""),
-            "cache_dir": str(base / self.config.cache_dir),
-            "templates_dir": self.config.templates_dir or "",
-        }
-        for name in ("source_url", "social", "twitter", "image", "footer_links", "analytics_id",
-                     "math_engine", "katex_macros", "katex_dir", "math_timeout", "math_max_output",
-                     "markdown_extensions", "markdown_extension_configs", "colour_equations",
-                     "cross_references", "jobs", "sanitize"):
-            values[name] = self.config[name]
-        known = {f.name for f in fields(SiteConfig)}
-        site_config = SiteConfig.from_dict({k: v for k, v in values.items() if k in known},
-                                           where="labml-docs plugin")
+        values = {setting.name: self.config[setting.name] for setting in fields(SiteConfig)}
+        for name in _FROM_MKDOCS:
+            if values[name] is None:
+                values[name] = config[name] or ""
+        values.update(source_dir=Path(values["source_dir"]),
+                      cache_dir=str(base / values["cache_dir"]),
+                      templates_dir=values["templates_dir"] or "")
+        site_config = SiteConfig.from_dict(values, where="labml-docs plugin")
         # A changed configuration (mkdocs.yml edited under `mkdocs serve`) needs a new builder.
         if self.builder is not None and self.site_config != site_config:
             self.close()

@@ -19,8 +19,12 @@ and flags override single keys. Problems print as `file:line: message`.
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 # The build, and what `serve` needs, are imported by the commands that use them: a rebuild
 # that changes little should not pay for importing them all.
@@ -36,7 +40,7 @@ def _config(src_dir, config_file, **overrides):
     try:
         return SiteConfig.load(config_file, source_dir=src_dir, **overrides)
     except (ValueError, OSError) as e:
-        raise click.UsageError(str(e))
+        raise click.UsageError(str(e)) from None
 
 
 def _site_options(f):
@@ -77,8 +81,8 @@ class _Progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
-        self.tasks = {}
+        self.bar: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled or total < 30:
@@ -86,6 +90,7 @@ class _Progress:
         if self.bar is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
             self.bar = Progress("[progress.description]{task.description}", BarColumn(),
                                 MofNCompleteColumn(), TimeElapsedColumn(),
                                 console=Console(stderr=True), transient=True)
@@ -134,9 +139,9 @@ def build(src_dir, out_dir, strict, overwrite, config_file, **overrides):
             builder.progress = progress
             site = builder.build(out_dir, overwrite=overwrite)
     except FolderRefused as e:
-        raise click.UsageError(str(e))
+        raise click.UsageError(str(e)) from None
     except (MathEngineError, PublishError) as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from None
     finally:
         progress.close()
     _report(site)
@@ -157,7 +162,7 @@ def check(src_dir, config_file, **overrides):
         with Builder(config) as builder:
             site = builder.render()
     except MathEngineError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from None
     _report(site)
     _exit(1 if site.errors else 0)
 

@@ -40,6 +40,9 @@ class RefusedYaml(yaml.MarkedYAMLError, ValueError):
     `MAX_DEPTH`. A `ValueError` too (as the settings' other problems), printed as
     `file:line: problem`."""
 
+    def __init__(self, problem: str, problem_mark) -> None:
+        yaml.MarkedYAMLError.__init__(self, problem=problem, problem_mark=problem_mark)
+
     def __str__(self) -> str:
         mark = self.problem_mark
         return f"{mark.name}:{mark.line + 1}: {self.problem}" if mark is not None else self.problem

@@ -14,8 +14,8 @@ Each line starts with `<span class="lineno">N</span>`, N being its number in the
 Names that the [cross-reference index](xref.py) knows become links to their definitions.
 """
 
+from collections.abc import Mapping
 from html import escape
-from typing import Mapping
 
 from pygments import lex
 from pygments.lexer import Lexer

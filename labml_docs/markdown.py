@@ -182,10 +182,10 @@ def cut_math(text: str, first_line: int = 1,
                 out.append("$$")
                 i += 2
                 continue
-            j = _inline_close(text, i)
-            if j is not None:
-                emit(text[i + 1:j], False, i)
-                i = j + 1
+            close = _inline_close(text, i)
+            if close is not None:
+                emit(text[i + 1:close], False, i)
+                i = close + 1
                 continue
         out.append(c)
         i += 1
@@ -286,7 +286,7 @@ class _HighlightedBacktick(BacktickInlineProcessor):
         element, start, end = super().handleMatch(m, data)
         if isinstance(element, ElementTree.Element):
             # Python-Markdown escaped the text for HTML; Pygments wants it raw.
-            code = element.text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            code = (element.text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
             return self.md.htmlStash.store(highlight_inline(code)), start, end
         return element, start, end
 
@@ -334,9 +334,9 @@ class _LinkTreeprocessor(Treeprocessor):
     def run(self, root: ElementTree.Element):
         for element in root.iter():
             attr = {"a": "href", "img": "src"}.get(element.tag)
-            if attr is None or element.get(attr) is None:
+            href = element.get(attr) if attr is not None else None
+            if attr is None or href is None:
                 continue
-            href = element.get(attr)
             new, target = rewrite_link(href, self.sink.page_path)
             element.set(attr, new)
             if target is not None:

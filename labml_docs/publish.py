@@ -45,7 +45,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from .diagnostics import Diagnostic
 from .manifest import sha256, write_atomic
@@ -87,7 +87,7 @@ class Output:
         if self.kind == "asset":
             shutil.copyfile(self.value, target)  # type: ignore[arg-type]
             return
-        text = self.value if self.kind == "text" else self.value.html  # type: ignore[attr-defined]
+        text = self.value if isinstance(self.value, str) else self.value.html  # type: ignore[attr-defined]
         with open(target, "wb") as f:
             f.write(text.encode("utf-8", "surrogatepass"))
 
@@ -170,10 +170,10 @@ class Record:
     state: Path | None
     files: dict[str, list]
 
-    UNKNOWN = ["", 0, 0, 0]
+    UNKNOWN: ClassVar[tuple] = ("", 0, 0, 0)
 
     @classmethod
-    def read(cls, out_dir: Path, state: Path | None) -> "Record | None":
+    def read(cls, out_dir: Path, state: Path | None) -> Record | None:
         """The folder's record, or `None` when this tool never published there."""
         try:
             data = json.loads((out_dir / RECORD).read_text(encoding="utf-8"))
@@ -191,11 +191,13 @@ class Record:
                 stamps = json.loads(state.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 pass
-        files = {}
+        files: dict[str, list] = {}
         for url in owned:
             stamp = stamps.get(url) if isinstance(stamps, dict) else None
-            ok = isinstance(stamp, list) and len(stamp) == 4 and isinstance(stamp[0], str)
-            files[url] = stamp if ok else cls.UNKNOWN
+            if isinstance(stamp, list) and len(stamp) == 4 and isinstance(stamp[0], str):
+                files[url] = stamp
+            else:
+                files[url] = list(cls.UNKNOWN)
         return cls(out_dir, state, files)
 
     def write(self) -> None:

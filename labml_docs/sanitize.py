@@ -1,7 +1,9 @@
 """
 ---
 title: Cleaning the HTML of notes
-summary: With sanitize on, the HTML of the notes keeps what Markdown writes and loses scripts, event handlers and script links.
+summary: >
+  With sanitize on, the HTML of the notes keeps what Markdown writes and loses scripts,
+  event handlers and script links.
 ---
 
 # Cleaning the HTML of notes

@@ -1,7 +1,9 @@
 """
 ---
 title: Previewing a site
-summary: labml-docs serve builds the site into a temporary folder, serves it on localhost, rebuilds it on change, and removes it on exit.
+summary: >
+  labml-docs serve builds the site into a temporary folder, serves it on localhost, rebuilds
+  it on change, and removes it on exit.
 ---
 
 # Previewing a site
@@ -35,7 +37,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -84,7 +86,7 @@ class Preview:
         self.builder = Builder(config)
         self.stop = threading.Event()
         self.server: http.server.ThreadingHTTPServer | None = None
-        self.changes: Iterator[bool] | None = None
+        self.changes: Generator[bool, None, None] | None = None
         self.watcher: threading.Thread | None = None
 
     def run(self, host: str, port: int) -> None:
@@ -104,6 +106,8 @@ class Preview:
                                         daemon=True)
         self.watcher.start()
         bound_host, bound_port = self.server.server_address[:2]
+        if isinstance(bound_host, bytes):
+            bound_host = bound_host.decode()
         click.echo(f"serving on http://{bound_host}:{bound_port}/ (Ctrl-C to stop)", err=True)
         self.server.serve_forever()
 
@@ -114,9 +118,10 @@ class Preview:
         try:
             self.report(self.builder.build(self.out_dir))
         except MathEngineError as e:
-            raise click.ClickException(str(e))
+            raise click.ClickException(str(e)) from None
 
     def _rebuild_on_change(self) -> None:
+        assert self.changes is not None  # set before the thread starts
         for changed in self.changes:
             if changed:
                 self.rebuild()
@@ -151,7 +156,7 @@ def _listen(host: str, port: int, folder: Path) -> http.server.ThreadingHTTPServ
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}")
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -171,7 +176,7 @@ def _stop_on_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set in the main thread
         return
-    received = []
+    received: list[int] = []
 
     def stop(signum, frame):
         if not received:
@@ -192,7 +197,7 @@ def _stop_on_signals() -> Iterator[None]:
 # ## Watching the tree
 
 def tree_changes(source_dir: Path, others: list[Path], ignored: list[Path],
-                 stop: threading.Event) -> Iterator[bool]:
+                 stop: threading.Event) -> Generator[bool, None, None]:
     """Watch `source_dir` and the folders of `others` that exist, until `stop` is set.
 
     Yields `True` after each batch of changes that matter (see `_change_filter`), and `False`

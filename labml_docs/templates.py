@@ -14,8 +14,14 @@ A site may put templates of its own in a folder that is searched first.
 
 from pathlib import Path
 
-from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader,
-                    StrictUndefined, select_autoescape)
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from .urls import href
 

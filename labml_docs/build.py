@@ -24,7 +24,7 @@ or a half-changed site behind, and a page that fails keeps its last published ve
 
 ## Incremental and parallel
 
-A page whose inputs have not changed comes from the page cache of [`manifest`](manifest.py):
+A page whose inputs have not changed comes from the [page cache](page_cache.py):
 no parse, no Markdown, no math, no template; its messages are reported again from the cache.
 A rebuild of an unchanged tree only hashes. The pages that do need rendering are prepared
 (parse, notes, colours) and finished (highlight, template) in worker processes when there are
@@ -48,8 +48,9 @@ from pathlib import Path
 
 from .config import SiteConfig
 from .diagnostics import Diagnostic
-from .manifest import (CorruptEntry, Entry, PageCache, SourceHashes, global_fingerprint,
-                       html_fields, listing_hash, math_identity, page_key, sha256)
+from .fingerprint import (SourceHashes, global_fingerprint, listing_hash, math_identity,
+                          page_key, sha256)
+from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
 from .page import PageBuilder, PreparedPage, RenderedPage
 from .publish import FolderRefused, publish
 from .urls import href, page_url
@@ -402,10 +403,10 @@ class Builder:
     @staticmethod
     def _deps_hold(entry: Entry, known: set[str], hashes: dict[str, str]) -> bool:
         deps = entry.deps
-        for url, existed in deps.get("exists", {}).items():
+        for url, existed in deps.exists.items():
             if (url in known) != existed:
                 return False
-        for path, digest in deps.get("files", {}).items():
+        for path, digest in deps.files.items():
             if hashes.get(path) != digest:
                 return False
         return True
@@ -477,7 +478,7 @@ class Builder:
                    for p in prepared if not p.failed])
             home_hash = listing_hash(listing)
             home = entries.get(HOME)
-            if home is not None and home.deps.get("listing") != home_hash:
+            if home is not None and home.deps.listing != home_hash:
                 del entries[HOME]
                 home = None
             home_page = next((p for p in prepared if p.url == HOME), None)
@@ -512,10 +513,10 @@ class Builder:
                 diagnostics=[[d.path, d.line, d.message, d.level] for d in page.diagnostics],
                 links=[[link.target, link.href, link.line] for docs in page.docs
                        for link in docs.links],
-                deps={"exists": dict(sorted(done.deps["exists"].items())),
-                      "files": {p: hashes.get(p) for p in done.deps["files"]}})
+                deps=Dependencies(exists=dict(sorted(done.deps["exists"].items())),
+                                  files={p: hashes.get(p) for p in done.deps["files"]}))
             if page.url == HOME:
-                entry.deps["listing"] = home_hash
+                entry.deps.listing = home_hash
             self.page_cache.put(entry, None if done.stored else rendered.html)
             if not self.page_cache.disabled:
                 self._entries[key] = entry
@@ -585,7 +586,7 @@ class Builder:
 
     def _collect_garbage(self, site: Site, entries: dict[str, Entry]) -> None:
         """Record what this build used, then (at most once an hour) delete the page cache's
-        files that no build uses any more (see `manifest`)."""
+        files that no build uses any more (see `page_cache`)."""
         cache = self.page_cache
         if cache.disabled:
             return

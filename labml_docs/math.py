@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
+from .atomic import write_atomic
+
 __all__ = [
     "Formula",
     "MathResult",
@@ -301,9 +303,7 @@ def copy_katex_assets(dest: str | os.PathLike[str], katex_dir: str | os.PathLike
                 continue
         except OSError:
             pass
-        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-        shutil.copy2(src, tmp)
-        os.replace(tmp, dst)
+        write_atomic(dst, src.read_bytes())
     return dest / "katex.min.css"
 
 

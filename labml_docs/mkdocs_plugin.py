@@ -58,6 +58,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Link, Navigation, Section
 
+from .atomic import write_atomic
 from .build import Builder
 from .config import SiteConfig
 from .math import ENGINES
@@ -331,10 +332,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         self._search_entries = entries
         path = Path(self.site_config.cache_dir) / "mkdocs-search.json"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}")
-            temporary.write_text(json.dumps(entries), encoding="utf-8")
-            os.replace(temporary, path)
+            write_atomic(path, json.dumps(entries).encode("utf-8"))
         except OSError as e:
             log.debug(f"labml-docs: search cache not written: {e}")
 

@@ -47,8 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from .atomic import write_atomic
 from .diagnostics import Diagnostic
-from .manifest import sha256, write_atomic
+from .fingerprint import sha256
 
 if TYPE_CHECKING:
     from .build import Site

@@ -1040,7 +1040,7 @@ def _read_page(file, shas: dict | None = None) -> Page | None:
     except OSError:
         return None
     if shas is not None:
-        from .manifest import sha256
+        from .fingerprint import sha256
         shas[file.path] = sha256(data)
     text, _ = read_source(file.path, data)
     return parse_python(text, file.path) if text is not None else None
@@ -1084,7 +1084,7 @@ class FileSummaries:
             data = file.absolute.read_bytes()
         except OSError:
             return None  # not in the tree's files; nothing to remember
-        from .manifest import sha256
+        from .fingerprint import sha256
         from .page import read_source
 
         if digest is None or sha256(data) != digest:
@@ -1099,7 +1099,7 @@ class FileSummaries:
     def save(self) -> None:
         if self.path is None or self.new == self.old:
             return
-        from .manifest import write_atomic
+        from .atomic import write_atomic
         body = json.dumps({"format": self.FORMAT, "python": self.python, "files": self.new},
                           separators=(",", ":"), sort_keys=True)
         try:

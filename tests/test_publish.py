@@ -1,22 +1,16 @@
 """Publishing: only changed files are written, only files this tool wrote are deleted, and an
-interrupted publish is finished by the next; the build record that spares a rebuild a file per
-page."""
+interrupted publish is finished by the next."""
 
-import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli, cli_ok, make_tree, module, snapshot
 
 import labml_docs.publish as publishing
 from labml_docs.build import Builder
 from labml_docs.config import SiteConfig
-from labml_docs.manifest import PageCache
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_build_incremental import make_tree, module, snapshot  # noqa: E402
 
 
 @pytest.fixture
@@ -211,83 +205,6 @@ def test_a_move_that_fails_leaves_a_true_record_and_the_next_publish_finishes(
     assert leftovers(out) == []
 
 
-# ## The build record
-
-
-def _record(cache: Path) -> Path:
-    records = list((cache / "pages" / "builds").glob("*.json"))
-    assert len(records) == 1
-    return records[0]
-
-
-def test_the_next_build_reads_one_record_not_a_file_per_page(build, tmp_path, monkeypatch):
-    src = make_tree(tmp_path / "src", 6)
-    build(src)
-    record = _record(tmp_path / "cache")
-    first, _, body = record.read_bytes().partition(b"\n")
-    assert first.startswith(b"labml-docs-record-1 ")
-    assert len(json.loads(body)) == len(list(src.rglob("*.py")))
-    reads = []
-    real_get = PageCache.get
-    monkeypatch.setattr(PageCache, "get", lambda self, key: (reads.append(key),
-                                                            real_get(self, key))[1])
-    site = build(src)
-    assert site.stats["rendered"] == 0 and reads == []
-    # The text of a recorded page (for search indexes) is read from its own entry.
-    page = site.pages["module_0.html"]
-    assert "update" in page.text and len(reads) == 1
-
-
-@pytest.mark.parametrize("damage", ["truncate", "flip", "other-format", "remove"])
-def test_a_damaged_record_falls_back_to_each_entry(build, tmp_path, damage, caplog):
-    src = make_tree(tmp_path / "src", 6)
-    build(src)
-    expected = snapshot(tmp_path / "site")
-    record = _record(tmp_path / "cache")
-    data = record.read_bytes()
-    if damage == "truncate":
-        record.write_bytes(data[: len(data) // 2])
-    elif damage == "flip":
-        at = len(data) - 40
-        record.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1:])
-    elif damage == "other-format":
-        record.write_bytes(data.replace(b"labml-docs-record-1", b"labml-docs-record-0", 1))
-    else:
-        record.unlink()
-    site = build(src)
-    assert site.stats["rendered"] == 0  # every entry found in its own file
-    assert snapshot(tmp_path / "site") == expected
-    if damage != "remove":
-        assert "record" in caplog.text
-    # And the build wrote a good record again.
-    assert _record(tmp_path / "cache").read_bytes().startswith(b"labml-docs-record-1 ")
-
-
-def test_a_record_keeps_the_lines_of_unchanged_entries(build, tmp_path):
-    src = make_tree(tmp_path / "src", 6)
-    build(src)
-    before = [line.rstrip(b",") for line in _record(tmp_path / "cache").read_bytes().split(b"\n")]
-    (src / "module_2.py").write_text(module(2, extra=" Edited."))
-    build(src)
-    after = [line.rstrip(b",") for line in _record(tmp_path / "cache").read_bytes().split(b"\n")]
-    before, after = before[1:], after[1:]  # (the first line holds the checksum)
-    changed = set(after) - set(before)
-    assert len(after) == len(before) and len(changed) == 1
-    assert b'"path":"module_2.py"' in changed.pop()
-
-
-def test_a_recorded_page_whose_html_is_gone_is_rendered_again(build, tmp_path):
-    src = make_tree(tmp_path / "src", 4)
-    site = build(src)
-    expected = snapshot(tmp_path / "site")
-    html_sha = site.html_shas["module_0.html"]
-    for path in (tmp_path / "cache" / "pages").glob(f"??/{html_sha}.html"):
-        path.unlink()
-    shutil.rmtree(tmp_path / "site")  # nothing to keep: every page comes from the cache
-    build(src)
-    assert snapshot(tmp_path / "site") == expected
-
-
 def test_builds_killed_at_any_moment_of_a_small_change_leave_whole_files(tmp_path):
     """SIGKILL a real build of a two-page change at moments spread over its run (some land in
     its publish): every published file is its old or its new version, and the next build is
@@ -295,7 +212,6 @@ def test_builds_killed_at_any_moment_of_a_small_change_leave_whole_files(tmp_pat
     import signal
     import time
 
-    from test_build_incremental import cli, cli_ok
 
     src = make_tree(tmp_path / "src", 12)
     out, cache = tmp_path / "site", tmp_path / "cache"

@@ -20,6 +20,8 @@ Each page goes through the same stages, in this order:
 6. **fill the template** ([`templates`](templates.py)).
 """
 
+from __future__ import annotations
+
 import codecs
 import io
 import logging
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from .markdown import FormulaRef, RenderedDocs
+    from .math import Formula, MathEngine
 
 log = logging.getLogger("labml_docs")
 
@@ -64,6 +67,15 @@ class RenderedPage:
 
 
 @dataclass
+class PageDeps:
+    """What a page's HTML depends on besides its own source (see [`page_cache`](page_cache.py))."""
+    # Each page the breadcrumbs looked for → whether it existed.
+    exists: dict[str, bool] = field(default_factory=dict)
+    # The other source files whose definitions the page links to.
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
 class PreparedPage:
     """A page between the stages: parsed, notes rendered, math not yet in place."""
     path: str
@@ -73,12 +85,9 @@ class PreparedPage:
     math_html: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     failed: bool = False
-    # What the output depends on besides the page's own source (see `manifest`): `exists`
-    # maps each page the breadcrumbs looked for to whether it existed; `files` maps each source
-    # file the cross-reference links came from to its sha256 (filled by the build).
-    deps: dict = field(default_factory=lambda: {"exists": {}, "files": []})
+    deps: PageDeps = field(default_factory=PageDeps)
     # The formulas as they go to KaTeX (coloured); computed with the notes, in `prepare`.
-    math_input: list | None = None
+    math_input: list[Formula] | None = None
 
     @property
     def formulas(self) -> list["FormulaRef"]:
@@ -151,6 +160,34 @@ def _declaration_problem(path: str, data: bytes, why: str) -> Diagnostic:
     return Diagnostic(path, 1, f"bad encoding declaration: {why}")
 
 
+def math_input(page: PreparedPage, colour: bool) -> list[Formula]:
+    """The page's formulas as KaTeX gets them: with their terms coloured, if asked for."""
+    formulas = [ref.formula for ref in page.formulas]
+    if colour and formulas:
+        from .colour import colour_formulas
+        coloured = colour_formulas([f.tex for f in formulas])
+        formulas = [type(f)(tex, f.display) for f, tex in zip(formulas, coloured)]
+    return formulas
+
+
+def render_math(pages: list[PreparedPage], math: MathEngine) -> None:
+    """Render the formulas of all `pages` in one batch, and put each page's results and
+    KaTeX's messages on it."""
+    batch = [page.math_input or [] for page in pages]
+    everything = [f for formulas in batch for f in formulas]
+    results = math.render_many(everything) if everything else []
+    position = 0
+    for page, formulas in zip(pages, batch):
+        mine = results[position: position + len(formulas)]
+        position += len(formulas)
+        page.math_html = [r.html for r in mine]
+        for ref, result in zip(page.formulas, mine):
+            if result.error:
+                page.diagnostics.append(Diagnostic(page.path, ref.line, f"KaTeX: {result.error}"))
+            if result.transient:
+                page.deps.exists[UNSETTLED] = True
+
+
 class PageBuilder:
     """Runs the stages of every page of one build."""
 
@@ -181,8 +218,7 @@ class PageBuilder:
         parse = parse_python if file.kind == "python" else parse_markdown
         page = parse(text, file.path)
         prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
-        prepared.failed = any(d.is_error and d.message.startswith("syntax error")
-                              for d in page.diagnostics)
+        prepared.failed = page.failed
         for section in page.sections:
             try:
                 prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
@@ -191,40 +227,8 @@ class PageBuilder:
                 return PreparedPage(file.path, file.url, page, failed=True, diagnostics=[
                     *page.diagnostics,
                     Diagnostic(file.path, section.docs_line, "notes nested too deeply for Markdown")])
-        prepared.math_input = self.math_input(prepared)
+        prepared.math_input = math_input(prepared, self.config.colour_equations)
         return prepared
-
-    def math_input(self, page: PreparedPage) -> list:
-        """The page's formulas as KaTeX gets them: with their terms coloured, if asked for."""
-        formulas = [ref.formula for ref in page.formulas]
-        if self.config.colour_equations and formulas:
-            from .colour import colour_formulas
-            coloured = colour_formulas([f.tex for f in formulas])
-            formulas = [type(f)(tex, f.display) for f, tex in zip(formulas, coloured)]
-        return formulas
-
-    def render_math(self, pages: list[PreparedPage], math) -> None:
-        """Colour each page's equations, then render the formulas of all pages in one batch."""
-        batch = [page.math_input if page.math_input is not None else self.math_input(page)
-                 for page in pages]
-        everything = [f for formulas in batch for f in formulas]
-        if not everything:
-            for page in pages:
-                page.math_html = []
-            return
-        if callable(math) and not hasattr(math, "render_many"):
-            math = math()  # started only when there is math to render
-        results = math.render_many(everything)
-        position = 0
-        for page, formulas in zip(pages, batch):
-            mine = results[position: position + len(formulas)]
-            position += len(formulas)
-            page.math_html = [r.html for r in mine]
-            for ref, result in zip(page.formulas, mine):
-                if result.error:
-                    page.diagnostics.append(Diagnostic(page.path, ref.line, f"KaTeX: {result.error}"))
-                if getattr(result, "transient", False):
-                    page.deps["exists"][UNSETTLED] = True
 
     def context(self, page: PreparedPage) -> dict:
         url = page.url
@@ -240,7 +244,7 @@ class PageBuilder:
                 "url": url,
                 "canonical": f"{site_url}/{href(url)}" if site_url else "",
             },
-            "breadcrumbs": self.breadcrumbs(url, root, page.deps["exists"]),
+            "breadcrumbs": self.breadcrumbs(url, root, page.deps.exists),
             "source_link": self.config.source_link(page.path) if page.path else "",
         }
 
@@ -278,7 +282,7 @@ class PageBuilder:
         links = self.xref.links_for(page.page) if self.xref is not None else {}
         dependencies = getattr(self.xref, "dependencies", None)
         if dependencies is not None:
-            page.deps["files"] = sorted(set(dependencies(page.page)) - {page.path})
+            page.deps.files = sorted(set(dependencies(page.page)) - {page.path})
         highlighter = FileHighlighter(page.page.source, links, page.page.language)
         sections = []
         position = 0

@@ -28,16 +28,21 @@ import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Literal
 
 from .diagnostics import Diagnostic
 from .frontmatter import split_front_matter
 
 
+#: Where a section's note comes from: a docstring, a run of `#` comments, a readme, or
+#: nowhere (`code`: code with no note of its own).
+SectionKind = Literal["docstring", "comment", "markdown", "code"]
+
+
 @dataclass
 class Section:
     """One note and the code it explains."""
-    # `docstring`, `comment`, `markdown`, or `code` for code with no note of its own.
-    kind: str
+    kind: SectionKind
     docs: str
     # The source line where `docs` starts, so that messages can point into the note.
     docs_line: int
@@ -55,6 +60,10 @@ class Page:
     # The source text, for the highlighter's single pass over the whole file.
     source: str = ""
     language: str = "python"
+    # Not valid Python (a syntax error, or nested too deeply for Python): no page is made.
+    failed: bool = False
+    # The syntax tree of a valid file, lent to the cross-reference index in this process.
+    syntax_tree: ast.Module | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self):
         # The syntax tree is lent to the cross-reference index in the same process, never sent
@@ -107,6 +116,7 @@ def parse_python(text: str, path: str) -> Page:
         tree = parse_syntax(text, path)
     except SyntaxError as e:
         page.diagnostics.append(Diagnostic(path, e.lineno or 1, f"syntax error: {e.msg}"))
+        page.failed = True
         return page
 
     page.syntax_tree = tree

@@ -44,8 +44,9 @@ from pathlib import Path
 
 import click
 
-from .build import SKIPPED_DIRS, Builder, Site
+from .build import Builder, Site
 from .config import SiteConfig
+from .scan import SKIPPED_DIRS
 from .templates import templates_dir
 
 log = logging.getLogger("labml_docs")

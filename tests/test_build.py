@@ -423,7 +423,7 @@ def test_a_formula_on_the_home_page_survives_a_build_with_workers(write_tree, bu
 
 
 def test_a_formula_with_no_rendering_is_reported_with_its_line_not_a_crash(write_tree, tmp_path):
-    from labml_docs.build import scan
+    from labml_docs.scan import scan
     from labml_docs.page import PageBuilder
     from labml_docs.templates import make_environment
 

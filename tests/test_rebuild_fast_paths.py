@@ -9,7 +9,8 @@ import pytest
 from conftest import snapshot
 from test_xref import TREE, write_files
 
-from labml_docs.build import Builder, scan
+from labml_docs.build import Builder
+from labml_docs.scan import scan
 from labml_docs.config import SiteConfig
 from labml_docs.fingerprint import SourceHashes
 from labml_docs.xref import FileSummaries, XrefIndex, _read_page, index_files
@@ -130,6 +131,6 @@ def test_builder_uses_the_lazy_index_for_a_few_pages(tmp_path, monkeypatch):
     first = snapshot(tmp_path / "site")
     # A new process, with a whole-tree index: the same pages.
     with Builder(SiteConfig.from_dict({"source_dir": source, "math_engine": "auto"})) as builder:
-        builder.xref_factory = lambda files: index_files(files, source_dir=source)
+        builder.xref_factory = lambda files, lazy: index_files(files, source_dir=source)
         builder.build(tmp_path / "eager")
     assert snapshot(tmp_path / "eager") == first

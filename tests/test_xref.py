@@ -585,7 +585,7 @@ def test_bases_named_through_each_other_give_up_before_the_recursion_limit(tmp_p
 
 
 def test_a_file_too_deep_to_parse_has_no_definitions(tmp_path):
-    from labml_docs.build import scan
+    from labml_docs.scan import scan
 
     source = tmp_path / "pkg"
     write_files(source, {
@@ -721,7 +721,7 @@ def test_index_pickles(tree):
 
 
 def test_index_files_of_a_scan(tmp_path):
-    from labml_docs.build import scan
+    from labml_docs.scan import scan
     write_files(tmp_path / "pkg", TREE)
     (tmp_path / "pkg" / "readme.md").write_text("# Read me\n", encoding="utf-8")
     (tmp_path / "pkg" / "bad.py").write_bytes(b"x = '\xff'\n")
@@ -745,7 +745,7 @@ def test_builder_renders_the_links_and_tracks_dependencies(tmp_path, build_site)
     config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
                                    "math_engine": "auto"})
     with Builder(config) as builder:
-        builder.xref_factory = lambda files: index_files(files, source_dir=config.source_dir)
+        builder.xref_factory = lambda files, lazy: index_files(files, source_dir=config.source_dir)
         builder.build(tmp_path / "site")
         html = (tmp_path / "site" / "models" / "adam.html").read_text(encoding="utf-8")
         pages = {p: parse_python(textwrap.dedent(t).lstrip("\n"), p) for p, t in TREE.items()}
@@ -785,7 +785,7 @@ def test_published_page_follows_its_dependencies(tmp_path):
     config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
                                    "math_engine": "auto"})
     with Builder(config) as builder:
-        builder.xref_factory = lambda files: index_files(files, source_dir=config.source_dir)
+        builder.xref_factory = lambda files, lazy: index_files(files, source_dir=config.source_dir)
         builder.build(tmp_path / "site")
         write_files(source, {"base.py": TREE["base.py"].replace(
             "            def reset(self, state):",

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .math import ENGINES
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
@@ -51,7 +53,7 @@ def _site_options(f):
         click.option("--site-url", help="Published address, for canonical links and the sitemap."),
         click.option("--site-name", help="Site name for titles and social tags."),
         click.option("--repo-url", help="Address of the source tree online, for source links."),
-        click.option("--math-engine", type=click.Choice(["auto", "katex-node", "markdown-katex"]),
+        click.option("--math-engine", type=click.Choice(ENGINES),
                      help="KaTeX engine (default: auto)."),
         click.option("--cache-dir", help="Folder of the persistent caches."),
         click.option("--jobs", "-j", type=int,

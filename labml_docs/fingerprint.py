@@ -189,23 +189,31 @@ def math_identity(config: SiteConfig, math: Any = None) -> tuple[str, str]:
     if math is not None:
         engine = math.engine
         return engine.name, engine.katex_version
-    from .math import MathEngineError, find_katex_dir, find_node
+    from .math import (
+        AUTO,
+        KATEX_NODE,
+        MARKDOWN_KATEX,
+        MathEngineError,
+        engine_name,
+        find_katex_dir,
+        find_node,
+    )
 
-    name = str(config.math_engine).lower()
-    if name in ("node", "katex-node", "katex", "auto"):
+    name = engine_name(str(config.math_engine))
+    if name in (KATEX_NODE, AUTO):
         try:
             katex = find_katex_dir(config.katex_dir or None)
             version = json.loads((katex / "package.json").read_text("utf-8"))["version"]
-            if find_node() is not None or name != "auto":
-                return "katex-node", str(version)
+            if find_node() is not None or name != AUTO:
+                return KATEX_NODE, str(version)
         except (MathEngineError, OSError, ValueError, KeyError):
-            if name != "auto":
-                return "katex-node", "missing"
+            if name != AUTO:
+                return KATEX_NODE, "missing"
     try:
         from importlib.metadata import version as package_version
-        return "markdown-katex", package_version("markdown-katex")
+        return MARKDOWN_KATEX, package_version("markdown-katex")
     except Exception:  # noqa: BLE001 - not installed: the build will say so
-        return "markdown-katex", "missing"
+        return MARKDOWN_KATEX, "missing"
 
 
 def global_fingerprint(config: SiteConfig, template_files: Iterable[str | os.PathLike[str]],

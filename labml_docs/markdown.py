@@ -12,7 +12,7 @@ Three extensions of ours join it:
 
 * **math** cuts every formula out *before* Markdown sees the text and leaves a placeholder, so
   that `$v_1, v_2$` never turns into emphasis and `\\` survives. The formulas of the whole
-  build are rendered later in one batch (see [`math`](math.py)), and the placeholders replaced.
+  build are rendered later in one batch (see [`math`](math/__init__.py)), and the placeholders replaced.
   A placeholder is made of two characters of Unicode's private use area that the note does
   not hold, so that no text, in a note or in its code, can pass for one.
 * **inline code** is highlighted by Pygments, like the code beside it.

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from labml_docs.math import (
+    ENGINES,
     PINNED_KATEX_VERSION,
+    EngineName,
     Formula,
     KatexNotFoundError,
     MathCache,
@@ -27,11 +29,15 @@ from labml_docs.math import (
     MathResult,
     NodeKatexEngine,
     copy_katex_assets,
+    engine_name,
     error_mark,
     find_katex_dir,
     katex_assets_dir,
     make_engine,
 )
+from labml_docs.math.node_engine import RENDER_SERVER
+
+REPO = Path(__file__).resolve().parent.parent
 
 NODE = shutil.which("node")
 try:
@@ -453,6 +459,33 @@ def test_no_engine_at_all_is_a_clear_error(tmp_path, monkeypatch):
         make_engine("auto")
     message = str(info.value)
     assert "npm install" in message and "pip install markdown-katex" in message
+
+
+def test_engine_names_are_written_once():
+    from typing import get_args
+
+    import click
+
+    from labml_docs.cli import main
+
+    assert ENGINES == get_args(EngineName) == ("auto", "katex-node", "markdown-katex")
+    assert [engine_name(n) for n in ("Auto", "node", "KaTeX", "katex-node", "markdown_katex", "MathJax")] \
+        == ["auto", "katex-node", "katex-node", "katex-node", "markdown-katex", "mathjax"]
+    for command in ("build", "check", "serve"):
+        (flag,) = [p for p in main.commands[command].params if p.name == "math_engine"]
+        assert isinstance(flag.type, click.Choice) and tuple(flag.type.choices) == ENGINES
+    pytest.importorskip("mkdocs")
+    from labml_docs.mkdocs_plugin import LabmlDocsConfig
+
+    assert tuple(LabmlDocsConfig.math_engine.choices) == ENGINES
+
+
+def test_the_package_ships_the_katex_server():
+    tomllib = pytest.importorskip("tomllib")
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert RENDER_SERVER.is_file() and RENDER_SERVER.parent.name == "math"
+    assert "labml_docs.math" in setuptools["packages"]
+    assert any(RENDER_SERVER.match(pattern) for pattern in setuptools["package-data"]["labml_docs.math"])
 
 
 def test_options_from_dict():

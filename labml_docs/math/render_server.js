@@ -20,7 +20,7 @@
 // once the answer is out of this process (an answer larger than the pipe would otherwise wait
 // in Node's buffer while the next formula renders): the time between two answers is the time
 // of one formula. The caller times each formula that way and ends this process when one is
-// over its budget (see math.py); nothing here can stop a formula stuck in KaTeX.
+// over its budget (see node_engine.py); nothing here can stop a formula stuck in KaTeX.
 "use strict";
 
 const path = require("path");
@@ -82,7 +82,7 @@ function treeSize(tree, limit) {
 // A few bytes of macros can expand into millions of symbols (`\def\a{xxxx}\def\b{\a\a\a}...`):
 // KaTeX parses them in a second, then takes minutes and gigabytes to build their HTML. The
 // parse tree says how large the HTML will be (a node makes ten characters or more: see
-// CHARS_PER_NODE in math.py), so a formula is parsed first and refused when its tree is over
+// CHARS_PER_NODE in options.py), so a formula is parsed first and refused when its tree is over
 // budget, before any HTML is built. Parsing costs a fifth of rendering.
 function overBudget(tex, display, options) {
   if (!options.maxNodes) return null;

@@ -11,7 +11,7 @@ the middle of a multi-line string is a string, not code. So the file is lexed on
 stream is cut into lines, and each section formats the lines it shows.
 
 Each line starts with `<span class="lineno">N</span>`, N being its number in the source file.
-Names that the [cross-reference index](xref.py) knows become links to their definitions.
+Names that the [cross-reference index](xref/__init__.py) knows become links to their definitions.
 """
 
 from collections.abc import Mapping

@@ -269,24 +269,27 @@ def statements(body):
 
 def _docstring_span(node: ast.Constant, lines: list[str]) -> tuple[int, int] | None:
     """The docstring's lines, if nothing else shares them (else it stays in the code)."""
-    before = lines[node.lineno - 1][: _char_col(lines[node.lineno - 1], node.col_offset)]
-    after = lines[node.end_lineno - 1][_char_col(lines[node.end_lineno - 1], node.end_col_offset):]
+    before = lines[node.lineno - 1][: char_col(lines[node.lineno - 1], node.col_offset)]
+    after = lines[node.end_lineno - 1][char_col(lines[node.end_lineno - 1], node.end_col_offset):]
     if before.strip() or (after.strip() and not after.strip().startswith("#")):
         return None
     return node.lineno, node.end_lineno
 
 
-def _char_col(line: str, byte_offset: int) -> int:
-    """The AST counts columns in UTF-8 bytes; strings are indexed by characters."""
+def char_col(line: str, byte_offset: int) -> int:
+    """The AST counts columns in UTF-8 bytes; strings are indexed by characters. (The
+    cross-reference index asks this of every name of the tree: ASCII lines need no counting.)"""
+    if line.isascii():
+        return byte_offset
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
 def _raw_docstring(lines: list[str], node: ast.Constant) -> tuple[str, int]:
     """The docstring's text as written in the file, dedented, with the line it starts on."""
     first = lines[node.lineno - 1]
-    start = _char_col(first, node.col_offset)
+    start = char_col(first, node.col_offset)
     last = lines[node.end_lineno - 1]
-    end = _char_col(last, node.end_col_offset)
+    end = char_col(last, node.end_col_offset)
     if node.lineno == node.end_lineno:
         raw = first[start:end]
     else:

@@ -1,20 +1,37 @@
-"""Jump to definition: the index of a small tree written here, and a run over labml-nn."""
+"""Jump to definition: the index of a small tree written here, and a run over labml-nn; its
+two modes (the lazy one answers as the whole-tree one, reading only what a page needs), the
+per-file summaries the lazy one keeps, and the index in a build."""
 
 import os
+import pickle
 import posixpath
 import random
 import re
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 from pygments.token import Name
 
+import labml_docs.xref.index as xref_index
+from labml_docs.build import Builder
+from labml_docs.config import SiteConfig
+from labml_docs.fingerprint import SourceHashes
 from labml_docs.highlight import FileHighlighter, lex_lines
-from labml_docs.urls import page_url
 from labml_docs.parse import parse_python
-from labml_docs.xref import XrefIndex, index_files, infer_package, module_name
+from labml_docs.scan import scan
+from labml_docs.urls import page_url
+from labml_docs.xref import (
+    FileSummaries,
+    LazyIndex,
+    XrefIndex,
+    index_files,
+    infer_package,
+    module_name,
+    read_page,
+)
+
+REPO = Path(__file__).resolve().parent.parent
 
 TREE = {
     "__init__.py": '''
@@ -189,7 +206,7 @@ def test_module_names():
 
 
 def test_package_is_inferred_from_absolute_imports(tree):
-    pages, index = tree
+    pages, _ = tree
     assert XrefIndex.build(list(pages.values())).package == "pkg"
     assert infer_package(["a.py"], []) == ""
     # With no absolute imports of its own modules, the folder's name.
@@ -368,7 +385,7 @@ def test_definitions_do_not_link_to_themselves(tree):
             text = lines[line - 1]
             assert not re.match(r"\s*(def|class)\s", text[:col] or " ") or "(" in text[:col], \
                 (path, line, text)
-            target, section = target_section(pages, path, href)
+            target_section(pages, path, href)  # a section of a page of the tree
             definition = index.targets(page)[(line, col)]
             assert not (definition.path == path and definition.line == line)
     base = pages["base.py"]
@@ -388,10 +405,10 @@ def test_positions_are_exact(tree):
             name = definition.qualname.rsplit(".", 1)[1]
             text = lines[line - 1][col:]
             # Pygments reads `@name` as one token: the decorator's link starts at `@`.
-            text = text[1:] if text.startswith("@") else text
+            text = text.removeprefix("@")
             assert re.match(r"\w+", text), (path, line, col)
             # The alias of `import make as mk` names what it imports.
-            assert text.startswith(name) or text.startswith("mk") or text.startswith("adam"), \
+            assert text.startswith((name, "mk", "adam")), \
                 (path, line, col, name, text)
 
 
@@ -585,8 +602,6 @@ def test_bases_named_through_each_other_give_up_before_the_recursion_limit(tmp_p
 
 
 def test_a_file_too_deep_to_parse_has_no_definitions(tmp_path):
-    from labml_docs.scan import scan
-
     source = tmp_path / "pkg"
     write_files(source, {
         "other.py": "def g():\n    return 1\n",
@@ -672,11 +687,10 @@ def test_labml_nn_corpus():
     for file in sorted(root.rglob("*.py")):
         path = file.relative_to(root).as_posix()
         pages[path] = parse_python(file.read_text(encoding="utf-8"), path)
-    started = time.perf_counter()
     index = XrefIndex.build(list(pages.values()), root.name)
-    built = time.perf_counter()
     links = {path: index.links_for(page) for path, page in pages.items()}
-    done = time.perf_counter()
+    # The lazy index, asked about the pages in another order, gives the same links.
+    lazy = XrefIndex.lazy(list(pages), root.name, pages.get)
     assert index.package == "labml_nn"
     total = sum(len(l) for l in links.values())
     assert total > 1000
@@ -697,18 +711,92 @@ def test_labml_nn_corpus():
             definition = targets[position_]
             shown = [n for n, _ in sections[number].code]
             assert definition.line in shown or min(shown) > definition.line, (path, href)
-        assert index.fingerprint(page) == index.fingerprint(page)
-    print(f"\nlabml-nn: {len(pages)} files, {total} links, "
-          f"{sum(len(index.dependencies(p)) for p in pages.values())} dependencies; "
-          f"index {built - started:.3f}s, links {done - built:.3f}s")
-    # Generous for a loaded machine; about 0.4 s in all when it is not.
-    assert done - started < 5
+    for path in sorted(pages, reverse=True):
+        page = pages[path]
+        assert lazy.fingerprint(page) == index.fingerprint(page), path
+        assert lazy.dependencies(page) == index.dependencies(page), path
 
 
-# ## In a build
+# ## Two modes: the whole tree at once, or lazily
 
-def test_index_pickles(tree):
-    import pickle
+def _trees(tmp_path):
+    write_files(tmp_path / "pkg", TREE)
+    # Two files of one module name, a syntax error, and a file that is not UTF-8.
+    (tmp_path / "pkg" / "models" / "dup.py").write_text("class Twin:\n    pass\n")
+    (tmp_path / "pkg" / "models" / "dup").mkdir()
+    (tmp_path / "pkg" / "models" / "dup" / "__init__.py").write_text(
+        "class Twin:\n    def other(self):\n        pass\n")
+    (tmp_path / "pkg" / "broken.py").write_text("def (:\n")
+    (tmp_path / "pkg" / "latin.py").write_bytes(b"x = '\xff'\n")
+    (tmp_path / "pkg" / "user.py").write_text(
+        "from .models.dup import Twin\nfrom .base import Base\n\n\nclass Child(Twin, Base):\n"
+        "    def go(self):\n        return self.reset(1), Twin(), super().init_state(2)\n")
+    return [tmp_path / "pkg", REPO / "src" / "labml_nn"]
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_lazy_index_answers_as_the_whole_tree_index(tmp_path, which):
+    source = _trees(tmp_path)[which]
+    files = scan(source)
+    eager = index_files(files, source_dir=source)
+    pages = {f.path: read_page(f) for f in files if f.kind == "python"}
+    pages = {path: page for path, page in pages.items() if page is not None}
+    # One lazy index asked about every page in a random order, and a new one for each page.
+    lazy = index_files(files, source_dir=source, lazy=True)
+    assert isinstance(lazy, LazyIndex) and lazy.package == eager.package
+    order = sorted(pages)
+    random.Random(which).shuffle(order)
+    for path in order:
+        page = pages[path]
+        alone = index_files(files, source_dir=source, lazy=True)
+        for index in (lazy, alone):
+            assert index.links_for(page) == eager.links_for(page), path
+            assert index.dependencies(page) == eager.dependencies(page), path
+    assert lazy.definitions() == eager.definitions()
+
+
+@pytest.mark.xfail(strict=True, reason="one file defining a class twice (`if X: class A ... "
+                   "else: class A`): the order of the bases is remembered by the class's dotted "
+                   "name, so which of the two answers depends on the page asked about first")
+def test_lazy_index_answers_whatever_the_order_of_the_pages():
+    pages = {"a.py": "X = 1\nif X:\n    class A:\n        def f(self):\n"
+                     "            return self.g()\n\n        def g(self):\n            return 1\n"
+                     "else:\n    class A:\n        pass\n",
+             "b.py": "from .a import A\n\n\nclass B(A):\n    def h(self):\n"
+                     "        return super().g()\n"}
+
+    def links(order):
+        index = XrefIndex.lazy(list(pages), "pkg", lambda path: parse_python(pages[path], path))
+        return {path: index.links_for(parse_python(pages[path], path)) for path in order}
+
+    assert links(["a.py", "b.py"]) == links(["b.py", "a.py"])
+
+
+def test_lazy_index_reads_only_what_the_page_needs(tmp_path, monkeypatch):
+    source = _trees(tmp_path)[0]
+    files = scan(source)
+    cache = tmp_path / "cache"
+    hashes = SourceHashes(None).hash_files(files)
+    index_files(files, source_dir=source, lazy=True, digests=hashes, cache_dir=cache)
+    assert (cache / "xref" / "files.json").is_file()
+
+    summaries = FileSummaries(cache)
+    read = []
+    monkeypatch.setattr(xref_index, "read_page",
+                        lambda file: read.append(file.path) or read_page(file))
+    index = index_files(files, source_dir=source, lazy=True, digests=hashes, cache_dir=cache)
+    assert summaries.old and index.package == "pkg"
+    page = read_page(next(f for f in files if f.path == "base.py"))
+    index.links_for(page)
+    # base.py imports nothing of the tree: no other file is read.
+    assert read == []
+    adam = read_page(next(f for f in files if f.path == "models/adam.py"))
+    assert index.links_for(adam)
+    assert "models/adam.py" not in read  # the page given is the page indexed
+    assert read and len(read) < len([f for f in files if f.kind == "python"]) - 1
+
+
+def test_index_pickles_unless_lazy(tree):
     pages, index = tree
     copy = pickle.loads(pickle.dumps(index))
     for page in pages.values():
@@ -718,10 +806,13 @@ def test_index_pickles(tree):
     assert copy.definitions() == index.definitions()
     with pytest.raises(RuntimeError):
         copy.lookup("pkg.base.Base")
+    # A lazy index is sent to workers by forking.
+    lazy = XrefIndex.lazy(list(pages), "pkg", pages.get)
+    with pytest.raises(TypeError):
+        pickle.dumps(lazy)
 
 
 def test_index_files_of_a_scan(tmp_path):
-    from labml_docs.scan import scan
     write_files(tmp_path / "pkg", TREE)
     (tmp_path / "pkg" / "readme.md").write_text("# Read me\n", encoding="utf-8")
     (tmp_path / "pkg" / "bad.py").write_bytes(b"x = '\xff'\n")
@@ -735,11 +826,66 @@ def test_index_files_of_a_scan(tmp_path):
         assert index.links_for(page) == built.links_for(page)
 
 
+# ## What the lazy index keeps of every file
+
+def test_file_summaries_are_kept_by_content(tmp_path):
+    source = _trees(tmp_path)[0]
+    files = [f for f in scan(source) if f.kind == "python"]
+    hashes = SourceHashes(None).hash_files(files)
+    first = FileSummaries(tmp_path / "cache")
+    answers = {f.path: first.get(f, hashes[f.path]) for f in files}
+    first.save()
+    assert answers["broken.py"] is None and answers["latin.py"] is None
+    assert answers["models/adam.py"] == ["pkg", "pkg.base", "torch", "typing"]
+    assert first.misses == len(files)
+    again = FileSummaries(tmp_path / "cache")
+    assert {f.path: again.get(f, hashes[f.path]) for f in files} == answers
+    assert again.misses == 0
+    # A file changed after it was hashed: answered from its bytes, not remembered.
+    target = next(f for f in files if f.path == "base.py")
+    target.absolute.write_text("import os\n")
+    fresh = FileSummaries(tmp_path / "cache")
+    assert fresh.get(target, "0" * 64) == ["os"]
+    assert "0" * 64 not in fresh.new
+
+
+def test_the_whole_tree_index_leaves_the_summaries_for_the_lazy_one(tmp_path):
+    source = _trees(tmp_path)[0]
+    files = scan(source)
+    hashes = SourceHashes(None).hash_files([f for f in files if f.kind != "asset"])
+    index_files(files, source_dir=source, digests=hashes, cache_dir=tmp_path / "cache")
+    summaries = FileSummaries(tmp_path / "cache")
+    python = [f for f in files if f.kind == "python"]
+    assert len(summaries.old) == len(python)
+    expected = FileSummaries(None)
+    for file in python:
+        assert summaries.get(file, hashes[file.path]) == expected.get(file, hashes[file.path])
+    assert summaries.misses == 0
+
+
+# ## In a build
+
+def test_builder_uses_the_lazy_index_for_a_few_pages(tmp_path):
+    source = tmp_path / "src" / "pkg"
+    write_files(source, TREE)
+    config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
+                                   "math_engine": "auto"})
+    with Builder(config) as builder:
+        builder.build(tmp_path / "site")
+    # A new process, with a whole-tree index: the same pages.
+    with Builder(SiteConfig.from_dict({"source_dir": source, "math_engine": "auto"})) as builder:
+        builder.xref_factory = lambda files, lazy: index_files(files, source_dir=source)
+        builder.build(tmp_path / "eager")
+
+    def pages(site):
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*.html")}
+
+    assert pages(tmp_path / "eager") == pages(tmp_path / "site")
+    assert 'class="xref"' in (tmp_path / "site" / "models" / "adam.html").read_text("utf-8")
+
+
 def test_builder_renders_the_links_and_tracks_dependencies(tmp_path, build_site):
     """The wiring: `Builder.xref_factory`, the page cache and its recorded dependencies."""
-    from labml_docs.build import Builder
-    from labml_docs.config import SiteConfig
-
     source = tmp_path / "src" / "pkg"
     write_files(source, TREE)
     config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
@@ -777,9 +923,6 @@ def test_builder_renders_the_links_and_tracks_dependencies(tmp_path, build_site)
 
 
 def test_published_page_follows_its_dependencies(tmp_path):
-    from labml_docs.build import Builder
-    from labml_docs.config import SiteConfig
-
     source = tmp_path / "src" / "pkg"
     write_files(source, TREE)
     config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),

@@ -1,0 +1,414 @@
+"""
+# The index: definitions, and the links of each page
+
+`XrefIndex` answers what the page builder asks of one page: its links (`(line, column)` → the
+address of the section showing the definition), the files those links depend on, a fingerprint
+of the links for the page cache. It comes in two modes, which give the same answers:
+
+- `EagerIndex` reads, collects and resolves every file of the tree when it is made. It is then
+  plain data and pickles, for worker processes that are not forked.
+- `LazyIndex` reads a file when a page's links first need it. A build that renders one page of a
+  thousand reads a handful; forked workers each get one and read what their pages need.
+
+`index_files` makes either from the build's list of files, deciding the tree's package from
+the per-file summaries ([`summaries`](summaries.py)) when it is lazy.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import hashlib
+import posixpath
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..parse import Page
+from ..urls import page_url
+from .collect import Def, Definition, ModuleInfo, collect, syntax_tree
+from .package import imported_names, module_name, package_of
+from .resolve import ModuleValue, Resolver, Value
+from .summaries import FileSummaries, Summary, TreeFile, read_page
+
+# `(line, column)` of a name's first character → the address of its definition.
+Links = dict[tuple[int, int], str]
+
+
+class XrefIndex:
+    """The definitions of a tree, and the links of each of its pages: what both modes share.
+
+    Make one with `XrefIndex.build` (eager) or `XrefIndex.lazy`, or from a build's files with
+    `index_files`.
+    """
+
+    def __init__(self, package: str, resolver: Resolver | None):
+        self.package = package
+        # Path → the page's source, its targets, and the other files its links depend on.
+        self._sources: dict[str, str] = {}
+        self._targets: dict[str, dict[tuple[int, int], Definition]] = {}
+        self._dependencies: dict[str, frozenset[str]] = {}
+        self._definitions: dict[str, Definition] = {}
+        # Path → {line → section index}, and the first lines of the sections with code.
+        self._section_lines: dict[str, dict[int, int]] = {}
+        self._section_starts: dict[str, list[tuple[int, int]]] = {}
+        self._links: dict[str, Links] = {}
+        # The look-up machinery; `None` in a process the index was sent to (not pickled).
+        self._resolver = resolver
+
+    @staticmethod
+    def build(pages: Iterable[Page], package: str | None = None,
+              source_dir: str | Path | None = None) -> EagerIndex:
+        """The index of the Python pages of a tree, computed now (see `EagerIndex`)."""
+        return EagerIndex(pages, package, source_dir)
+
+    @staticmethod
+    def lazy(paths: list[str], package: str, load: Callable[[str], Page | None]) -> LazyIndex:
+        """An index that reads a file when a page needs it (see `LazyIndex`)."""
+        return LazyIndex(paths, package, load)
+
+    # ### Building, in either mode
+
+    def _machinery(self) -> Resolver:
+        if self._resolver is None:
+            raise RuntimeError("lookup() needs the index in the process that built it")
+        return self._resolver
+
+    def _add_known(self, paths: list[str]) -> None:
+        known = self._machinery().known
+        for path in paths:
+            parts = module_name(path, self.package)[0].split(".")
+            known.update(".".join(parts[: i + 1]) for i in range(len(parts)) if parts[0])
+
+    def _collect(self, page: Page, tree: ast.Module, order: int) -> ModuleInfo:
+        """Collect a file (`order`: its place in the tree's path order)."""
+        name, is_package = module_name(page.path, self.package)
+        module, classes = collect(tree, name, page.path, page.source.split("\n"), is_package)
+        self._machinery().add_module(module, classes, order)
+        self._index_sections(page)
+        self._sources[page.path] = page.source
+        return module
+
+    def _resolve_targets(self, module: ModuleInfo) -> None:
+        resolver = self._machinery()
+        targets, consulted = resolver.track(lambda: resolver.targets(module))
+        self._targets[module.path] = targets
+        files = consulted | {d.path for d in targets.values()}
+        self._dependencies[module.path] = frozenset(files - {module.path})
+        # The ASTs are not needed any more.
+        module.sites = []
+        resolver.forget_nodes()
+
+    def _find_definitions(self, modules: list[ModuleInfo]) -> dict[str, Definition]:
+        found: dict[str, Definition] = {}
+        classes = self._machinery().classes.values()
+        for scope in [m.scope for m in modules] + [c.scope for c in classes]:
+            for _, binding in scope.bindings.values():
+                if isinstance(binding, Def):
+                    found.setdefault(binding.definition.qualname, binding.definition)
+        return dict(sorted(found.items()))
+
+    def _index_sections(self, page: Page) -> None:
+        lines: dict[int, int] = {}
+        starts: list[tuple[int, int]] = []
+        for i, section in enumerate(page.sections):
+            if section.code:
+                starts.append((section.code[0][0], i))
+            for lineno, _ in section.code:
+                lines.setdefault(lineno, i)
+        self._section_lines[page.path] = lines
+        self._section_starts[page.path] = starts
+
+    # What a lazy index must do before it answers; the eager one has done it all.
+
+    def _prepare(self, page: Page) -> None:
+        """Make sure the links of `page` are known."""
+
+    def _prepare_sections(self, path: str) -> None:
+        """Make sure the sections of the file `path` are known."""
+
+    # ### Sections
+
+    def section_of(self, path: str, line: int) -> int | None:
+        """The section showing `line`, else the next section with code, else the last one."""
+        self._prepare_sections(path)
+        found = self._section_lines.get(path, {}).get(line)
+        if found is not None:
+            return found
+        starts = self._section_starts.get(path, [])
+        for first, i in starts:
+            if first > line:
+                return i
+        return starts[-1][1] if starts else None
+
+    def href(self, definition: Definition, from_path: str | None = None) -> str | None:
+        """The address of a definition, relative to the page of `from_path` if given."""
+        section = self.section_of(definition.path, definition.line)
+        if section is None:
+            return None
+        if from_path == definition.path:
+            return f"#section-{section}"
+        target = page_url(definition.path)
+        if from_path is not None:
+            here = posixpath.dirname(page_url(from_path)) or "."
+            target = posixpath.relpath(target, here)
+        return f"{target}#section-{section}"
+
+    # ### Definitions
+
+    def definitions(self) -> dict[str, Definition]:
+        """Every definition of the tree by its dotted name."""
+        return dict(self._definitions)
+
+    def lookup(self, dotted: str) -> Definition | None:
+        """The definition a dotted name (`labml_nn.optimizers.Adam`) refers to, if any.
+
+        Only in the process that built the index (the look-up machinery is not pickled).
+        """
+        resolver = self._machinery()
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            if ".".join(parts[:i]) in resolver.known:
+                break
+        else:
+            return None
+        value: Value = ModuleValue(".".join(parts[:i]))
+        for attr in parts[i:]:
+            member = resolver.member(value, attr, 0)
+            if member is None:
+                return None
+            value = member
+        return value if isinstance(value, Definition) else None
+
+    # ### Links of a page
+
+    def _indexed(self, page: Page) -> bool:
+        """Only the text that was indexed gets links: positions of another text would be wrong."""
+        self._prepare(page)
+        return self._sources.get(page.path) == page.source
+
+    def targets(self, page: Page) -> dict[tuple[int, int], Definition]:
+        """`(line, column)` → the definition, for every linked name of the page."""
+        return dict(self._targets[page.path]) if self._indexed(page) else {}
+
+    def links_for(self, page: Page) -> Links:
+        """`(line, column)` → href relative to the page, for every name with a definition."""
+        if not self._indexed(page):
+            return {}
+        if page.path not in self._links:
+            links: Links = {}
+            for position, definition in self._targets[page.path].items():
+                href = self.href(definition, page.path)
+                if href is not None:
+                    links[position] = href
+            self._links[page.path] = links
+        return dict(self._links[page.path])
+
+    def linked_files(self, page: Page) -> set[str]:
+        """The other files whose definitions the page links to."""
+        if not self._indexed(page):
+            return set()
+        return {d.path for d in self._targets[page.path].values() if d.path != page.path}
+
+    def dependencies(self, page: Page) -> set[str]:
+        """The other files a change to which may change the page's links.
+
+        The files its links land in, and also those they were resolved through: a re-exporting
+        `__init__.py`, a module whose names the page imports (a name defined there later becomes
+        a link), the files of the base classes searched for `self.method`.
+        """
+        return set(self._dependencies.get(page.path, ())) if self._indexed(page) else set()
+
+    def fingerprint(self, page: Page) -> str:
+        """A stable hash of the page's links: equal fingerprints, equal links."""
+        digest = hashlib.sha256()
+        for (line, col), href in sorted(self.links_for(page).items()):
+            digest.update(f"{line}:{col}:{href}\n".encode())
+        return digest.hexdigest()
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Collecting makes many small objects while the trees are alive: the cyclic garbage
+    collector would scan the trees again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class EagerIndex(XrefIndex):
+    """Every file of the tree read, collected and resolved when the index is made; then the
+    index is plain data: it pickles, for worker processes (without `lookup`)."""
+
+    def __init__(self, pages: Iterable[Page], package: str | None = None,
+                 source_dir: str | Path | None = None):
+        """Index the Python pages of a tree.
+
+        `package` is the tree's top package name (`labml_nn`): `optimizers/adam.py` is the module
+        `labml_nn.optimizers.adam`. By default it is the name the tree's own absolute imports
+        use, else the name of `source_dir`, else none (modules are named by their paths).
+        """
+        with _cyclic_gc_paused():
+            python = sorted((p for p in pages
+                             if p.language == "python" and p.path.endswith(".py")),
+                            key=lambda p: p.path)
+            parsed = []
+            for page in python:
+                tree = syntax_tree(page)
+                if tree is not None:
+                    parsed.append((page, tree))
+            imports = {p.path: imported_names(t) for p, t in parsed}
+            if package is None:
+                package = package_of([p.path for p, _ in parsed], list(imports.values()),
+                                     source_dir)
+            super().__init__(package, Resolver())
+            # Path → the modules it imports: what `FileSummaries` keeps for the lazy indexes of
+            # later builds (not pickled).
+            self.imports: dict[str, list[str]] = imports
+            self._add_known([p.path for p, _ in parsed])
+            modules = [self._collect(page, tree, order)
+                       for order, (page, tree) in enumerate(parsed)]
+            for module in modules:
+                self._resolve_targets(module)
+            self._definitions = self._find_definitions(modules)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_resolver"] = None
+        state["imports"] = {}
+        return state
+
+
+class LazyIndex(XrefIndex):
+    """An index that reads, collects and resolves a file only when a page needs it.
+
+    `paths` are the tree's Python files that parse, `load(path) -> Page | None` reads one.
+    The links and dependencies of a page are the same as those of `EagerIndex` over the whole
+    tree; a build that renders a few pages reads a few files rather than all of them.
+    It does not pickle: a worker process gets one by being forked.
+    """
+
+    def __init__(self, paths: Sequence[str], package: str, load: Callable[[str], Page | None]):
+        super().__init__(package, Resolver(self._load_module))
+        paths = sorted(paths)
+        # Path → its place in path order (of two files of one module name, the first answers).
+        self._order = {path: n for n, path in enumerate(paths)}
+        # Module name → its files not collected yet.
+        self._by_name: dict[str, list[str]] = {}
+        for path in paths:
+            self._by_name.setdefault(module_name(path, package)[0], []).append(path)
+        self._load_page = load
+        # Path → its page once read (`None`: it could not be), its module once collected.
+        self._pages: dict[str, Page | None] = {}
+        self._modules: dict[str, ModuleInfo] = {}
+        self._add_known(paths)
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("a lazy index does not pickle: use XrefIndex.build")
+
+    def _page(self, path: str) -> Page | None:
+        """The page of a file of the tree (read when first asked for)."""
+        if path not in self._pages:
+            self._pages[path] = self._load_page(path) if path in self._order else None
+        return self._pages[path]
+
+    def _load_module(self, name: str) -> None:
+        """Collect every file of the module `name` (the first one in path order answers)."""
+        paths = self._by_name.pop(name, None)
+        if paths is None:
+            return
+        for path in paths:
+            page = self._page(path)
+            tree = syntax_tree(page) if page is not None else None
+            if page is not None and tree is not None:
+                self._modules[path] = self._collect(page, tree, self._order[path])
+
+    def _prepare(self, page: Page) -> None:
+        """Collect and resolve the page's file, if it is one of the tree."""
+        if page.path in self._targets or page.path not in self._order:
+            return
+        # The page the build has just parsed is the one the index would read.
+        self._pages.setdefault(page.path, page)
+        self._load_module(module_name(page.path, self.package)[0])
+        module = self._modules.get(page.path)
+        if module is not None:
+            self._resolve_targets(module)
+
+    def _prepare_sections(self, path: str) -> None:
+        if path not in self._section_lines:
+            page = self._page(path)
+            if page is not None:
+                self._index_sections(page)
+
+    def definitions(self) -> dict[str, Definition]:
+        """Every definition of the tree (every file is read)."""
+        for name in list(self._by_name):
+            self._load_module(name)
+        modules = [self._modules[p] for p in sorted(self._modules, key=self._order.__getitem__)]
+        self._definitions = self._find_definitions(modules)
+        return dict(self._definitions)
+
+
+def index_files(files: Iterable[TreeFile], package: str | None = None,
+                source_dir: str | Path | None = None, *, lazy: bool = False,
+                digests: dict[str, str] | None = None,
+                cache_dir: str | Path | None = None) -> XrefIndex:
+    """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
+
+    For `Builder.xref_factory`: the links of one page depend on the other files of the tree. A
+    file that cannot be read or parsed has no definitions.
+
+    Eager (`lazy=False`): every Python file is read and parsed now; their summaries are left in
+    `cache_dir` for the lazy indexes of later builds. Lazy: a `LazyIndex`; what it must know of
+    every file (whether it parses, and what it imports, for the package name) comes from
+    `cache_dir`, by the file's sha256 (`digests`: path → sha256).
+    """
+    python = [f for f in files
+              if getattr(f, "kind", "python") == "python" and f.path.endswith(".py")]
+    summaries = FileSummaries(cache_dir)
+    if lazy:
+        index: XrefIndex = _lazy_index(python, package, source_dir, digests or {}, summaries)
+    else:
+        index = _eager_index(python, package, source_dir, digests or {}, summaries)
+    summaries.save()
+    return index
+
+
+def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
+                 digests: dict[str, str], summaries: FileSummaries) -> EagerIndex:
+    pages: list[Page] = []
+    shas: dict[str, str] = {}
+    for file in python:
+        page = read_page(file, shas)
+        if page is not None:
+            pages.append(page)
+    index = EagerIndex(pages, package, source_dir)
+    # What a lazy index of the next builds will ask about every file, while it is known.
+    for file in python:
+        digest = digests.get(file.path)
+        if digest is not None and shas.get(file.path) == digest:
+            summaries.new[digest] = index.imports.get(file.path)
+    return index
+
+
+def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
+                digests: dict[str, str], summaries: FileSummaries) -> LazyIndex:
+    by_path = {f.path: f for f in python}
+    paths: list[str] = []
+    imports: list[list[str]] = []
+    for file in sorted(python, key=lambda f: f.path):
+        summary: Summary = summaries.get(file, digests.get(file.path))
+        if summary is not None:
+            paths.append(file.path)
+            imports.append(summary)
+    if package is None:
+        package = package_of(paths, imports, source_dir)
+    return LazyIndex(paths, package, lambda path: read_page(by_path[path]))
+
+
+__all__ = ["EagerIndex", "LazyIndex", "Links", "XrefIndex", "index_files"]

@@ -1,0 +1,118 @@
+"""
+# What the lazy index must know of every file
+
+A lazy index reads only the files a page's links need, but two questions are about the whole
+tree: which files parse (a file that does not has no definitions, and no module name to import)
+and what each imports (the votes that name the tree's package, see [`package`](package.py)).
+The answer for one file is small (`None`, or the sorted list of modules it imports absolutely)
+and depends only on its bytes, so it is kept on disk by the sha256 the build has already
+computed: a build that renders one page reads one file, not the thousand others.
+
+Files are decoded as the page builder decodes them (`page.read_source`, PEP 263), so the lazy
+index and the pages agree on what a file says. A digest is the sha256 of a file's bytes, as the
+build's `SourceHashes` computes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from ..atomic import write_atomic
+from ..page import read_source
+from ..parse import Page, parse_python
+from .collect import syntax_tree
+from .package import imported_names
+
+# `None`: the file cannot be read as Python or does not parse; else the modules it imports.
+Summary = list[str] | None
+
+
+class TreeFile(Protocol):
+    """A file of the tree, as the build lists them (`build.SourceFile`)."""
+
+    @property
+    def path(self) -> str: ...  # relative to the tree, with `/`
+
+    @property
+    def absolute(self) -> Path: ...
+
+
+def read_page(file: TreeFile, shas: dict[str, str] | None = None) -> Page | None:
+    """The page of a file (`None` if it cannot be read or decoded, as the page builder decodes
+    it: `page.read_source`); `shas` gets the sha256 of the bytes read."""
+    try:
+        data = file.absolute.read_bytes()
+    except OSError:
+        return None
+    if shas is not None:
+        shas[file.path] = hashlib.sha256(data).hexdigest()
+    text, _ = read_source(file.path, data)
+    return parse_python(text, file.path) if text is not None else None
+
+
+class FileSummaries:
+    """What the lazy index must know of every file, by the sha256 of its bytes: `None` when it
+    cannot be read as Python or does not parse, else the modules it imports absolutely.
+
+    Kept in `CACHE_DIR/xref/files.json` (for the current files only), per Python version: what
+    parses depends on it. Format 2: files are decoded as Python decodes them (format 1 said
+    `None` of a file that declares latin-1, and its importers lost their links to it)."""
+
+    FORMAT = 2
+
+    def __init__(self, cache_dir: str | Path | None = None):
+        self.path = Path(cache_dir) / "xref" / "files.json" if cache_dir is not None else None
+        self.python = "{}.{}".format(*sys.version_info[:2])
+        # What the last build kept, and what this one will keep (the files asked about).
+        self.old: dict[str, Summary] = {}
+        self.new: dict[str, Summary] = {}
+        # How many files had to be read.
+        self.misses = 0
+        if self.path is not None:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if data.get("format") == self.FORMAT and data.get("python") == self.python \
+                        and isinstance(data.get("files"), dict):
+                    self.old = data["files"]
+            except (OSError, ValueError, AttributeError):
+                pass
+
+    def get(self, file: TreeFile, digest: str | None) -> Summary:
+        """The summary of a file whose bytes had the sha256 `digest` when the build hashed them."""
+        if digest is not None and digest in self.old:
+            value = self.old[digest]
+            if value is None or (isinstance(value, list)
+                                 and all(isinstance(n, str) for n in value)):
+                self.new[digest] = value
+                return value
+        self.misses += 1
+        try:
+            data = file.absolute.read_bytes()
+        except OSError:
+            return None  # not in the tree's files; nothing to remember
+        if digest is None or hashlib.sha256(data).hexdigest() != digest:
+            digest = None  # changed since it was hashed: answer, but do not remember
+        text, _ = read_source(file.path, data)
+        tree = syntax_tree(Page(file.path, source=text)) if text is not None else None
+        value = None if tree is None else imported_names(tree)
+        if digest is not None:
+            self.new[digest] = value
+        return value
+
+    def save(self) -> None:
+        """Keep the summaries of this build's files (only those), if they changed."""
+        if self.path is None or self.new == self.old:
+            return
+        body = json.dumps({"format": self.FORMAT, "python": self.python, "files": self.new},
+                          separators=(",", ":"), sort_keys=True)
+        try:
+            write_atomic(self.path, body.encode("utf-8"))
+        except OSError:
+            pass
+
+
+__all__ = ["FileSummaries", "Summary", "TreeFile", "read_page"]

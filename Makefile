@@ -3,6 +3,7 @@
 #   make test    set up (with PyTorch and a browser), then run every test
 #   make serve   set up, then preview with live reload
 #   make bench   the benchmarks (they print figures and ratios)
+#   make lint    ruff, mypy, and the generator's own source built as a site with no error
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ TORCH ?= torch==2.13.0
 # `mkdocs` modules, so it must not share one with MkDocs.
 PROPERDOCS_VENV ?= $(VENV)/properdocs
 
-.PHONY: site test serve bench setup setup-test clean
+.PHONY: site test serve bench lint setup setup-test clean
 
 site: setup
 	$(BIN)/mkdocs build --strict
@@ -22,6 +23,11 @@ serve: setup
 
 test: setup-test
 	PROPERDOCS=$(abspath $(PROPERDOCS_VENV))/bin/properdocs $(BIN)/python -m pytest
+
+lint: setup-test
+	$(BIN)/ruff check labml_docs tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/labml-docs check labml_docs --cache-dir .labml-docs-cache/self
 
 bench: setup-test
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"

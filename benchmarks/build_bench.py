@@ -45,9 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 GREEK = ["\\alpha", "\\beta", "\\gamma", "\\delta", "\\epsilon", "\\theta", "\\lambda", "\\mu",
          "\\sigma", "\\tau", "\\phi", "\\omega", "\\eta", "\\rho"]
 LATIN = list("xyzwhkqvbWUVKQ")
-WORDS = ("the model layer attention gradient update weight learning rate step input output "
-         "token embedding head query key value residual normalisation batch sequence loss "
-         "parameter moment estimate bias correction decay scale projection").split()
+WORDS = ["the", "model", "layer", "attention", "gradient", "update", "weight", "learning", "rate", "step", "input", "output", "token", "embedding", "head", "query", "key", "value", "residual", "normalisation", "batch", "sequence", "loss", "parameter", "moment", "estimate", "bias", "correction", "decay", "scale", "projection"]
 
 
 def formula(rng: random.Random) -> str:
@@ -304,7 +302,7 @@ def main() -> None:
         rows.append(("pycco", "not installed (pip install pycco)"))
     else:
         times = []
-        for r in range(args.repeat):
+        for _ in range(args.repeat):
             out = work / "pycco"
             shutil.rmtree(out, ignore_errors=True)
             files = [str(p.relative_to(src)) for p in sorted(src.rglob("*.py"))]

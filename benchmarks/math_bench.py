@@ -148,7 +148,7 @@ def download_labml_nn(tmp: Path) -> tuple[Path, str]:
 # ------------------------------------------------------------------------------------------------
 # Synthetic formulas
 
-_GREEK = r"\alpha \beta \gamma \delta \epsilon \theta \lambda \mu \sigma \phi \psi \omega \eta \tau".split()
+_GREEK = [r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\theta", r"\lambda", r"\mu", r"\sigma", r"\phi", r"\psi", r"\omega", r"\eta", r"\tau"]
 _OPS = ["+", "-", r"\cdot", r"\times", "=", r"\le"]
 _LATIN = list("abcdefghkmnpqrstuvwxyzABCDEFGHKLMNPQRSTUVWXYZ")
 
@@ -197,7 +197,7 @@ def synthetic_formulas(n: int = 3200, seed: int = 1) -> list[Formula]:
         return rf"\text{{if }} {sym()} \le {sym()}"
 
     out: list[Formula] = []
-    for i in range(n):
+    for _ in range(n):
         r = rng.random()
         if r < 0.08:
             rows = " \\\\\n".join(f"{sym()} &= {expr(1)}" for _ in range(rng.randrange(2, 5)))

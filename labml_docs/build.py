@@ -78,11 +78,12 @@ _UNSET = object()
 class CachedPage(RenderedPage):
     """A page of the page cache: its HTML is read, and checked, only when asked for."""
 
-    def __init__(self, entry: Entry, loader):
+    def __init__(self, entry: Entry, loader: Callable[[], str | None]):
         self._loader = loader
-        self._html = _UNSET
         self._entry = entry
-        super().__init__(entry.url, entry.path, entry.title, entry.summary, _UNSET, _UNSET)
+        super().__init__(entry.url, entry.path, entry.title, entry.summary, None)
+        self._html: Any = _UNSET  # not read yet
+        self._text: Any = _UNSET
 
     @property
     def text(self):  # read from the entry when asked for (search indexes)
@@ -122,7 +123,7 @@ class Plan:
     # Every address of the site, for the link check.
     known: set[str]
     # sha256 of each source (`None`: unreadable), and each page's key in the page cache.
-    hashes: dict[str, str | None]
+    hashes: dict[str, str]
     keys: dict[str, str]
     # The pages that come from the cache, and those to render.
     cached: dict[str, Entry]
@@ -166,7 +167,7 @@ class Builder:
         self._recorded: set[str] = set()  # keys of entries read from the record, not yet used
         self._last: Rendered | None = None
         self._last_files: list[SourceFile] = []
-        self._digests: dict[str, str | None] = {}
+        self._digests: dict[str, str] = {}
 
     @property
     def env(self) -> Environment:
@@ -475,7 +476,7 @@ class Builder:
         return entry
 
     @staticmethod
-    def _deps_hold(entry: Entry, known: set[str], hashes: dict[str, str | None]) -> bool:
+    def _deps_hold(entry: Entry, known: set[str], hashes: dict[str, str]) -> bool:
         deps = entry.deps
         return all((url in known) == existed for url, existed in deps.exists.items()) \
             and all(hashes.get(path) == digest for path, digest in deps.files.items())

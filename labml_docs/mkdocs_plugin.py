@@ -41,7 +41,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import logging
 import posixpath
 import re
@@ -85,31 +84,33 @@ def _option(setting: Field) -> BaseConfigOption:
         return c.Optional(c.Dir(exists=True))
     if setting.name in _FROM_MKDOCS:
         return c.Optional(c.Type(str))
-    default = setting.default if setting.default is not MISSING \
-        else setting.default_factory()  # type: ignore[misc]
+    default = setting.default if setting.default_factory is MISSING else setting.default_factory()
     if setting.name == "math_engine":
         return c.Choice(ENGINES, default=default)
     kind: type | tuple[type, ...] = (int, float) if isinstance(default, float) else type(default)
     return c.Type(kind, default=default)
 
 
-LabmlDocsConfig = type("LabmlDocsConfig", (Config,), {
-    **{setting.name: _option(setting) for setting in fields(SiteConfig)},
+_SiteSettings = type("_SiteSettings", (Config,),
+                     {setting.name: _option(setting) for setting in fields(SiteConfig)})
+
+
+class LabmlDocsConfig(_SiteSettings):  # type: ignore[misc,valid-type]
+    """`SiteConfig`'s settings (read as `config["name"]`), and the plugin's own."""
     # The title of the navigation section that holds the annotated pages.
-    "nav_section": c.Type(str, default="Annotated implementations"),
+    nav_section = c.Type(str, default="Annotated implementations")
     # Where the tree's home page goes when `docs_dir` has an `index.md`; "" means
     # `<name of source_dir>.html`.
-    "home_page": c.Type(str, default=""),
+    home_page = c.Type(str, default="")
     # Add the notes of the pages to the search index written by a search plugin.
-    "search": c.Type(bool, default=True),
-})
+    search = c.Type(bool, default=True)
 
 
 class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
     def __init__(self):
         self.builder: Builder | None = None
         self.site = None
-        self.site_config: SiteConfig | None = None
+        self.site_config = SiteConfig()  # from `mkdocs.yml`, in `on_config`
         self.serving = False
         # Pages as they were last built: a page that fails keeps its last good version.
         self._last_html: dict[str, str] = {}
@@ -151,10 +152,10 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         return config
 
     def on_serve(self, server, *, config, builder):
-        server.watch(str(self.config.source_dir))
+        server.watch(str(self.config["source_dir"]))
         server.watch(str(templates_dir()))
-        if self.config.templates_dir:
-            server.watch(str(self.config.templates_dir))
+        if self.config["templates_dir"]:
+            server.watch(str(self.config["templates_dir"]))
         return server
 
     # ---- pages and assets -------------------------------------------------------------------
@@ -180,7 +181,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         for url, page in site.pages.items():
             dest = url
             if url == "index.html" and "index.html" in taken:
-                dest = self.config.home_page or f"{Path(self.config.source_dir).name}.html"
+                dest = self.config.home_page or f"{Path(self.config['source_dir']).name}.html"
             if dest in taken:
                 log.warning(f"labml-docs: {page.path or url} would be written to {dest}, "
                             f"which {taken[dest].src_uri} already takes; it is left out")
@@ -227,7 +228,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
     def _report(self, site, config) -> None:
         """Diagnostics as `path:line: message`, paths relative to the working folder (where
         `mkdocs` runs, so that editors and terminals can open them), or absolute."""
-        source = Path(self.config.source_dir).resolve()
+        source = Path(self.config["source_dir"]).resolve()
         try:
             prefix = source.relative_to(Path.cwd().resolve()).as_posix()
         except ValueError:

@@ -14,9 +14,9 @@ Each page goes through the same stages, in this order:
 2. **parse** it into sections ([`parse`](parse.py));
 3. **render the notes** with math cut out ([`markdown`](markdown.py));
 4. **colour** the terms of its equations ([`colour`](colour.py)) and **render the math**, for
-   all pages at once ([`math`](math.py));
+   all pages at once ([`math`](math/__init__.py));
 5. **highlight** the code, with links to definitions ([`highlight`](highlight.py),
-   [`xref`](xref.py));
+   [`xref`](xref/__init__.py));
 6. **fill the template** ([`templates`](templates.py)).
 """
 
@@ -215,6 +215,7 @@ class PageBuilder:
         if problem is not None:
             return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
                                 failed=True)
+        assert text is not None  # (no problem: decoded)
         parse = parse_python if file.kind == "python" else parse_markdown
         page = parse(text, file.path)
         prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
@@ -279,7 +280,8 @@ class PageBuilder:
         title, summary = page.page.title, page.page.summary
         if page.failed:
             return RenderedPage(page.url, page.path, title, summary, None)
-        links = self.xref.links_for(page.page) if self.xref is not None else {}
+        links: dict[tuple[int, int], str] = \
+            self.xref.links_for(page.page) if self.xref is not None else {}
         dependencies = getattr(self.xref, "dependencies", None)
         if dependencies is not None:
             page.deps.files = sorted(set(dependencies(page.page)) - {page.path})

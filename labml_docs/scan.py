@@ -96,7 +96,20 @@ def scan(source_dir: Path, follow_external_symlinks: bool = False,
             else:
                 continue
             files.append(SourceFile(prefix + name, location, kind))
-    return sorted(files, key=lambda f: f.path)
+    return _one_file_per_page(sorted(files, key=lambda f: f.path), skipped)
+
+
+def _one_file_per_page(files: list[SourceFile], skipped: list[Diagnostic] | None) -> list[SourceFile]:
+    """Two files that would make the same page (`X/__init__.py` and `X/index.py` both make
+    `X/index.html`; `readme.md` and `readme.py`): the package's own file, else the first by
+    name, keeps it, and the other is left out with a warning."""
+    owner: dict[str, SourceFile] = {}
+    for file in sorted(files, key=lambda f: (not f.path.endswith("__init__.py"), f.path)):
+        first = owner.setdefault(file.url, file)
+        if first is not file and skipped is not None:
+            skipped.append(Diagnostic(file.path, 1, f"skipped: its page would be {file.url}, "
+                                      f"which {first.path} makes", "warning"))
+    return [file for file in files if owner[file.url] is file]
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -233,7 +233,7 @@ _worker_cache: PageCache | None = None
 
 
 def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
-                  cache_dir: Path | None, parent: int) -> None:
+                  cache_dir: str | None, parent: int) -> None:
     global _worker, _worker_cache
     # Workers live for one build; their memory goes with them (see `collector_paused`).
     gc.disable()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from labml_docs.build import Builder, publish
-from labml_docs.publish import PublishError
 from labml_docs.config import SiteConfig
+from labml_docs.publish import PublishError
 
 ADAM = '''
 """
@@ -207,7 +207,7 @@ def test_summaries_from_before_declared_encodings_are_not_used(write_tree, build
     # What the lazy index of a build before PEP 263 remembered: latin.py is not Python.
     summaries = tmp_path / "cache" / "xref" / "files.json"
     summaries.parent.mkdir(parents=True)
-    summaries.write_text(json.dumps({"format": 1, "python": "%d.%d" % sys.version_info[:2],
+    summaries.write_text(json.dumps({"format": 1, "python": "{}.{}".format(*sys.version_info[:2]),
                                      "files": {hashlib.sha256(latin).hexdigest(): None}}))
     _, out = build_site(tree)
     assert 'href="latin.html#section-' in read(out, "user.html")
@@ -322,9 +322,9 @@ def test_cli_check_reports_and_exits_one(write_tree, tmp_path):
     tree = write_tree({"mod.py": '"""\n# T\n\nBad $\\frac{$ and [x](nowhere.py).\n"""\nx = 1\n'})
     result = run_cli("check", str(tree), "--cache-dir", str(tmp_path / "c"))
     assert result.returncode == 1
-    lines = [l for l in result.stderr.splitlines() if l.startswith("mod.py:")]
-    assert len(lines) == 2 and all(l.startswith("mod.py:4: ") for l in lines)
-    assert any("KaTeX" in l for l in lines) and any("broken link" in l for l in lines)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("mod.py:")]
+    assert len(lines) == 2 and all(line.startswith("mod.py:4: ") for line in lines)
+    assert any("KaTeX" in line for line in lines) and any("broken link" in line for line in lines)
 
 
 def test_cli_check_passes_a_clean_tree_and_build_writes_it(tree, tmp_path):
@@ -423,8 +423,8 @@ def test_a_formula_on_the_home_page_survives_a_build_with_workers(write_tree, bu
 
 
 def test_a_formula_with_no_rendering_is_reported_with_its_line_not_a_crash(write_tree, tmp_path):
-    from labml_docs.scan import scan
     from labml_docs.page import PageBuilder
+    from labml_docs.scan import scan
     from labml_docs.templates import make_environment
 
     tree = write_tree({"mod.py": '"""\n# T\n\nSee $x$ and $y$.\n"""\nx = 1\n'})
@@ -474,3 +474,18 @@ def test_a_formula_over_its_time_budget_is_an_error_at_its_line_and_the_rest_ren
     assert html.count('class="katex-error"') == 1 and AMPLIFIED[:40] in html
     a, b, y = math_renderer.render_many([Formula("a^2", False), Formula("b_1", False), Formula("y", False)])
     assert a.html in html and b.html in html and y.html in other
+
+
+def test_two_files_that_would_make_one_page_are_said_and_one_is_kept(write_tree, build_site):
+    src = write_tree({
+        "sub/__init__.py": '"""\n# The package\n"""\n',
+        "sub/index.py": '"""\n# A module named index\n"""\n',
+        "readme.md": "# Read me\n",
+        "readme.py": '"""\n# Not the readme\n"""\n',
+    })
+    site, out = build_site(src)
+    assert "The package" in read(out, "sub/index.html")
+    assert "Read me" in read(out, "readme.html")
+    warnings = {d.path: d.message for d in site.diagnostics if d.level == "warning"}
+    assert "which sub/__init__.py makes" in warnings["sub/index.py"]
+    assert "which readme.md makes" in warnings["readme.py"]

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli, cli_ok, make_tree, module, snapshot
+from trees import cli, cli_ok, make_tree, module, snapshot
 
 from labml_docs.build import Builder
 from labml_docs.config import SiteConfig

@@ -5,8 +5,15 @@ import re
 
 import pytest
 
-from labml_docs.markdown import (MISSING_FORMULA, DocsRenderer, cut_math, fill_math, page_url,
-                                 placeholder_marks, rewrite_link)
+from labml_docs.markdown import (
+    MISSING_FORMULA,
+    DocsRenderer,
+    cut_math,
+    fill_math,
+    page_url,
+    placeholder_marks,
+    rewrite_link,
+)
 
 
 def formulas(text):
@@ -121,7 +128,7 @@ def test_links_in_notes_are_rewritten_and_located(renderer):
     out = renderer.render("Intro\n\nSee [Adam](adam.py) and\n[base](__init__.py).", "optimizers/amsgrad.py",
                           first_line=5)
     assert 'href="adam.html"' in out.html and 'href="index.html"' in out.html
-    assert [(l.target, l.line) for l in out.links] == [("optimizers/adam.html", 7),
+    assert [(link.target, link.line) for link in out.links] == [("optimizers/adam.html", 7),
                                                        ("optimizers/index.html", 8)]
 
 

@@ -400,7 +400,9 @@ def test_a_formula_that_ends_the_process_is_its_error_and_the_batch_goes_on():
 
 
 def test_the_output_budget_is_part_of_the_cache_key_and_the_time_budget_is_not():
-    key = lambda options: MathCache.make_key("katex-node", "0.16.22", options, Formula("x", False))
+    def key(options):
+        return MathCache.make_key("katex-node", "0.16.22", options, Formula("x", False))
+
     assert key(MathOptions(max_output=1000)) != key(MathOptions())
     assert key(MathOptions(timeout=1)) == key(MathOptions())
     assert MathOptions.from_dict({"timeout": 2, "max_output": 30}) == MathOptions(timeout=2.0, max_output=30)

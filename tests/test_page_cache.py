@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import make_tree, module, snapshot
+from trees import make_tree, module, snapshot
 
 from labml_docs.atomic import write_atomic
 from labml_docs.build import Builder

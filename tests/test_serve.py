@@ -60,7 +60,7 @@ class Server:
     def wait_for_line(self, pattern: str, after: int = 0) -> str:
         """The first line, from line `after` on, that matches `pattern`."""
         def found():
-            return next((l for l in self.lines[after:] if re.search(pattern, l)), None)
+            return next((line for line in self.lines[after:] if re.search(pattern, line)), None)
         return wait_until(found, f"a line matching {pattern!r}; printed:\n{self.output}")
 
     def get(self, path: str) -> str:
@@ -207,7 +207,7 @@ def test_serve_ignores_changes_that_a_build_skips(write_tree, start_server, tmp_
     (tree / "__pycache__" / "a.pyc").write_bytes(b"\0")
     (tree / "cache" / "note.txt").write_text("written by someone\n", encoding="utf-8")
     time.sleep(3)  # the watcher's debounce is 1.6 s at most
-    assert [l for l in server.lines[mark:] if "pages (" in l] == []
+    assert [line for line in server.lines[mark:] if "pages (" in line] == []
     (tree / "b.py").write_text(note("b-version"), encoding="utf-8")
     server.wait_for_page("b.html", "b-version")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pygments.token import Name
 
-import labml_docs.xref.index as xref_index
+import labml_docs.xref.indexes as xref_index
 from labml_docs.build import Builder
 from labml_docs.config import SiteConfig
 from labml_docs.fingerprint import SourceHashes
@@ -154,7 +154,7 @@ def tree(tmp_path):
 
 def position(page, needle: str, name: str, occurrence: int = 0) -> tuple[int, int]:
     """`(line, column)` of `name` inside the only line containing `needle`."""
-    found = [(i, l) for i, l in enumerate(page.source.split("\n"), 1) if needle in l]
+    found = [(i, text) for i, text in enumerate(page.source.split("\n"), 1) if needle in text]
     assert len(found) == 1, (needle, found)
     line, text = found[0]
     start = text.index(needle)
@@ -164,7 +164,7 @@ def position(page, needle: str, name: str, occurrence: int = 0) -> tuple[int, in
 
 
 def line_of(page, needle: str) -> int:
-    found = [i for i, l in enumerate(page.source.split("\n"), 1) if needle in l]
+    found = [i for i, text in enumerate(page.source.split("\n"), 1) if needle in text]
     assert len(found) == 1, (needle, found)
     return found[0]
 
@@ -692,7 +692,7 @@ def test_labml_nn_corpus():
     # The lazy index, asked about the pages in another order, gives the same links.
     lazy = XrefIndex.lazy(list(pages), root.name, pages.get)
     assert index.package == "labml_nn"
-    total = sum(len(l) for l in links.values())
+    total = sum(len(found) for found in links.values())
     assert total > 1000
     by_url = {page_url(p): page for p, page in pages.items()}
     for path, page in pages.items():

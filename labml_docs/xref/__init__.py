@@ -23,7 +23,7 @@ files ──summaries──▶ which files parse, what each imports: the tree's 
 2. [`collect`](collect.py) walks a file's syntax tree once and writes down what it says.
 3. [`resolve`](resolve.py) looks names up as Python would: through enclosing scopes, imports
    and re-exports, and the bases of classes for `self.method` and `super().method`.
-4. [`index`](index.py) turns the answers into each page's links, eagerly for the whole tree or
+4. [`indexes`](indexes.py) turns the answers into each page's links, eagerly for the whole tree or
    lazily for the pages a build renders.
 
 A definition is a module-level class, function or assigned name, or a method or attribute of a
@@ -33,7 +33,7 @@ never linked, nor local variables, nor the name of a definition itself.
 """
 
 from .collect import Definition
-from .index import EagerIndex, LazyIndex, Links, XrefIndex, index_files
+from .indexes import EagerIndex, LazyIndex, Links, XrefIndex, index_files
 from .package import infer_package, module_name
 from .summaries import FileSummaries, read_page
 

@@ -13,7 +13,6 @@ import re
 import textwrap
 import tokenize
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 
@@ -25,7 +24,7 @@ FENCE_OPEN = re.compile(r'^\s*```\s*python\s*$')
 FENCE_CLOSE = re.compile(r'^\s*```\s*$')
 
 
-def fenced_blocks(lines: List[str], first_line: int) -> List[Tuple[int, str]]:
+def fenced_blocks(lines: list[str], first_line: int) -> list[tuple[int, str]]:
     """Python fenced blocks in `lines`; `first_line` is the file line of `lines[0]`"""
     blocks = []
     i = 0
@@ -44,7 +43,7 @@ def fenced_blocks(lines: List[str], first_line: int) -> List[Tuple[int, str]]:
     return blocks
 
 
-def docstring_blocks(source: str) -> List[Tuple[int, str]]:
+def docstring_blocks(source: str) -> list[tuple[int, str]]:
     blocks = []
     tree = ast.parse(source)
     for node in ast.walk(tree):
@@ -63,7 +62,7 @@ def docstring_blocks(source: str) -> List[Tuple[int, str]]:
     return blocks
 
 
-def comment_blocks(source: str) -> List[Tuple[int, str]]:
+def comment_blocks(source: str) -> list[tuple[int, str]]:
     """Runs of consecutive full-line `#` comments, with the leading `# ` stripped"""
     comment_lines = {}
     line_texts = source.split('\n')
@@ -78,7 +77,7 @@ def comment_blocks(source: str) -> List[Tuple[int, str]]:
         comment_lines[row] = text[1:] if text.startswith(' ') else text
     blocks = []
     rows = sorted(comment_lines)
-    run: List[int] = []
+    run: list[int] = []
     for row in rows + [None]:
         if run and (row is None or row != run[-1] + 1):
             blocks += fenced_blocks([comment_lines[r] for r in run], run[0])

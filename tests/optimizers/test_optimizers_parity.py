@@ -9,7 +9,8 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.ada_belief import AdaBelief
@@ -333,7 +334,7 @@ def test_complex_parameters_match_torch(ours_factory, torch_factory):
     p = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.complex128, generator=gen))
     q = torch.nn.Parameter(p.detach().clone())
     ours, ref = ours_factory([p]), torch_factory([q])
-    for step in range(30):
+    for _ in range(30):
         g = torch.randn(4, 3, dtype=torch.complex128, generator=gen)
         p.grad, q.grad = g.clone(), g.clone()
         ours.step()

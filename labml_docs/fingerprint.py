@@ -163,7 +163,7 @@ class SourceHashes:
 UNRELATED_SETTINGS = {"source_dir", "cache_dir", "jobs"}
 
 #: Modules that change no page: the shells around the build.
-SHELLS = {"cli.py", "mkdocs_plugin.py"}
+SHELLS = {"cli.py", "mkdocs_plugin.py", "serve.py", "publish.py"}
 
 
 def _package_source_hash() -> str:

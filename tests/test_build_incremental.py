@@ -182,6 +182,7 @@ def _processes_naming(path) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_killed_build_leaves_the_old_site_and_the_next_build_is_right(tmp_path):
     src = make_tree(tmp_path / "src", 80)
     out, cache = tmp_path / "site", tmp_path / "cache"
@@ -210,6 +211,7 @@ def test_a_killed_build_leaves_the_old_site_and_the_next_build_is_right(tmp_path
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_into_the_same_site_and_cache(tmp_path):
     src = make_tree(tmp_path / "src", 60)
     out, cache = tmp_path / "site", tmp_path / "cache"

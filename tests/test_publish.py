@@ -204,6 +204,7 @@ def test_a_move_that_fails_leaves_a_true_record_and_the_next_publish_finishes(
     assert leftovers(out) == []
 
 
+@pytest.mark.slow
 def test_builds_killed_at_any_moment_of_a_small_change_leave_whole_files(tmp_path):
     """SIGKILL a real build of a two-page change at moments spread over its run (some land in
     its publish): every published file is its old or its new version, and the next build is

@@ -20,7 +20,6 @@ make it `0600`, and a KaTeX font copied into a site must be readable by the web 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 __all__ = ["write_atomic"]
@@ -36,7 +35,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     Path(folder or ".").mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        temporary = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
         try:
             fd = os.open(temporary, flags, 0o666)
             break

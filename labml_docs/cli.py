@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .math import ENGINES
+from .config import ENGINES
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID

@@ -13,10 +13,34 @@ plugin fills the same object from its own configuration.
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Literal, get_args
 
 import yaml
 
 from .frontmatter import safe_load
+
+# ## The engines a build can ask for
+#
+# Written here once: the settings (`math_engine`), `--math-engine`, the MkDocs plugin and the
+# math package use these; `auto` takes Node.js with KaTeX when both are found, else markdown-katex.
+
+EngineName = Literal["auto", "katex-node", "markdown-katex"]
+#: The names of the engines, as settings and flags give them.
+ENGINES: tuple[EngineName, ...] = get_args(EngineName)
+AUTO, KATEX_NODE, MARKDOWN_KATEX = ENGINES
+#: Other spellings a setting may use, and the engine each means.
+ENGINE_ALIASES: dict[str, EngineName] = {
+    "node": KATEX_NODE,
+    "katex": KATEX_NODE,
+    "markdown_katex": MARKDOWN_KATEX,
+}
+
+
+def engine_name(name: str) -> str:
+    """The engine a setting names: lower case, with an alias resolved. An unknown name comes
+    back lower case, for the caller to refuse."""
+    name = name.lower()
+    return ENGINE_ALIASES.get(name, name)
 
 
 @dataclass
@@ -40,7 +64,7 @@ class SiteConfig:
     # Off unless given: analytics send requests to a third party.
     analytics_id: str = ""
     # KaTeX.
-    math_engine: str = "auto"
+    math_engine: EngineName = "auto"
     katex_macros: dict = field(default_factory=dict)
     katex_dir: str = ""
     # Budgets of one formula: a formula over either becomes an error mark with its `file:line`

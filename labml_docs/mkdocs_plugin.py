@@ -59,8 +59,7 @@ from mkdocs.structure.nav import Link, Navigation, Section
 
 from .atomic import write_atomic
 from .build import Builder
-from .config import SiteConfig
-from .math import ENGINES
+from .config import ENGINES, SiteConfig
 from .publish import copy_site_assets
 from .templates import templates_dir
 

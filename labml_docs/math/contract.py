@@ -21,7 +21,9 @@ from __future__ import annotations
 import html as html_lib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, get_args, runtime_checkable
+from typing import Protocol, runtime_checkable
+
+from ..config import AUTO, ENGINE_ALIASES, ENGINES, KATEX_NODE, MARKDOWN_KATEX, EngineName, engine_name
 
 __all__ = [
     "AUTO",
@@ -40,28 +42,7 @@ __all__ = [
 ]
 
 
-# ## The engines a build can ask for
-#
-# Written here once: the settings (`math_engine`), `--math-engine` and the MkDocs plugin offer
-# these; `auto` takes Node.js with KaTeX when both are found, else markdown-katex.
-
-EngineName = Literal["auto", "katex-node", "markdown-katex"]
-#: The names of the engines, as settings and flags give them.
-ENGINES: tuple[EngineName, ...] = get_args(EngineName)
-AUTO, KATEX_NODE, MARKDOWN_KATEX = ENGINES
-#: Other spellings a setting may use, and the engine each means.
-ENGINE_ALIASES: dict[str, EngineName] = {
-    "node": KATEX_NODE,
-    "katex": KATEX_NODE,
-    "markdown_katex": MARKDOWN_KATEX,
-}
-
-
-def engine_name(name: str) -> str:
-    """The engine a setting names: lower case, with an alias resolved. An unknown name comes
-    back lower case, for the caller to refuse."""
-    name = name.lower()
-    return ENGINE_ALIASES.get(name, name)
+# The engines a build can ask for are settings' values: see [`config`](../config.py).
 
 
 # ## Errors of the engine, not of a formula

@@ -50,8 +50,8 @@ from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .fingerprint import (SourceHashes, global_fingerprint, listing_hash, math_identity,
                           page_key, sha256)
-from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
 from .page import PageBuilder, PreparedPage, RenderedPage
+from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
 from .publish import FolderRefused, publish
 from .urls import href, page_url
 

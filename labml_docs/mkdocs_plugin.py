@@ -41,7 +41,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import logging
 import posixpath
 import re

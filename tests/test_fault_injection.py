@@ -7,8 +7,7 @@ of the same tree takes a few seconds; the hostile formula alone is cut off by it
 import time
 
 import pytest
-
-from test_build_incremental import module, snapshot
+from conftest import module, snapshot
 
 BOUND_SECONDS = 120
 

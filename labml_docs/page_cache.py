@@ -26,9 +26,9 @@ length is a miss (and is deleted); the HTML is checked against its sha256 when i
 After a successful build, the page cache writes the entries the build used (without their
 text) into one file named for its source tree, `CACHE_DIR/pages/builds/NAME.json`, checksummed
 like an entry. The next build of the tree in a new process reads that one file instead of a
-file per page: on a tree of a thousand pages, opening, checksumming and parsing a file per
-page costs a no-op rebuild from the command line a fifth more (0.04 s of 0.2 s). The record
-is only a shortcut: an entry is found in it by the same key as on disk (so a record of other
+file per page: on the build benchmark's thousand pages, reading the record takes 6 ms where
+opening, checksumming and parsing a file per page takes 33 ms (a one-file rebuild from the
+command line takes 0.24 s, of a 0.3 s goal). The record is only a shortcut: an entry is found in it by the same key as on disk (so a record of other
 settings or of another version of the tree finds nothing), an entry whose HTML is gone is a
 miss, and a record that is missing or fails its checksum sends every look-up to the entries'
 own files. The text of a recorded entry is read from its own file when a search index asks
@@ -40,8 +40,10 @@ Every edit adds an entry and an HTML file. Garbage collection keeps what the rec
 (the last build of each tree), and, at most once an hour, deletes every entry and HTML file
 that no record names and that is more than an hour old. The hour keeps what a build running
 beside this one has just written; a file another build read and that goes away under it is
-only a cache miss (the page is rendered again). A collection looks at every file of the cache
-(twice as many as pages): the hour between two keeps that from every rebuild.
+only a cache miss (the page is rendered again). A collection reads every record and lists
+every file of the cache: 7 ms for the thousand pages of one tree, 40 ms for a cache that four
+trees share, most of the 0.1 s that a one-file rebuild in `serve` may take. The hour between
+two collections keeps that from every rebuild.
 """
 
 from __future__ import annotations
@@ -325,7 +327,7 @@ class PageCache:
 
         The file is a JSON array with an entry per line, sorted by key, under a line with its
         format and checksum. An entry read from the last record keeps its line: writing the
-        record again is mostly a join."""
+        record again is mostly a join (making a thousand lines again takes 13 ms)."""
         if self.disabled:
             return
         lines = sorted(_header_line(e) for e in entries)

@@ -23,16 +23,16 @@ length is a miss (and is deleted); the HTML is checked against its sha256 when i
 
 ## The record of a tree's last build
 
-After a successful build, the page cache writes the entries the build used (without their
-text) into one file named for its source tree, `CACHE_DIR/pages/builds/NAME.json`, checksummed
-like an entry. The next build of the tree in a new process reads that one file instead of a
-file per page: on the build benchmark's thousand pages, reading the record takes 6 ms where
-opening, checksumming and parsing a file per page takes 33 ms (a one-file rebuild from the
-command line takes 0.24 s, of a 0.3 s goal). The record is only a shortcut: an entry is found in it by the same key as on disk (so a record of other
-settings or of another version of the tree finds nothing), an entry whose HTML is gone is a
-miss, and a record that is missing or fails its checksum sends every look-up to the entries'
-own files. The text of a recorded entry is read from its own file when a search index asks
-for it.
+After a successful build, the page cache writes the entries the build used (without their text)
+into one file named for its source tree, `CACHE_DIR/pages/builds/NAME.json`, checksummed like an
+entry. The next build of the tree in a new process reads that one file instead of a file per
+page: on the build benchmark's thousand pages, reading the record takes 6 ms where opening,
+checksumming and parsing a file per page takes 33 ms (a one-file rebuild from the command line
+takes 0.24 s, of a 0.3 s goal). The record is only a shortcut: an entry is found in it by the
+same key as on disk (so a record of other settings or of another version of the tree finds
+nothing), an entry whose HTML is gone is a miss, and a record that is missing or fails its
+checksum sends every look-up to the entries' own files. The text of a recorded entry is read
+from its own file when a search index asks for it.
 
 ## Garbage collection
 

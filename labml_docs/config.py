@@ -13,6 +13,7 @@ plugin fills the same object from its own configuration.
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -54,6 +55,10 @@ class SiteConfig:
     templates_dir: str = ""
     cache_dir: str = ".labml-docs-cache"
     colour_equations: bool = True
+    # Where the code is cut into sections: `labml` numbers them as nn.labml.ai does, so that a
+    # tree moving from there keeps its anchors (`adam.html#section-7`); `plain` lets every
+    # `def` and `class` open a section of its own (see `parse._Splitter`).
+    sections: Literal["labml", "plain"] = "labml"
     cross_references: bool = True
     # Worker processes for rendering; 0 means one per core.
     jobs: int = 0

@@ -178,8 +178,10 @@ class PageBuilder:
         if problem is not None:
             return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
                                 failed=True)
-        parse = parse_python if file.kind == "python" else parse_markdown
-        page = parse(text, file.path)
+        if file.kind == "python":
+            page = parse_python(text, file.path, self.config.sections)
+        else:
+            page = parse_markdown(text, file.path)
         prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
         prepared.failed = any(d.is_error and d.message.startswith("syntax error")
                               for d in page.diagnostics)

@@ -989,7 +989,8 @@ class XrefIndex:
 
 
 def index_files(files, package: str | None = None, source_dir=None, *, lazy: bool = False,
-                digests: dict[str, str] | None = None, cache_dir=None) -> XrefIndex:
+                digests: dict[str, str] | None = None, cache_dir=None,
+                sections: str = "labml") -> XrefIndex:
     """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
 
     For `Builder.xref_factory`: reads and parses every Python file of the tree, since the links
@@ -1004,7 +1005,7 @@ def index_files(files, package: str | None = None, source_dir=None, *, lazy: boo
     if not lazy:
         pages, summaries, shas = [], FileSummaries(cache_dir), {}
         for file in python:
-            page = _read_page(file, shas)
+            page = _read_page(file, shas, sections)
             if page is not None:
                 pages.append(page)
         index = XrefIndex.build(pages, package, source_dir)
@@ -1026,10 +1027,10 @@ def index_files(files, package: str | None = None, source_dir=None, *, lazy: boo
     summaries.save()
     if package is None:
         package = _package_of(paths, imports, source_dir)
-    return XrefIndex.lazy(paths, package, lambda path: _read_page(by_path[path]))
+    return XrefIndex.lazy(paths, package, lambda path: _read_page(by_path[path], None, sections))
 
 
-def _read_page(file, shas: dict | None = None) -> Page | None:
+def _read_page(file, shas: dict | None = None, sections: str = "labml") -> Page | None:
     """The page of a file (`None` if it cannot be decoded, as the page builder decodes it:
     `page.read_source`); `shas` gets the sha256 of the bytes read."""
     from .page import read_source
@@ -1043,7 +1044,7 @@ def _read_page(file, shas: dict | None = None) -> Page | None:
         from .manifest import sha256
         shas[file.path] = sha256(data)
     text, _ = read_source(file.path, data)
-    return parse_python(text, file.path) if text is not None else None
+    return parse_python(text, file.path, sections) if text is not None else None
 
 
 class FileSummaries:

@@ -1,10 +1,16 @@
 r"""Colour the terms of a page's equations consistently.
 
 ``colour_formulas(formulas)`` takes every LaTeX formula of one page, in page order, and returns them
-with their *terms* wrapped in ``\htmlClass{coloredeq eqN}{...}`` so that the same term carries the
-same class in every formula of the page. KaTeX turns the wrapper into
-``<span class="enclosing coloredeq eqN">``; the page stylesheet gives ``eqN`` a colour and the page
-script highlights a clicked term everywhere on the page. KaTeX must render with ``trust`` allowing
+with their *terms* wrapped in ``\htmlClass{coloredeq eqX eq-cN}{...}`` so that the same term carries
+the same classes in every formula of the page. KaTeX turns the wrapper into
+``<span class="enclosing coloredeq eqX eq-cN">``.
+
+Each term has a class of its own, ``eqX``: ``eqa``, ``eqb``, ... ``eqz``, ``eqba``, ``eqbb`` (the
+term's number written in base 26 with the letters ``a``-``z`` as digits, as the published pages of
+nn.labml.ai name them). The page script highlights every element of a clicked term's class, so
+no two terms may share one: clicking ``m_t`` must not light up ``\beta_2``. The colour is a second
+class, ``eq-c0`` to ``eq-c11``: a page has more terms than a palette has readable colours, so colours
+repeat, identities never. KaTeX must render with ``trust`` allowing
 ``\htmlClass`` and with ``strict`` not set to ``"error"`` (``"ignore"`` or ``"warn"``).
 
 What is a term
@@ -32,8 +38,8 @@ What is a term
 
 The *key* of a term is its source with whitespace removed and redundant braces around one-token
 scripts and decorated arguments dropped (``m_{t}`` and ``m_t``, ``\hat{v}`` and ``\hat v`` are the
-same term). Classes are numbered by the first occurrence of each key in page order (outer terms
-before the terms inside them), modulo ``palette_size``.
+same term). Terms are numbered by the first occurrence of each key in page order (outer terms
+before the terms inside them); a term's colour is its number modulo ``palette_size``.
 
 Safety
 ------
@@ -73,14 +79,28 @@ __all__ = [
     "colour_formula",
     "find_terms",
     "term_key",
+    "term_class",
     "Term",
 ]
 
-#: Number of ``eqN`` classes the stylesheet defines (``eq0`` .. ``eq11``).
+#: Number of colour classes the stylesheet defines (``eq-c0`` .. ``eq-c11``).
 PALETTE_SIZE = 12
 palette_size = PALETTE_SIZE
 
-CLASS_PREFIX = "coloredeq eq"
+CLASS_PREFIX = "coloredeq"
+
+
+def term_class(number: int, palette_size: int = PALETTE_SIZE) -> str:
+    """The classes of the term numbered ``number`` on its page: its own (``eqa``, ... ``eqz``,
+    ``eqba``, ...), then its colour (``eq-c0`` .. ``eq-c{palette_size - 1}``)."""
+    letters = ""
+    rest = number
+    while True:
+        rest, digit = divmod(rest, 26)
+        letters = chr(ord("a") + digit) + letters
+        if rest == 0:
+            break
+    return f"{CLASS_PREFIX} eq{letters} eq-c{number % palette_size}"
 
 # --------------------------------------------------------------------------------------------------
 # Command tables
@@ -747,12 +767,12 @@ def term_key(tex: str) -> str | None:
     return whole[0].key if whole else None
 
 
-def _wrap(tex: str, terms: Iterable[tuple[Term, int]]) -> str:
+def _wrap(tex: str, terms: Iterable[tuple[Term, str]]) -> str:
     events: list[tuple[int, int, int, str]] = []
     for term, cls in terms:
         # At one offset: closes before opens; inner closes first; outer opens first.
         events.append((term.end, 0, term.start, "}"))
-        events.append((term.start, 1, -term.end, "\\htmlClass{%s%d}{" % (CLASS_PREFIX, cls)))
+        events.append((term.start, 1, -term.end, "\\htmlClass{%s}{" % cls))
     events.sort(key=lambda e: (e[0], e[1], -e[2] if e[1] == 0 else e[2]))
     out = []
     pos = 0
@@ -765,8 +785,9 @@ def _wrap(tex: str, terms: Iterable[tuple[Term, int]]) -> str:
 
 
 def colour_formulas(formulas: Sequence[str], palette_size: int = PALETTE_SIZE) -> list[str]:
-    """Wrap the terms of a page's formulas (in page order) in ``\\htmlClass{coloredeq eqN}{...}``
-    so that a term has the same class in every formula. See the module documentation."""
+    """Wrap the terms of a page's formulas (in page order) in
+    ``\\htmlClass{coloredeq eqX eq-cN}{...}`` so that a term has the same classes in every formula,
+    and no other term has its ``eqX``. See the module documentation."""
     if palette_size < 1:
         raise ValueError("palette_size must be positive")
     found = [find_terms(f) for f in formulas]
@@ -793,7 +814,7 @@ def colour_formulas(formulas: Sequence[str], palette_size: int = PALETTE_SIZE) -
                 continue
             seen_spans.add((t.start, t.end))
             n = numbers.setdefault(t.key, len(numbers))
-            wrapped.append((t, n % palette_size))
+            wrapped.append((t, term_class(n, palette_size)))
         out.append(_wrap(tex, wrapped))
     return out
 

@@ -4,7 +4,8 @@
  *   "highlighted" and <body> gets "hl-active" (the stylesheet dims the rest of the code).
  *   Click it again, click elsewhere or press Escape to clear. A name inside a.xref still follows
  *   its link.
- * - Click a coloured equation term (.coloredeq.eqN): every term with the same eqN class gets
+ * - Click a coloured equation term (.coloredeq.eqX): every element of the same term (its own
+ *   class: eqa, eqb, ... eqba; eq-cN is only its colour, shared with other terms) gets
  *   "eq-selected" and <body> gets "eq-active". Again, elsewhere or Escape clears.
  * - Click an image of the notes: it opens in a modal dialog (.img-modal). Click or Escape closes.
  * - Keyboard: code blocks and display equations are focusable. Enter or Space selects the first
@@ -16,7 +17,8 @@
   var NAME_CLASSES = ['n', 'nc', 'nf', 'nb', 'bp', 'nn', 'fm', 'nv', 'vc', 'vg', 'vi', 'vm',
     'na', 'nd', 'ne', 'nl', 'nx', 'no', 'py'];
   var NAME_SELECTOR = NAME_CLASSES.map(function (c) { return 'span.' + c; }).join(',');
-  var EQ_CLASS = /(?:^|\s)(eq\d+)(?:\s|$)/;
+  // A term's own class: `eq` and letters (`eq-c3`, `eq-selected` are not identities).
+  var EQ_CLASS = /(?:^|\s)(eq[a-z]+)(?=\s|$)/;
 
   var body = document.body;
   var state = {
@@ -132,7 +134,7 @@
   }
 
   function termsIn(katex) {
-    // One entry per distinct eqN class, outermost occurrence first.
+    // One entry per distinct term, outermost occurrence first.
     var seen = Object.create(null);
     var out = [];
     var all = katex.querySelectorAll('.coloredeq');

@@ -35,7 +35,7 @@ FIND_SHARED_TERM = """
 var terms = document.querySelectorAll('.katex .coloredeq');
 var where = {};
 for (var i = 0; i < terms.length; i++) {
-  var m = /(?:^|\\s)(eq\\d+)(?:\\s|$)/.exec(terms[i].getAttribute('class'));
+  var m = /(?:^|\\s)(eq[a-z]+)(?=\\s|$)/.exec(terms[i].getAttribute('class'));
   if (!m) continue;
   var k = terms[i].closest('.katex');
   (where[m[1]] = where[m[1]] || []).push([terms[i], k]);

@@ -232,7 +232,7 @@ def test_identifier_click_highlights_every_use(driver, real_server, name):
 SHARED_TERM = """
 var where = {};
 document.querySelectorAll('.katex .coloredeq').forEach(function (t) {
-  var m = /(?:^|\\s)(eq\\d+)(?:\\s|$)/.exec(t.getAttribute('class')); if (!m) return;
+  var m = /(?:^|\\s)(eq[a-z]+)(?=\\s|$)/.exec(t.getAttribute('class')); if (!m) return;
   (where[m[1]] = where[m[1]] || []).push(t);
 });
 var best = null;
@@ -271,6 +271,65 @@ def test_term_click_highlights_it_in_every_equation(driver, real_server):
     assert "eq-active" not in body_classes(driver)
     assert driver.execute_script("return document.querySelectorAll('.eq-selected').length") == 0
     assert not console_errors(driver)
+
+
+# What a term shows: the text of its KaTeX spans, without KaTeX's zero-width spaces.
+TERM_TEXT = "function shown(t) { return t.textContent.replace(/[\\u200b\\s]/g, ''); }"
+
+
+@pytest.mark.parametrize("term", ["mt", "vt"])
+def test_term_click_highlights_that_term_and_only_it(driver, real_server, term):
+    """Clicking `m_t` once lit `\\beta_2`, `\\beta_2^k` and `T` as well (their classes were
+    the colour number modulo 12). Every highlighted element must show the clicked term, and
+    every element that shows it must be highlighted."""
+    load(driver, real_server.page(AMSGRAD))
+    # Its first glyph, where a reader clicks (the first `v_t` is under a square root).
+    target = driver.execute_script(TERM_TEXT + """
+        var all = document.querySelectorAll('.katex .coloredeq');
+        for (var i = 0; i < all.length; i++)
+          if (shown(all[i]) === arguments[0]) return all[i].querySelector('.mathnormal');
+        return null;
+        """, term)
+    assert target is not None, f"no coloured {term} on {AMSGRAD}"
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+    ActionChains(driver).move_to_element(target).click().perform()  # a real mouse click
+    assert "eq-active" in body_classes(driver)
+    state = driver.execute_script(TERM_TEXT + """
+        var shownSelected = [], missed = 0, formulas = new Set();
+        document.querySelectorAll('.coloredeq').forEach(function (t) {
+          var on = t.classList.contains('eq-selected');
+          if (on) { shownSelected.push(shown(t)); formulas.add(t.closest('.katex')); }
+          else if (shown(t) === arguments[0]) missed++;
+        });
+        return {shown: shownSelected, missed: missed, formulas: formulas.size};
+        """, term)
+    assert state["shown"] and set(state["shown"]) == {term}, state
+    assert state["missed"] == 0, state
+    if term == "vt":
+        assert state["formulas"] >= 5, state
+    press_escape(driver)
+    assert driver.execute_script("return document.querySelectorAll('.eq-selected').length") == 0
+    assert not console_errors(driver)
+
+
+def test_every_term_can_be_clicked_on_its_first_glyph(driver, real_server):
+    """Nothing lies over a term where a reader clicks it: the line of a square root used to
+    cover the radicand, so that `\\sqrt{v_t}` could not be selected."""
+    load(driver, real_server.page(AMSGRAD))
+    covered = driver.execute_script("""
+        var out = [], count = 0;
+        document.querySelectorAll('.katex-html .coloredeq').forEach(function (t) {
+          var glyph = t.querySelector('.mathnormal, .mord:not(:has(*))');
+          if (!glyph || glyph.closest('.coloredeq') !== t) return;  // a nested term's glyph
+          glyph.scrollIntoView({block: 'center'});
+          var r = glyph.getBoundingClientRect();
+          var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          count++;
+          if (!hit || hit.closest('.coloredeq') !== t) out.push(t.textContent);
+        });
+        return {count: count, covered: out};
+        """)
+    assert covered["count"] >= 50 and covered["covered"] == [], covered
 
 
 # The code of section #ID without its line numbers (null when there is no such section).

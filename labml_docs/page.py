@@ -320,8 +320,19 @@ class PageBuilder:
 
     @staticmethod
     def listing(pages) -> list[dict]:
-        """`{url, title, summary}` of every page but the home page, by address."""
+        """`{url, title, summary}` of every page but the home page, in the order of the tree.
+
+        A package's index comes first, then its readme, then its modules by file name, then its
+        subpackages, each in the same order: the page that introduces a package comes before
+        the pages it introduces (by address, `optimizers/index.html` fell between `amsgrad` and
+        `noam`).
+        """
+        def place(url: str) -> list[tuple]:
+            *folders, name = url.split("/")
+            rank = {"index.html": 0, "readme.html": 1}.get(name.lower(), 2)
+            return [(1, folder) for folder in folders] + [(0, rank, name)]
+
         items = [p if isinstance(p, dict) else
                  {"url": p.url, "title": p.page.title, "summary": p.page.summary} for p in pages]
         return [{"url": p["url"], "title": p["title"], "summary": p["summary"]}
-                for p in sorted(items, key=lambda p: p["url"]) if p["url"] != "index.html"]
+                for p in sorted(items, key=lambda p: place(p["url"])) if p["url"] != "index.html"]

@@ -91,8 +91,35 @@ class Page:
 
     @property
     def summary(self) -> str:
-        summary = self.meta.get("summary") or self.meta.get("description") or ""
-        return " ".join(str(summary).split())
+        """The front matter's summary (or description), else the first paragraph of the
+        opening note: a readme seldom has front matter, and the home page lists it too."""
+        summary = self.meta.get("summary") or self.meta.get("description")
+        if summary:
+            return " ".join(str(summary).split())
+        if self.sections and self.sections[0].kind in ("docstring", "markdown"):
+            return first_paragraph(self.sections[0].docs)
+        return ""
+
+
+# Blocks that are no paragraph of prose: headings, lists, quotes, code, HTML, tables, math.
+_NOT_PROSE = re.compile(r"^(#|[*+-]\s|\d+[.)]\s|>|```|~~~|<|\||\$\$|\\begin|    |\t)")
+
+
+def first_paragraph(markdown: str, limit: int = 200) -> str:
+    """The first paragraph of prose, as plain text, cut after the last sentence that ends
+    within `limit` characters (or at a word, if the first sentence is longer)."""
+    for block in re.split(r"\n\s*\n", markdown):
+        if block.strip() and not _NOT_PROSE.match(block):
+            text = " ".join(plain_text(block).split())
+            break
+    else:
+        return ""
+    if len(text) <= limit:
+        return text
+    sentences = [m.end() for m in re.finditer(r"[.!?](?=\s)", text) if m.end() <= limit]
+    if sentences:
+        return text[: sentences[-1]]
+    return text[: limit].rsplit(" ", 1)[0] + "…"
 
 
 def plain_text(markdown: str) -> str:

@@ -475,3 +475,17 @@ def test_a_formula_over_its_time_budget_is_an_error_at_its_line_and_the_rest_ren
     assert html.count('class="katex-error"') == 1 and AMPLIFIED[:40] in html
     a, b, y = math_renderer.render_many([Formula("a^2", False), Formula("b_1", False), Formula("y", False)])
     assert a.html in html and b.html in html and y.html in other
+
+
+def test_home_page_lists_pages_in_the_order_of_the_tree():
+    """A package's index, its readme, its modules by file name, then its subpackages."""
+    from labml_docs.page import PageBuilder
+
+    urls = ["b.html", "index.html", "opt/noam.html", "opt/index.html", "a.html", "opt/readme.html",
+            "opt/adam.html", "opt/sub/index.html", "opt/zeta.html", "opt/sub/x.html", "z/index.html"]
+    listing = PageBuilder.listing([{"url": u, "title": u, "summary": ""} for u in urls])
+    assert [p["url"] for p in listing] == [
+        "a.html", "b.html",
+        "opt/index.html", "opt/readme.html", "opt/adam.html", "opt/noam.html", "opt/zeta.html",
+        "opt/sub/index.html", "opt/sub/x.html",
+        "z/index.html"]

@@ -578,6 +578,19 @@ def test_title_falls_back_to_first_heading_then_file_name():
     assert parse("x = 1\n", "pkg/plain.py").title == "plain.py"
 
 
+def test_summary_falls_back_to_the_first_paragraph_of_the_opening_note():
+    # A readme seldom has front matter; the home page and the description tags list it too.
+    readme = parse_markdown("# [Optimizers](__init__.py)\n\nAnnotated [Adam](adam.py) and "
+                            "`torch.optim` kin.\nSecond line.\n\n* a list\n", "opt/readme.md")
+    assert readme.summary == "Annotated Adam and torch.optim kin. Second line."
+    # Headings, lists, code and display math are no summary; a long paragraph ends at a sentence.
+    long = parse('"""\n# T\n\n* item\n\n$$x$$\n\n' + "A sentence here. " * 20 + '\n"""\n')
+    assert long.summary == ("A sentence here. " * 11).strip()
+    # Front matter wins; a page whose first note is a comment has no summary.
+    assert parse('"""\n---\nsummary: Given.\n---\n\nText.\n"""\n').summary == "Given."
+    assert parse("# A comment\nx = 1\n").summary == ""
+
+
 def test_bad_front_matter_gives_a_line_and_keeps_the_page():
     page = parse('''
         """

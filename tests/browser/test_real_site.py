@@ -483,6 +483,100 @@ def test_layout_on_every_page(driver, real_server, pages, width, height, mobile)
     assert not console_errors(driver)
 
 
+# The display equations that scroll sideways, as `[text, how many pixels they overflow]`.
+SCROLLING_DISPLAYS = """
+var out = [];
+document.querySelectorAll('.katex-display').forEach(function (d) {
+  if (d.scrollWidth > d.clientWidth) out.push([d.textContent.slice(0, 30), d.scrollWidth - d.clientWidth]);
+});
+return out;
+"""
+
+
+def test_no_equation_scrolls_for_a_few_pixels(driver, real_server, pages):
+    """AMSGrad's aligned (1)-(4) was 2px wider than its box: a scrollbar under it for nothing.
+    An equation may scroll when it is wider than the notes, never by a few pixels."""
+    load(driver, real_server.page(AMSGRAD))
+    assert driver.execute_script(SCROLLING_DISPLAYS) == []
+    for width, mobile in ((1400, False), (390, True)):
+        set_viewport(driver, width, 844, mobile)
+        for page in pages:
+            load(driver, real_server.page(page))
+            slight = [d for d in driver.execute_script(SCROLLING_DISPLAYS) if d[1] <= 4]
+            assert slight == [], (page, width, slight)
+
+
+@pytest.mark.parametrize("page", [HOME, "optimizers/readme.html"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_footer_ends_a_short_page_and_the_columns_reach_it(driver, real_server, page, scheme):
+    set_viewport(driver, 1400, 2600)
+    set_color_scheme(driver, scheme)
+    load(driver, real_server.page(page))
+    geometry = driver.execute_script("""
+        var f = document.querySelector('.footer').getBoundingClientRect();
+        var b = document.getElementById('background').getBoundingClientRect();
+        var sections = document.querySelectorAll('.section');
+        var last = sections[sections.length - 1].getBoundingClientRect();
+        return {footerTop: f.top, footerBottom: f.bottom, backgroundBottom: b.bottom,
+                lastSection: last.bottom, height: innerHeight,
+                scroll: document.documentElement.scrollHeight};
+        """)
+    # The page is short: its content ends well above the bottom of the window.
+    assert geometry["lastSection"] < geometry["height"] - 300, geometry
+    assert abs(geometry["footerBottom"] - geometry["height"]) <= 1, geometry
+    assert geometry["scroll"] <= geometry["height"], geometry
+    # The code column runs down to the footer, not past it.
+    assert geometry["footerTop"] - 1 <= geometry["backgroundBottom"] <= geometry["footerBottom"] + 1, \
+        geometry
+    screenshot(driver, f"real/{page.replace('/', '_').removesuffix('.html')}-short-{scheme}",
+               full_page=False)
+
+
+def test_home_lists_the_pages_in_tree_order_each_with_its_summary(driver, real_server):
+    load(driver, real_server.page(HOME))
+    entries = driver.execute_script("""
+        return Array.prototype.map.call(document.querySelectorAll('.page-list li'), function (li) {
+          var s = li.querySelector('.summary');
+          return [li.querySelector('a').getAttribute('href'), s ? s.textContent.trim() : ''];
+        });
+        """)
+    urls = [url for url, _ in entries]
+    # The package's index, then its readme, then its modules by file name.
+    assert urls[:2] == ["optimizers/index.html", "optimizers/readme.html"], urls
+    assert urls[2:] == sorted(urls[2:]) and len(urls) >= 6, urls
+    assert all(summary for _, summary in entries), entries
+
+
+@pytest.mark.parametrize("width,mobile", [(1400, False), (390, True)])
+def test_experiment_plot_is_readable_in_place(driver, real_server, width, mobile):
+    """The plot (720px wide) was shrunk into the notes column until its labels could not be
+    read. Beside an empty code column it grows into it; on a phone it keeps up to twice the
+    column's width and scrolls sideways."""
+    set_viewport(driver, width, 900, mobile)
+    load(driver, real_server.page(AMSGRAD))
+    figure = driver.execute_script("""
+        var img = document.querySelector('.docs img[src$="amsgrad_experiment.png"]');
+        img.scrollIntoView({block: 'center'});
+        var r = img.getBoundingClientRect(), p = img.parentElement;
+        var docs = img.closest('.docs'), overlaps = 0;
+        img.closest('.section').querySelectorAll('.code pre').forEach(function (pre) {
+          var c = pre.getBoundingClientRect();
+          if (c.bottom > r.top && c.top < r.bottom && c.right > r.left && c.left < r.right) overlaps++;
+        });
+        return {shown: r.width, natural: img.naturalWidth, right: r.right, overlaps: overlaps,
+                column: p.clientWidth, scrolls: p.scrollWidth > p.clientWidth,
+                docsRight: docs.getBoundingClientRect().right, width: innerWidth};
+        """)
+    assert figure["natural"] > 0 and figure["overlaps"] == 0, figure
+    if width > 800:
+        assert figure["shown"] == figure["natural"] > figure["docsRight"] - 100, figure
+        assert figure["right"] <= figure["width"], figure
+    else:
+        assert figure["shown"] >= min(figure["natural"], 2 * figure["column"]) - 1, figure
+        assert figure["scrolls"], figure
+    assert not console_errors(driver)
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width,height,mobile", [(1400, 900, False), (390, 844, True)])
 def test_screenshots(driver, real_server, scheme, width, height, mobile):

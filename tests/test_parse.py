@@ -1,6 +1,7 @@
 """The section rules of the parser, each on a small source, and a property over many."""
 
 import ast
+import itertools
 import textwrap
 
 import pytest
@@ -445,8 +446,14 @@ def test_plain_rule_still_keeps_a_definition_beside_the_note_above_it():
 
 
 def test_an_unknown_section_rule_is_refused():
+    from labml_docs.config import SiteConfig
+
     with pytest.raises(ValueError, match="sections"):
         parse_python("x = 1\n", "pkg/mod.py", sections="pycco")
+    # A settings file says so before the build starts.
+    with pytest.raises(ValueError, match="labml-docs.yml: sections: 'pycco' is not one of labml, plain"):
+        SiteConfig.from_dict({"sections": "pycco"}, where="labml-docs.yml")
+    assert SiteConfig.from_dict({"sections": "plain"}).sections == "plain"
 
 
 def test_the_sections_setting_reaches_the_pages(write_tree, build_site, labml_docs, tmp_path):
@@ -460,7 +467,7 @@ def test_the_sections_setting_reaches_the_pages(write_tree, build_site, labml_do
         def b(): pass
     '''})
     # The default is the rule of nn.labml.ai; the command line chooses the plain one.
-    _, labml = build_site(source, tmp_path / "labml")
+    build_site(source, tmp_path / "labml")
     done = labml_docs("build", source, "--out", tmp_path / "plain", "--sections", "plain",
                       "--cache-dir", tmp_path / "cache")
     assert done.returncode == 0, done.stderr
@@ -755,7 +762,7 @@ def test_the_plain_rule_only_adds_boundaries(source):
     in_labml, in_plain = section_of(labml), section_of(plain)
     assert sorted(in_labml) == sorted(in_plain)
     shown = sorted(in_plain)
-    for a, b in zip(shown, shown[1:]):
+    for a, b in itertools.pairwise(shown):
         if in_plain[a] == in_plain[b]:
             assert in_labml[a] == in_labml[b], f"lines {a} and {b}"
     assert words(labml) == words(plain)

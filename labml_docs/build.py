@@ -296,7 +296,8 @@ class Builder:
         from .xref import index_files
         cache_dir = self.cache_dir if not self.page_cache.disabled else None
         return index_files(files, source_dir=self.config.source_dir, lazy=lazy,
-                           digests=self._digests, cache_dir=cache_dir)
+                           digests=self._digests, cache_dir=cache_dir,
+                           sections=self.config.sections)
 
     @staticmethod
     def _listing(plan: Plan, prepared: list[PreparedPage]) -> list[dict]:

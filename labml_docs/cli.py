@@ -55,6 +55,9 @@ def _site_options(f):
         click.option("--repo-url", help="Address of the source tree online, for source links."),
         click.option("--math-engine", type=click.Choice(ENGINES),
                      help="KaTeX engine (default: auto)."),
+        click.option("--sections", type=click.Choice(["labml", "plain"]),
+                     help="Cut sections as nn.labml.ai does (labml, the default) or at every "
+                          "definition (plain)."),
         click.option("--cache-dir", help="Folder of the persistent caches."),
         click.option("--jobs", "-j", type=int,
                      help="Worker processes for rendering (default: one per core)."),

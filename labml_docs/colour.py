@@ -1,10 +1,16 @@
 r"""Colour the terms of a page's equations consistently.
 
 ``colour_formulas(formulas)`` takes every LaTeX formula of one page, in page order, and returns them
-with their *terms* wrapped in ``\htmlClass{coloredeq eqN}{...}`` so that the same term carries the
-same class in every formula of the page. KaTeX turns the wrapper into
-``<span class="enclosing coloredeq eqN">``; the page stylesheet gives ``eqN`` a colour and the page
-script highlights a clicked term everywhere on the page. KaTeX must render with ``trust`` allowing
+with their *terms* wrapped in ``\htmlClass{coloredeq eqX eq-cN}{...}`` so that the same term carries
+the same classes in every formula of the page. KaTeX turns the wrapper into
+``<span class="enclosing coloredeq eqX eq-cN">``.
+
+Each term has a class of its own, ``eqX``: ``eqa``, ``eqb``, ... ``eqz``, ``eqba``, ``eqbb`` (the
+term's number written in base 26 with the letters ``a``-``z`` as digits, as the published pages of
+nn.labml.ai name them). The page script highlights every element of a clicked term's class, so
+no two terms may share one: clicking ``m_t`` must not light up ``\beta_2``. The colour is a second
+class, ``eq-c0`` to ``eq-c11``: a page has more terms than a palette has readable colours, so colours
+repeat, identities never. KaTeX must render with ``trust`` allowing
 ``\htmlClass`` and with ``strict`` not set to ``"error"`` (``"ignore"`` or ``"warn"``).
 
 What is a term
@@ -32,8 +38,8 @@ What is a term
 
 The *key* of a term is its source with whitespace removed and redundant braces around one-token
 scripts and decorated arguments dropped (``m_{t}`` and ``m_t``, ``\hat{v}`` and ``\hat v`` are the
-same term). Classes are numbered by the first occurrence of each key in page order (outer terms
-before the terms inside them), modulo ``palette_size``.
+same term). Terms are numbered by the first occurrence of each key in page order (outer terms
+before the terms inside them); a term's colour is its number modulo ``palette_size``.
 
 Safety
 ------
@@ -63,8 +69,9 @@ take the closing parenthesis as an argument.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence, Union
+from typing import Union
 
 __all__ = [
     "PALETTE_SIZE",
@@ -73,31 +80,39 @@ __all__ = [
     "colour_formula",
     "find_terms",
     "term_key",
+    "term_class",
     "Term",
 ]
 
-#: Number of ``eqN`` classes the stylesheet defines (``eq0`` .. ``eq11``).
+#: Number of colour classes the stylesheet defines (``eq-c0`` .. ``eq-c11``).
 PALETTE_SIZE = 12
 palette_size = PALETTE_SIZE
 
-CLASS_PREFIX = "coloredeq eq"
+CLASS_PREFIX = "coloredeq"
+
+
+def term_class(number: int, palette_size: int = PALETTE_SIZE) -> str:
+    """The classes of the term numbered ``number`` on its page: its own (``eqa``, ... ``eqz``,
+    ``eqba``, ...), then its colour (``eq-c0`` .. ``eq-c{palette_size - 1}``)."""
+    letters = ""
+    rest = number
+    while True:
+        rest, digit = divmod(rest, 26)
+        letters = chr(ord("a") + digit) + letters
+        if rest == 0:
+            break
+    return f"{CLASS_PREFIX} eq{letters} eq-c{number % palette_size}"
 
 # --------------------------------------------------------------------------------------------------
 # Command tables
 
 GREEK = frozenset(
-    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa varkappa lambda
-    mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega
-    Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega
-    varGamma varDelta varTheta varLambda varXi varPi varSigma varUpsilon varPhi varPsi varOmega
-    digamma ell hbar hslash imath jmath""".split()
+    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "varkappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "varGamma", "varDelta", "varTheta", "varLambda", "varXi", "varPi", "varSigma", "varUpsilon", "varPhi", "varPsi", "varOmega", "digamma", "ell", "hbar", "hslash", "imath", "jmath"]
 )
 
 # Decorations that keep a symbol a symbol: accents and math alphabets.
 DECORATORS = frozenset(
-    """hat widehat tilde widetilde bar overline dot ddot dddot breve check acute grave vec
-    mathring overrightarrow overleftarrow underline
-    mathbf boldsymbol bm pmb bold mathcal mathbb Bbb mathfrak frak mathscr mathbfit""".split()
+    ["hat", "widehat", "tilde", "widetilde", "bar", "overline", "dot", "ddot", "dddot", "breve", "check", "acute", "grave", "vec", "mathring", "overrightarrow", "overleftarrow", "underline", "mathbf", "boldsymbol", "bm", "pmb", "bold", "mathcal", "mathbb", "Bbb", "mathfrak", "frak", "mathscr", "mathbfit"]
 )
 
 # Commands whose arguments are text or names: every argument is left alone.
@@ -139,29 +154,23 @@ FIRST_ARG_OPAQUE = frozenset(["textcolor", "href", "htmlClass", "htmlId", "htmlS
 
 # Commands that take the next token as a delimiter.
 DELIMITER_SIZERS = frozenset(
-    """left right middle big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr
-    bigm Bigm biggm Biggm""".split()
+    ["left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "bigm", "Bigm", "biggm", "Biggm"]
 )
 
 # Old-style declarations that change the font (or style) of the rest of their group.
-FONT_SWITCHES = frozenset("""rm bf it sf tt cal""".split())
+FONT_SWITCHES = frozenset(["rm", "bf", "it", "sf", "tt", "cal"])
 STYLE_SWITCHES = frozenset(
-    """displaystyle textstyle scriptstyle scriptscriptstyle tiny scriptsize footnotesize small
-    normalsize large Large LARGE huge Huge color""".split()
+    ["displaystyle", "textstyle", "scriptstyle", "scriptscriptstyle", "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge", "color"]
 )
 
 # Formulas using these are left unchanged.
 UNSAFE = frozenset(
-    """def gdef edef xdef let futurelet global newcommand renewcommand providecommand
-    DeclareMathOperator verb catcode kern mkern mskip hskip hspace* mathchoice expandafter
-    noexpand csname endcsname relax begingroup endgroup bgroup egroup afterassignment lowercase
-    uppercase hfill hfil vrule hrule dimexpr the number romannumeral string""".split()
+    ["def", "gdef", "edef", "xdef", "let", "futurelet", "global", "newcommand", "renewcommand", "providecommand", "DeclareMathOperator", "verb", "catcode", "kern", "mkern", "mskip", "hskip", "hspace*", "mathchoice", "expandafter", "noexpand", "csname", "endcsname", "relax", "begingroup", "endgroup", "bgroup", "egroup", "afterassignment", "lowercase", "uppercase", "hfill", "hfil", "vrule", "hrule", "dimexpr", "the", "number", "romannumeral", "string"]
 )
 
 # Infix commands and separators an application must not span.
 BARRIERS = frozenset(
-    """over atop choose above brace brack cr newline begin end left right middle tag label
-    nonumber notag""".split()
+    ["over", "atop", "choose", "above", "brace", "brack", "cr", "newline", "begin", "end", "left", "right", "middle", "tag", "label", "nonumber", "notag"]
 )
 
 # Environments whose first braced group after ``\begin{env}`` is a column spec or count.
@@ -169,29 +178,7 @@ SPEC_ENVS = frozenset(["array", "darray", "subarray", "alignat", "alignat*", "al
 
 # Commands known to take no argument (symbols, operators, relations, spacing...).
 ZERO_ARG = GREEK | frozenset(
-    """partial nabla infty forall exists nexists neg lnot emptyset varnothing top bot angle prime
-    dagger ddagger star ast bullet circ cdot cdotp times div pm mp setminus oplus ominus otimes
-    oslash odot wedge vee land lor cap cup sqcap sqcup uplus amalg diamond triangleleft
-    triangleright bigtriangleup bigtriangledown wr
-    sum prod coprod int iint iiint oint bigcup bigcap bigoplus bigotimes bigodot biguplus
-    bigsqcup bigvee bigwedge lim limsup liminf max min sup inf arg argmax argmin det dim ker hom
-    deg gcd lg ln log exp Pr sin cos tan cot sec csc sinh cosh tanh coth arcsin arccos arctan
-    sgn limits nolimits
-    le leq ge geq ne neq approx sim simeq cong equiv propto in notin ni subset subseteq supset
-    supseteq subsetneq supsetneq ll gg prec succ preceq succeq perp parallel mid nmid vert Vert
-    lvert rvert lVert rVert models vdash dashv doteq triangleq coloneqq eqqcolon asymp bowtie
-    leqslant geqslant lesssim gtrsim approxeq backsim gets to rightarrow leftarrow Rightarrow
-    Leftarrow leftrightarrow Leftrightarrow longrightarrow longleftarrow Longrightarrow
-    Longleftarrow longleftrightarrow Longleftrightarrow iff implies impliedby mapsto longmapsto
-    uparrow downarrow Uparrow Downarrow updownarrow nearrow searrow swarrow nwarrow
-    hookrightarrow hookleftarrow rightharpoonup rightleftharpoons leadsto
-    langle rangle lfloor rfloor lceil rceil lbrace rbrace lbrack rbrack backslash
-    quad qquad enspace thinspace medspace thickspace negthinspace space nobreakspace
-    dots ldots cdots vdots ddots dotsb dotsc dotsi dotsm dotso
-    checkmark surd flat sharp natural clubsuit diamondsuit heartsuit spadesuit aleph beth gimel
-    Re Im wp mho complement therefore because S P pounds yen copyright circledR
-    nonumber notag displaystyle textstyle scriptstyle scriptscriptstyle
-    """.split()
+    ["partial", "nabla", "infty", "forall", "exists", "nexists", "neg", "lnot", "emptyset", "varnothing", "top", "bot", "angle", "prime", "dagger", "ddagger", "star", "ast", "bullet", "circ", "cdot", "cdotp", "times", "div", "pm", "mp", "setminus", "oplus", "ominus", "otimes", "oslash", "odot", "wedge", "vee", "land", "lor", "cap", "cup", "sqcap", "sqcup", "uplus", "amalg", "diamond", "triangleleft", "triangleright", "bigtriangleup", "bigtriangledown", "wr", "sum", "prod", "coprod", "int", "iint", "iiint", "oint", "bigcup", "bigcap", "bigoplus", "bigotimes", "bigodot", "biguplus", "bigsqcup", "bigvee", "bigwedge", "lim", "limsup", "liminf", "max", "min", "sup", "inf", "arg", "argmax", "argmin", "det", "dim", "ker", "hom", "deg", "gcd", "lg", "ln", "log", "exp", "Pr", "sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "coth", "arcsin", "arccos", "arctan", "sgn", "limits", "nolimits", "le", "leq", "ge", "geq", "ne", "neq", "approx", "sim", "simeq", "cong", "equiv", "propto", "in", "notin", "ni", "subset", "subseteq", "supset", "supseteq", "subsetneq", "supsetneq", "ll", "gg", "prec", "succ", "preceq", "succeq", "perp", "parallel", "mid", "nmid", "vert", "Vert", "lvert", "rvert", "lVert", "rVert", "models", "vdash", "dashv", "doteq", "triangleq", "coloneqq", "eqqcolon", "asymp", "bowtie", "leqslant", "geqslant", "lesssim", "gtrsim", "approxeq", "backsim", "gets", "to", "rightarrow", "leftarrow", "Rightarrow", "Leftarrow", "leftrightarrow", "Leftrightarrow", "longrightarrow", "longleftarrow", "Longrightarrow", "Longleftarrow", "longleftrightarrow", "Longleftrightarrow", "iff", "implies", "impliedby", "mapsto", "longmapsto", "uparrow", "downarrow", "Uparrow", "Downarrow", "updownarrow", "nearrow", "searrow", "swarrow", "nwarrow", "hookrightarrow", "hookleftarrow", "rightharpoonup", "rightleftharpoons", "leadsto", "langle", "rangle", "lfloor", "rfloor", "lceil", "rceil", "lbrace", "rbrace", "lbrack", "rbrack", "backslash", "quad", "qquad", "enspace", "thinspace", "medspace", "thickspace", "negthinspace", "space", "nobreakspace", "dots", "ldots", "cdots", "vdots", "ddots", "dotsb", "dotsc", "dotsi", "dotsm", "dotso", "checkmark", "surd", "flat", "sharp", "natural", "clubsuit", "diamondsuit", "heartsuit", "spadesuit", "aleph", "beth", "gimel", "Re", "Im", "wp", "mho", "complement", "therefore", "because", "S", "P", "pounds", "yen", "copyright", "circledR", "nonumber", "notag", "displaystyle", "textstyle", "scriptstyle", "scriptscriptstyle"]
 )
 
 # Bare superscripts that label a symbol rather than operate on it.
@@ -747,12 +734,12 @@ def term_key(tex: str) -> str | None:
     return whole[0].key if whole else None
 
 
-def _wrap(tex: str, terms: Iterable[tuple[Term, int]]) -> str:
+def _wrap(tex: str, terms: Iterable[tuple[Term, str]]) -> str:
     events: list[tuple[int, int, int, str]] = []
     for term, cls in terms:
         # At one offset: closes before opens; inner closes first; outer opens first.
         events.append((term.end, 0, term.start, "}"))
-        events.append((term.start, 1, -term.end, "\\htmlClass{%s%d}{" % (CLASS_PREFIX, cls)))
+        events.append((term.start, 1, -term.end, "\\htmlClass{%s}{" % cls))
     events.sort(key=lambda e: (e[0], e[1], -e[2] if e[1] == 0 else e[2]))
     out = []
     pos = 0
@@ -765,8 +752,9 @@ def _wrap(tex: str, terms: Iterable[tuple[Term, int]]) -> str:
 
 
 def colour_formulas(formulas: Sequence[str], palette_size: int = PALETTE_SIZE) -> list[str]:
-    """Wrap the terms of a page's formulas (in page order) in ``\\htmlClass{coloredeq eqN}{...}``
-    so that a term has the same class in every formula. See the module documentation."""
+    """Wrap the terms of a page's formulas (in page order) in
+    ``\\htmlClass{coloredeq eqX eq-cN}{...}`` so that a term has the same classes in every formula,
+    and no other term has its ``eqX``. See the module documentation."""
     if palette_size < 1:
         raise ValueError("palette_size must be positive")
     found = [find_terms(f) for f in formulas]
@@ -793,7 +781,7 @@ def colour_formulas(formulas: Sequence[str], palette_size: int = PALETTE_SIZE) -
                 continue
             seen_spans.add((t.start, t.end))
             n = numbers.setdefault(t.key, len(numbers))
-            wrapped.append((t, n % palette_size))
+            wrapped.append((t, term_class(n, palette_size)))
         out.append(_wrap(tex, wrapped))
     return out
 

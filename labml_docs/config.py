@@ -13,7 +13,7 @@ plugin fills the same object from its own configuration.
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, get_args, get_origin
 
 import yaml
 
@@ -78,6 +78,10 @@ class SiteConfig:
     templates_dir: str = ""
     cache_dir: str = ".labml-docs-cache"
     colour_equations: bool = True
+    # Where the code is cut into sections: `labml` numbers them as nn.labml.ai does, so that a
+    # tree moving from there keeps its anchors (`adam.html#section-7`); `plain` lets every
+    # `def` and `class` open a section of its own (see `parse._Splitter`).
+    sections: Literal["labml", "plain"] = "labml"
     cross_references: bool = True
     # Worker processes for rendering; 0 means one per core.
     jobs: int = 0
@@ -111,6 +115,13 @@ class SiteConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"{where}: unknown setting(s): {', '.join(unknown)}")
+        # A setting with a few possible values (`sections`) says which, here rather than in
+        # the middle of a build.
+        for f in fields(cls):
+            choices = get_args(f.type) if get_origin(f.type) is Literal else ()
+            if choices and f.name in values and values[f.name] not in choices:
+                raise ValueError(f"{where}: {f.name}: {values[f.name]!r} is not one of "
+                                 f"{', '.join(choices)}")
         config = cls(**values)
         config.source_dir = Path(config.source_dir)
         return config

@@ -81,7 +81,7 @@ class PreparedPage:
     path: str
     url: str
     page: Page
-    docs: list["RenderedDocs"] = field(default_factory=list)
+    docs: list[RenderedDocs] = field(default_factory=list)
     math_html: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     failed: bool = False
@@ -90,7 +90,7 @@ class PreparedPage:
     math_input: list[Formula] | None = None
 
     @property
-    def formulas(self) -> list["FormulaRef"]:
+    def formulas(self) -> list[FormulaRef]:
         return [f for d in self.docs for f in d.formulas]
 
 
@@ -191,7 +191,7 @@ def render_math(pages: list[PreparedPage], math: MathEngine) -> None:
 class PageBuilder:
     """Runs the stages of every page of one build."""
 
-    def __init__(self, config: SiteConfig, env: "Environment", files):
+    def __init__(self, config: SiteConfig, env: Environment, files):
         from .markdown import DocsRenderer
 
         self.config = config
@@ -216,8 +216,10 @@ class PageBuilder:
             return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
                                 failed=True)
         assert text is not None  # (no problem: decoded)
-        parse = parse_python if file.kind == "python" else parse_markdown
-        page = parse(text, file.path)
+        if file.kind == "python":
+            page = parse_python(text, file.path, self.config.sections)
+        else:
+            page = parse_markdown(text, file.path)
         prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
         prepared.failed = page.failed
         for section in page.sections:
@@ -324,8 +326,19 @@ class PageBuilder:
 
     @staticmethod
     def listing(pages) -> list[dict]:
-        """`{url, title, summary}` of every page but the home page, by address."""
+        """`{url, title, summary}` of every page but the home page, in the order of the tree.
+
+        A package's index comes first, then its readme, then its modules by file name, then its
+        subpackages, each in the same order: the page that introduces a package comes before
+        the pages it introduces (by address, `optimizers/index.html` fell between `amsgrad` and
+        `noam`).
+        """
+        def place(url: str) -> list[tuple]:
+            *folders, name = url.split("/")
+            rank = {"index.html": 0, "readme.html": 1}.get(name.lower(), 2)
+            return [(1, folder) for folder in folders] + [(0, rank, name)]
+
         items = [p if isinstance(p, dict) else
                  {"url": p.url, "title": p.page.title, "summary": p.page.summary} for p in pages]
         return [{"url": p["url"], "title": p["title"], "summary": p["summary"]}
-                for p in sorted(items, key=lambda p: p["url"]) if p["url"] != "index.html"]
+                for p in sorted(items, key=lambda p: place(p["url"])) if p["url"] != "index.html"]

@@ -257,9 +257,10 @@ def test_files_too_deep_for_python_cost_only_their_own_page(write_tree, build_si
             "notes.py:2: notes nested too deeply for Markdown"]
         assert not (out / "deep.html").exists() and not (out / "notes.html").exists()
         # The importer of both builds, linked into the chain but not into the file that failed.
+        # Every class and method of the chain has a section: A0, A0.m, A1, ... A399.
         user = read(out, "user.html")
-        assert '<a class="xref" href="chain.html#section-0"><span class="n">A399</span></a>' in user
-        assert '<a class="xref" href="chain.html#section-0"><span class="n">m</span></a>' in user
+        assert '<a class="xref" href="chain.html#section-400"><span class="n">A399</span></a>' in user
+        assert '<a class="xref" href="chain.html#section-1"><span class="n">m</span></a>' in user
         assert 'href="deep.html' not in user
         assert 'href="chain.html#section-0"><span class="n">A0</span>' in read(out, "small_30.html")
     assert snapshot(out_one) == snapshot(out_two)
@@ -489,3 +490,17 @@ def test_two_files_that_would_make_one_page_are_said_and_one_is_kept(write_tree,
     warnings = {d.path: d.message for d in site.diagnostics if d.level == "warning"}
     assert "which sub/__init__.py makes" in warnings["sub/index.py"]
     assert "which readme.md makes" in warnings["readme.py"]
+
+
+def test_home_page_lists_pages_in_the_order_of_the_tree():
+    """A package's index, its readme, its modules by file name, then its subpackages."""
+    from labml_docs.page import PageBuilder
+
+    urls = ["b.html", "index.html", "opt/noam.html", "opt/index.html", "a.html", "opt/readme.html",
+            "opt/adam.html", "opt/sub/index.html", "opt/zeta.html", "opt/sub/x.html", "z/index.html"]
+    listing = PageBuilder.listing([{"url": u, "title": u, "summary": ""} for u in urls])
+    assert [p["url"] for p in listing] == [
+        "a.html", "b.html",
+        "opt/index.html", "opt/readme.html", "opt/adam.html", "opt/noam.html", "opt/zeta.html",
+        "opt/sub/index.html", "opt/sub/x.html",
+        "z/index.html"]

@@ -18,19 +18,31 @@ from pathlib import Path
 import pytest
 
 from labml_docs.colour import (
-    PALETTE_SIZE, colour_formula, colour_formulas, find_terms, palette_size, term_key,
+    PALETTE_SIZE,
+    colour_formula,
+    colour_formulas,
+    find_terms,
+    palette_size,
+    term_class,
+    term_key,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 KATEX = ROOT / "node_modules" / "katex"
 CSS = ROOT / "site_templates" / "assets" / "labml.css"
 
-WRAP = re.compile(r"\\htmlClass\{coloredeq (eq\d+)\}\{")
+# A wrapper: the term's own class, then its colour.
+WRAPPER = r"\\htmlClass\{coloredeq (eq[a-z]+) (eq-c\d+)\}\{"
+WRAP = re.compile(WRAPPER)
 
 
 def classes_of(tex: str, term: str) -> set[str]:
-    """Classes wrapped directly around ``term`` in ``tex``."""
-    return set(re.findall(r"\\htmlClass\{coloredeq (eq\d+)\}\{" + re.escape(term) + r"\}", tex))
+    """The own classes of the wrappers directly around ``term`` in ``tex``."""
+    return {own for own, _ in re.findall(WRAPPER + re.escape(term) + r"\}", tex)}
+
+
+def owns(tex: str) -> list[str]:
+    return [own for own, _ in WRAP.findall(tex)]
 
 
 # ------------------------------------------------------------------------------------- unit tests
@@ -48,16 +60,60 @@ def test_same_term_same_class_across_formulas():
 
 def test_different_terms_different_classes():
     out = colour_formula(r"m_t + v_t + m_{t-1} + \hat{m}_t + \theta_t + \theta + x^* + x'")
-    found = WRAP.findall(out)
+    found = owns(out)
     assert len(found) == 8
     assert len(set(found)) == 8
 
 
-def test_classes_numbered_by_first_occurrence_modulo_palette():
+def test_terms_named_by_first_occurrence_colours_modulo_palette():
     out = colour_formulas([r"a_1 + a_2", r"a_3 + a_1"], palette_size=2)
-    assert WRAP.findall(out[0]) == ["eq0", "eq1"]
-    assert WRAP.findall(out[1]) == ["eq0", "eq0"]  # a_3 is term 2 -> eq0; a_1 keeps eq0
+    assert WRAP.findall(out[0]) == [("eqa", "eq-c0"), ("eqb", "eq-c1")]
+    # a_3 is term 2: a name of its own, the colour of a_1 (term 0).
+    assert WRAP.findall(out[1]) == [("eqc", "eq-c0"), ("eqa", "eq-c0")]
     assert PALETTE_SIZE == palette_size == 12
+
+
+def test_term_names_are_base_26_letters_as_on_nn_labml_ai():
+    names = [term_class(n).split()[1] for n in (0, 1, 25, 26, 27, 51, 52, 26 * 26)]
+    assert names == ["eqa", "eqb", "eqz", "eqba", "eqbb", "eqbz", "eqca", "eqbaa"]
+    assert term_class(13) == "coloredeq eqn eq-c1"
+
+
+def test_every_term_of_a_long_page_has_a_class_of_its_own():
+    # More terms than colours: colours repeat, names never (clicking a term highlights its name).
+    page = [" + ".join(f"x_{{{i}}}" for i in range(k, k + 20)) for k in range(0, 100, 20)]
+    out = colour_formulas(page)
+    by_term = {}
+    for tex in out:
+        for own, colour, term in re.findall(WRAPPER + r"(x_\{\d+\})\}", tex):
+            by_term.setdefault(term, set()).add(own)
+    assert len(by_term) == 100
+    assert all(len(names) == 1 for names in by_term.values())
+    assert len({next(iter(names)) for names in by_term.values()}) == 100
+    assert {c for tex in out for _, c in WRAP.findall(tex)} == {f"eq-c{i}" for i in range(12)}
+
+
+def test_amsgrad_terms_do_not_share_a_class():
+    """On the AMSGrad page, `m_t` shared its class with `\\beta_2` and `T` (term numbers 12
+    apart), and `v_t` with `R_T`: each term now has a name of its own."""
+    from labml_docs.markdown import cut_math
+    from labml_docs.parse import parse_python
+
+    source = ROOT / "src" / "labml_nn" / "optimizers" / "amsgrad.py"
+    page = parse_python(source.read_text(encoding="utf-8"), "optimizers/amsgrad.py")
+    formulas = [ref.formula.tex for s in page.sections for ref in cut_math(s.docs)[1]]
+    assert len(formulas) > 50
+    names: dict[str, set[str]] = {}
+    for tex in colour_formulas(formulas):
+        for own, _ in WRAP.findall(tex):
+            names.setdefault(own, set())
+        for key_tex in (r"m_t", r"v_t", r"\beta_2", r"R_T", "T"):
+            for own in classes_of(tex, key_tex):
+                names[own].add(key_tex)
+    shared = {own: terms for own, terms in names.items() if len(terms) > 1}
+    assert not shared
+    assert all(any(key in terms for terms in names.values())
+               for key in (r"m_t", r"v_t", r"\beta_2", r"R_T"))
 
 
 def test_deterministic():
@@ -69,7 +125,7 @@ def test_idempotent_on_coloured_input():
     page = [r"m_t = \beta_1 m_{t-1}", r"\frac{m_t}{x}", r"x + y"]
     once = colour_formulas(page)
     assert colour_formulas(once) == once
-    assert "coloredeq eq0}{\\htmlClass{coloredeq" not in once[0]
+    assert "eq-c0}{\\htmlClass{coloredeq" not in once[0]
     assert WRAP.findall(colour_formula(once[0])) == WRAP.findall(once[0])
 
 
@@ -108,7 +164,7 @@ def test_unsafe_places_are_left_alone():
 def test_applications_coloured_when_repeated():
     out = colour_formulas([r"f_t(\theta_t) + g(x)", r"\sum f_t(\theta_t) + g(y)"])
     for o in out:
-        assert r"\htmlClass{coloredeq eq0}{\htmlClass{coloredeq eq1}{f_t}(" in o
+        assert r"\htmlClass{coloredeq eqa eq-c0}{\htmlClass{coloredeq eqb eq-c1}{f_t}(" in o
     # g(x) and g(y) differ: not wrapped as applications; the letter g repeats, so it is coloured.
     assert classes_of(out[0], "g") == classes_of(out[1], "g") != set()
     assert "}{g(x)}" not in out[0] and "}{g(y)}" not in out[1]
@@ -166,7 +222,8 @@ def test_css_palette_matches_and_is_readable():
             for bg in backgrounds:
                 assert _contrast(colour, bg) >= 3.0, (name, i, colour, bg)
     for i in range(PALETTE_SIZE):
-        assert f".coloredeq.eq{i} " in css
+        assert f".coloredeq.eq-c{i} {{ color: var(--eq{i}); }}" in css
+        assert f".eq-selected.eq-c{i} {{ color: var(--eq{i}); }}" in css
 
 
 # ------------------------------------------------------------------------------------- KaTeX
@@ -308,7 +365,8 @@ def test_corpus_formulas_still_render_with_katex():
 # ------------------------------------------------------------------------------------- property
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 ATOMS = ["x", "y", "t", "T", "m", r"\theta", r"\beta", r"\alpha", "1", "2", "+", "-", "=", ",",
          r"\cdot", r"\sum", r"\log", "(", ")", "[", "]", " ", "'", r"\{", r"\}", r"\,", "&", r"\\",

@@ -468,10 +468,11 @@ def test_href_across_folders(tmp_path):
     w = pages["z/w.py"]
     links = index.links_for(w)
     y = pages["x/y.py"]
-    assert links[position(w, "return target()", "target")] == "../x/y.html#section-2"
+    # The blank lines after "Second section" leave that note alone: `target` is section 3.
+    assert links[position(w, "return target()", "target")] == "../x/y.html#section-3"
     assert links[position(w, "+ A", "A")] == "../x/y.html#section-1"
     # Parsed sections agree with those numbers.
-    assert line_of(y, "def target") in [n for n, _ in y.sections[2].code]
+    assert line_of(y, "def target") in [n for n, _ in y.sections[3].code]
     assert line_of(y, "A = 1") in [n for n, _ in y.sections[1].code]
     assert index.links_for(y)[position(y, "return A", "A")] == "#section-1"
 
@@ -520,7 +521,7 @@ def test_dependencies_and_fingerprint(tmp_path, tree):
     files = dict(TREE)
     files["base.py"] = TREE["base.py"].replace(
         "            def reset(self, state):",
-        "            # Reset\n            def reset(self, state):")
+        "            # Reset\n\n            def reset(self, state):")
     changed = write_files(tmp_path / "other", files)
     moved = XrefIndex.build(list(changed.values()), "pkg")
     adam = changed["models/adam.py"]
@@ -566,8 +567,8 @@ def test_import_cycles_end(tmp_path):
     c = pages["c.py"]
     assert index.links_for(c) == {position(c, "print(y)", "y"): "d.html#section-0"}
     e = pages["e.py"]
-    # No notes: the whole file is one section.
-    assert index.links_for(e) == {position(e, "self.f()", "f"): "#section-0"}
+    # No notes, but each class and method has a section: A, B, then B.f.
+    assert index.links_for(e) == {position(e, "self.f()", "f"): "#section-2"}
 
 
 def test_a_long_chain_of_base_classes_is_followed(tmp_path):
@@ -580,8 +581,9 @@ def test_a_long_chain_of_base_classes_is_followed(tmp_path):
     for index in (XrefIndex.build([page], "pkg"),
                   XrefIndex.lazy(["chain.py"], "pkg", lambda path: parse_python(page.source, path))):
         links = index.links_for(page)
-        assert links[position(page, "self.m()", "m")] == "#section-0"
-        assert links[position(page, "class Z(A399)", "A399")] == "#section-0"
+        # A section for each class and method: A0, A0.m, A1, ... A399.
+        assert links[position(page, "self.m()", "m")] == "#section-1"
+        assert links[position(page, "class Z(A399)", "A399")] == "#section-400"
 
 
 def test_bases_named_through_each_other_give_up_before_the_recursion_limit(tmp_path):
@@ -595,10 +597,11 @@ def test_bases_named_through_each_other_give_up_before_the_recursion_limit(tmp_p
     index = XrefIndex.build(list(pages.values()), "pkg")
     chain_page, user = pages["chain.py"], pages["user.py"]
     # The first bases are followed, the rest are cut off at `MAX_NESTING`; no RecursionError.
+    # A section for each class: B0, B0.X, B1, B1.X, ... B399.
     assert index.links_for(chain_page)[position(chain_page, "class B1(B0.X)", "X")] == \
-        "#section-0"
+        "#section-1"
     assert index.links_for(user)[position(user, "class C(B399)", "B399")] == \
-        "chain.html#section-0"
+        "chain.html#section-798"
 
 
 def test_a_file_too_deep_to_parse_has_no_definitions(tmp_path):
@@ -783,7 +786,7 @@ def test_lazy_index_reads_only_what_the_page_needs(tmp_path, monkeypatch):
     summaries = FileSummaries(cache)
     read = []
     monkeypatch.setattr(xref_index, "read_page",
-                        lambda file: read.append(file.path) or read_page(file))
+                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
     index = index_files(files, source_dir=source, lazy=True, digests=hashes, cache_dir=cache)
     assert summaries.old and index.package == "pkg"
     page = read_page(next(f for f in files if f.path == "base.py"))
@@ -907,7 +910,7 @@ def test_builder_renders_the_links_and_tracks_dependencies(tmp_path, build_site)
         files = dict(TREE)
         files["base.py"] = TREE["base.py"].replace(
             "            def reset(self, state):",
-        "            # Reset\n            def reset(self, state):")
+        "            # Reset\n\n            def reset(self, state):")
         write_files(source, {"base.py": files["base.py"]})
         site = builder.build(tmp_path / "site")
         changed = {p: parse_python(textwrap.dedent(t).lstrip("\n"), p) for p, t in files.items()}

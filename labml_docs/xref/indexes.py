@@ -357,7 +357,7 @@ class LazyIndex(XrefIndex):
 def index_files(files: Iterable[TreeFile], package: str | None = None,
                 source_dir: str | Path | None = None, *, lazy: bool = False,
                 digests: dict[str, str] | None = None,
-                cache_dir: str | Path | None = None) -> XrefIndex:
+                cache_dir: str | Path | None = None, sections: str = "labml") -> XrefIndex:
     """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
 
     For `Builder.xref_factory`: the links of one page depend on the other files of the tree. A
@@ -366,25 +366,27 @@ def index_files(files: Iterable[TreeFile], package: str | None = None,
     Eager (`lazy=False`): every Python file is read and parsed now; their summaries are left in
     `cache_dir` for the lazy indexes of later builds. Lazy: a `LazyIndex`; what it must know of
     every file (whether it parses, and what it imports, for the package name) comes from
-    `cache_dir`, by the file's sha256 (`digests`: path → sha256).
+    `cache_dir`, by the file's sha256 (`digests`: path → sha256). `sections`: the rule that
+    cuts files into sections (see [`parse`](../parse.py)), for the sections links point at.
     """
     python = [f for f in files
               if getattr(f, "kind", "python") == "python" and f.path.endswith(".py")]
     summaries = FileSummaries(cache_dir)
     if lazy:
-        index: XrefIndex = _lazy_index(python, package, source_dir, digests or {}, summaries)
+        index: XrefIndex = _lazy_index(python, package, source_dir, digests or {}, summaries,
+                                       sections)
     else:
-        index = _eager_index(python, package, source_dir, digests or {}, summaries)
+        index = _eager_index(python, package, source_dir, digests or {}, summaries, sections)
     summaries.save()
     return index
 
 
 def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
-                 digests: dict[str, str], summaries: FileSummaries) -> EagerIndex:
+                 digests: dict[str, str], summaries: FileSummaries, sections: str) -> EagerIndex:
     pages: list[Page] = []
     shas: dict[str, str] = {}
     for file in python:
-        page = read_page(file, shas)
+        page = read_page(file, shas, sections)
         if page is not None:
             pages.append(page)
     index = EagerIndex(pages, package, source_dir)
@@ -397,7 +399,7 @@ def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | 
 
 
 def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
-                digests: dict[str, str], summaries: FileSummaries) -> LazyIndex:
+                digests: dict[str, str], summaries: FileSummaries, sections: str) -> LazyIndex:
     by_path = {f.path: f for f in python}
     paths: list[str] = []
     imports: list[list[str]] = []
@@ -408,7 +410,7 @@ def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | P
             imports.append(summary)
     if package is None:
         package = package_of(paths, imports, source_dir)
-    return LazyIndex(paths, package, lambda path: read_page(by_path[path]))
+    return LazyIndex(paths, package, lambda path: read_page(by_path[path], None, sections))
 
 
 __all__ = ["EagerIndex", "LazyIndex", "Links", "XrefIndex", "index_files"]

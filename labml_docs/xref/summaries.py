@@ -41,7 +41,8 @@ class TreeFile(Protocol):
     def absolute(self) -> Path: ...
 
 
-def read_page(file: TreeFile, shas: dict[str, str] | None = None) -> Page | None:
+def read_page(file: TreeFile, shas: dict[str, str] | None = None,
+              sections: str = "labml") -> Page | None:
     """The page of a file (`None` if it cannot be read or decoded, as the page builder decodes
     it: `page.read_source`); `shas` gets the sha256 of the bytes read."""
     try:
@@ -51,7 +52,7 @@ def read_page(file: TreeFile, shas: dict[str, str] | None = None) -> Page | None
     if shas is not None:
         shas[file.path] = hashlib.sha256(data).hexdigest()
     text, _ = read_source(file.path, data)
-    return parse_python(text, file.path) if text is not None else None
+    return parse_python(text, file.path, sections) if text is not None else None
 
 
 class FileSummaries:

@@ -4,9 +4,12 @@
  *   "highlighted" and <body> gets "hl-active" (the stylesheet dims the rest of the code).
  *   Click it again, click elsewhere or press Escape to clear. A name inside a.xref still follows
  *   its link.
- * - Click a coloured equation term (.coloredeq.eqN): every term with the same eqN class gets
+ * - Click a coloured equation term (.coloredeq.eqX): every element of the same term (its own
+ *   class: eqa, eqb, ... eqba; eq-cN is only its colour, shared with other terms) gets
  *   "eq-selected" and <body> gets "eq-active". Again, elsewhere or Escape clears.
  * - Click an image of the notes: it opens in a modal dialog (.img-modal). Click or Escape closes.
+ * - A figure too wide for the notes grows into the code column where that is empty beside it
+ *   (.wide-figure), so that the labels of a plot stay readable.
  * - Keyboard: code blocks and display equations are focusable. Enter or Space selects the first
  *   identifier / term, the arrow keys move the selection, Escape clears. Images open with Enter.
  */
@@ -16,7 +19,8 @@
   var NAME_CLASSES = ['n', 'nc', 'nf', 'nb', 'bp', 'nn', 'fm', 'nv', 'vc', 'vg', 'vi', 'vm',
     'na', 'nd', 'ne', 'nl', 'nx', 'no', 'py'];
   var NAME_SELECTOR = NAME_CLASSES.map(function (c) { return 'span.' + c; }).join(',');
-  var EQ_CLASS = /(?:^|\s)(eq\d+)(?:\s|$)/;
+  // A term's own class: `eq` and letters (`eq-c3`, `eq-selected` are not identities).
+  var EQ_CLASS = /(?:^|\s)(eq[a-z]+)(?=\s|$)/;
 
   var body = document.body;
   var state = {
@@ -132,7 +136,7 @@
   }
 
   function termsIn(katex) {
-    // One entry per distinct eqN class, outermost occurrence first.
+    // One entry per distinct term, outermost occurrence first.
     var seen = Object.create(null);
     var out = [];
     var all = katex.querySelectorAll('.coloredeq');
@@ -229,6 +233,52 @@
     var back = state.modalReturn;
     state.modalReturn = null;
     if (back && back.focus && document.contains(back)) back.focus();
+  }
+
+  /* ------------------------------------------------------------------ wide figures */
+
+  // A figure wider than the notes column is shrunk to fit it, and the labels of a plot then
+  // become too small to read. Where the code column beside it is empty (the section's code
+  // ends above the figure), the figure grows into that empty space, up to its natural width.
+  // (On a phone the notes take the whole width and the stylesheet lets a figure scroll.)
+  var FIGURE_MARGIN = 24;
+
+  function fitFigure(img) {
+    img.classList.remove('wide-figure');
+    img.style.width = '';
+    var docs = img.closest('.section > .docs');
+    if (!docs || !img.naturalWidth || img.closest('a')) return;
+    var code = docs.parentNode.querySelector(':scope > .code');
+    var box = img.getBoundingClientRect();
+    if (!code || img.naturalWidth <= box.width + 1) return;
+    var beside = code.getBoundingClientRect();
+    if (beside.left < docs.getBoundingClientRect().right - 1) return;  // one column
+    var pre = code.querySelector('pre');
+    if (pre && pre.getBoundingClientRect().bottom > box.top) return;  // code beside the figure
+    var width = Math.min(img.naturalWidth, beside.right - box.left - FIGURE_MARGIN);
+    if (width <= box.width + 1) return;
+    img.style.width = Math.floor(width) + 'px';
+    img.classList.add('wide-figure');
+  }
+
+  function fitFigures() {
+    // In page order: a figure that grows pushes the ones below it further from the code.
+    var imgs = document.querySelectorAll('.section > .docs img');
+    for (var i = 0; i < imgs.length; i++) fitFigure(imgs[i]);
+  }
+
+  function watchFigures() {
+    var imgs = document.querySelectorAll('.section > .docs img');
+    for (var i = 0; i < imgs.length; i++) {
+      if (!imgs[i].complete) imgs[i].addEventListener('load', fitFigures);
+    }
+    var pending = false;
+    window.addEventListener('resize', function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; fitFigures(); });
+    });
+    fitFigures();
   }
 
   /* ------------------------------------------------------------------ events */
@@ -334,6 +384,7 @@
     if (!document.body) return;
     body = document.body;
     prepare();
+    watchFigures();
     document.addEventListener('click', onClick);
     document.addEventListener('keydown', onKeyDown);
     document.addEventListener('focusout', onFocusOut);

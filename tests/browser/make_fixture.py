@@ -11,7 +11,6 @@ the KaTeX stylesheet from ``node_modules`` at test time (see ``conftest.py``).
 
 from __future__ import annotations
 
-import html
 import json
 import struct
 import subprocess

@@ -8,13 +8,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-
 from conftest import (
-    console_errors, external, requested_urls, screenshot, set_color_scheme, set_viewport,
+    console_errors,
+    external,
+    requested_urls,
+    screenshot,
+    set_color_scheme,
+    set_viewport,
     site_pages,
 )
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 # --------------------------------------------------------------------------------------- helpers
 
@@ -35,7 +39,7 @@ FIND_SHARED_TERM = """
 var terms = document.querySelectorAll('.katex .coloredeq');
 var where = {};
 for (var i = 0; i < terms.length; i++) {
-  var m = /(?:^|\\s)(eq\\d+)(?:\\s|$)/.exec(terms[i].getAttribute('class'));
+  var m = /(?:^|\\s)(eq[a-z]+)(?=\\s|$)/.exec(terms[i].getAttribute('class'));
   if (!m) continue;
   var k = terms[i].closest('.katex');
   (where[m[1]] = where[m[1]] || []).push([terms[i], k]);

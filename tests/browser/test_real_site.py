@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from conftest import (
+    console_errors,
+    external,
+    requested_urls,
+    screenshot,
+    set_color_scheme,
+    set_viewport,
+    site_pages,
+)
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-
-from conftest import (
-    console_errors, drain_logs, external, requested_urls, screenshot, set_color_scheme,
-    set_viewport, site_pages,
-)
 
 AMSGRAD = "optimizers/amsgrad.html"
 HOME = "index.html"
@@ -232,7 +236,7 @@ def test_identifier_click_highlights_every_use(driver, real_server, name):
 SHARED_TERM = """
 var where = {};
 document.querySelectorAll('.katex .coloredeq').forEach(function (t) {
-  var m = /(?:^|\\s)(eq\\d+)(?:\\s|$)/.exec(t.getAttribute('class')); if (!m) return;
+  var m = /(?:^|\\s)(eq[a-z]+)(?=\\s|$)/.exec(t.getAttribute('class')); if (!m) return;
   (where[m[1]] = where[m[1]] || []).push(t);
 });
 var best = null;
@@ -271,6 +275,65 @@ def test_term_click_highlights_it_in_every_equation(driver, real_server):
     assert "eq-active" not in body_classes(driver)
     assert driver.execute_script("return document.querySelectorAll('.eq-selected').length") == 0
     assert not console_errors(driver)
+
+
+# What a term shows: the text of its KaTeX spans, without KaTeX's zero-width spaces.
+TERM_TEXT = "function shown(t) { return t.textContent.replace(/[\\u200b\\s]/g, ''); }"
+
+
+@pytest.mark.parametrize("term", ["mt", "vt"])
+def test_term_click_highlights_that_term_and_only_it(driver, real_server, term):
+    """Clicking `m_t` once lit `\\beta_2`, `\\beta_2^k` and `T` as well (their classes were
+    the colour number modulo 12). Every highlighted element must show the clicked term, and
+    every element that shows it must be highlighted."""
+    load(driver, real_server.page(AMSGRAD))
+    # Its first glyph, where a reader clicks (the first `v_t` is under a square root).
+    target = driver.execute_script(TERM_TEXT + """
+        var all = document.querySelectorAll('.katex .coloredeq');
+        for (var i = 0; i < all.length; i++)
+          if (shown(all[i]) === arguments[0]) return all[i].querySelector('.mathnormal');
+        return null;
+        """, term)
+    assert target is not None, f"no coloured {term} on {AMSGRAD}"
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+    ActionChains(driver).move_to_element(target).click().perform()  # a real mouse click
+    assert "eq-active" in body_classes(driver)
+    state = driver.execute_script(TERM_TEXT + """
+        var shownSelected = [], missed = 0, formulas = new Set();
+        document.querySelectorAll('.coloredeq').forEach(function (t) {
+          var on = t.classList.contains('eq-selected');
+          if (on) { shownSelected.push(shown(t)); formulas.add(t.closest('.katex')); }
+          else if (shown(t) === arguments[0]) missed++;
+        });
+        return {shown: shownSelected, missed: missed, formulas: formulas.size};
+        """, term)
+    assert state["shown"] and set(state["shown"]) == {term}, state
+    assert state["missed"] == 0, state
+    if term == "vt":
+        assert state["formulas"] >= 5, state
+    press_escape(driver)
+    assert driver.execute_script("return document.querySelectorAll('.eq-selected').length") == 0
+    assert not console_errors(driver)
+
+
+def test_every_term_can_be_clicked_on_its_first_glyph(driver, real_server):
+    """Nothing lies over a term where a reader clicks it: the line of a square root used to
+    cover the radicand, so that `\\sqrt{v_t}` could not be selected."""
+    load(driver, real_server.page(AMSGRAD))
+    covered = driver.execute_script("""
+        var out = [], count = 0;
+        document.querySelectorAll('.katex-html .coloredeq').forEach(function (t) {
+          var glyph = t.querySelector('.mathnormal, .mord:not(:has(*))');
+          if (!glyph || glyph.closest('.coloredeq') !== t) return;  // a nested term's glyph
+          glyph.scrollIntoView({block: 'center'});
+          var r = glyph.getBoundingClientRect();
+          var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          count++;
+          if (!hit || hit.closest('.coloredeq') !== t) out.push(t.textContent);
+        });
+        return {count: count, covered: out};
+        """)
+    assert covered["count"] >= 50 and covered["covered"] == [], covered
 
 
 # The code of section #ID without its line numbers (null when there is no such section).
@@ -421,6 +484,100 @@ def test_layout_on_every_page(driver, real_server, pages, width, height, mobile)
                 problems.append((page, g))
         problems += [(page, *x) for x in driver.execute_script(PAGE_LAYOUT, width <= 800)]
     assert not problems, problems[:10]
+    assert not console_errors(driver)
+
+
+# The display equations that scroll sideways, as `[text, how many pixels they overflow]`.
+SCROLLING_DISPLAYS = """
+var out = [];
+document.querySelectorAll('.katex-display').forEach(function (d) {
+  if (d.scrollWidth > d.clientWidth) out.push([d.textContent.slice(0, 30), d.scrollWidth - d.clientWidth]);
+});
+return out;
+"""
+
+
+def test_no_equation_scrolls_for_a_few_pixels(driver, real_server, pages):
+    """AMSGrad's aligned (1)-(4) was 2px wider than its box: a scrollbar under it for nothing.
+    An equation may scroll when it is wider than the notes, never by a few pixels."""
+    load(driver, real_server.page(AMSGRAD))
+    assert driver.execute_script(SCROLLING_DISPLAYS) == []
+    for width, mobile in ((1400, False), (390, True)):
+        set_viewport(driver, width, 844, mobile)
+        for page in pages:
+            load(driver, real_server.page(page))
+            slight = [d for d in driver.execute_script(SCROLLING_DISPLAYS) if d[1] <= 4]
+            assert slight == [], (page, width, slight)
+
+
+@pytest.mark.parametrize("page", [HOME, "optimizers/readme.html"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_footer_ends_a_short_page_and_the_columns_reach_it(driver, real_server, page, scheme):
+    set_viewport(driver, 1400, 2600)
+    set_color_scheme(driver, scheme)
+    load(driver, real_server.page(page))
+    geometry = driver.execute_script("""
+        var f = document.querySelector('.footer').getBoundingClientRect();
+        var b = document.getElementById('background').getBoundingClientRect();
+        var sections = document.querySelectorAll('.section');
+        var last = sections[sections.length - 1].getBoundingClientRect();
+        return {footerTop: f.top, footerBottom: f.bottom, backgroundBottom: b.bottom,
+                lastSection: last.bottom, height: innerHeight,
+                scroll: document.documentElement.scrollHeight};
+        """)
+    # The page is short: its content ends well above the bottom of the window.
+    assert geometry["lastSection"] < geometry["height"] - 300, geometry
+    assert abs(geometry["footerBottom"] - geometry["height"]) <= 1, geometry
+    assert geometry["scroll"] <= geometry["height"], geometry
+    # The code column runs down to the footer, not past it.
+    assert geometry["footerTop"] - 1 <= geometry["backgroundBottom"] <= geometry["footerBottom"] + 1, \
+        geometry
+    screenshot(driver, f"real/{page.replace('/', '_').removesuffix('.html')}-short-{scheme}",
+               full_page=False)
+
+
+def test_home_lists_the_pages_in_tree_order_each_with_its_summary(driver, real_server):
+    load(driver, real_server.page(HOME))
+    entries = driver.execute_script("""
+        return Array.prototype.map.call(document.querySelectorAll('.page-list li'), function (li) {
+          var s = li.querySelector('.summary');
+          return [li.querySelector('a').getAttribute('href'), s ? s.textContent.trim() : ''];
+        });
+        """)
+    urls = [url for url, _ in entries]
+    # The package's index, then its readme, then its modules by file name.
+    assert urls[:2] == ["optimizers/index.html", "optimizers/readme.html"], urls
+    assert urls[2:] == sorted(urls[2:]) and len(urls) >= 6, urls
+    assert all(summary for _, summary in entries), entries
+
+
+@pytest.mark.parametrize("width,mobile", [(1400, False), (390, True)])
+def test_experiment_plot_is_readable_in_place(driver, real_server, width, mobile):
+    """The plot (720px wide) was shrunk into the notes column until its labels could not be
+    read. Beside an empty code column it grows into it; on a phone it keeps up to twice the
+    column's width and scrolls sideways."""
+    set_viewport(driver, width, 900, mobile)
+    load(driver, real_server.page(AMSGRAD))
+    figure = driver.execute_script("""
+        var img = document.querySelector('.docs img[src$="amsgrad_experiment.png"]');
+        img.scrollIntoView({block: 'center'});
+        var r = img.getBoundingClientRect(), p = img.parentElement;
+        var docs = img.closest('.docs'), overlaps = 0;
+        img.closest('.section').querySelectorAll('.code pre').forEach(function (pre) {
+          var c = pre.getBoundingClientRect();
+          if (c.bottom > r.top && c.top < r.bottom && c.right > r.left && c.left < r.right) overlaps++;
+        });
+        return {shown: r.width, natural: img.naturalWidth, right: r.right, overlaps: overlaps,
+                column: p.clientWidth, scrolls: p.scrollWidth > p.clientWidth,
+                docsRight: docs.getBoundingClientRect().right, width: innerWidth};
+        """)
+    assert figure["natural"] > 0 and figure["overlaps"] == 0, figure
+    if width > 800:
+        assert figure["shown"] == figure["natural"] > figure["docsRight"] - 100, figure
+        assert figure["right"] <= figure["width"], figure
+    else:
+        assert figure["shown"] >= min(figure["natural"], 2 * figure["column"]) - 1, figure
+        assert figure["scrolls"], figure
     assert not console_errors(driver)
 
 

@@ -1,68 +1,69 @@
 r"""Colour the terms of a page's equations consistently.
 
-``colour_formulas(formulas)`` takes every LaTeX formula of one page, in page order, and returns them
-with their *terms* wrapped in ``\htmlClass{coloredeq eqX eq-cN}{...}`` so that the same term carries
+`colour_formulas(formulas)` takes every LaTeX formula of one page, in page order, and returns them
+with their *terms* wrapped in `\htmlClass{coloredeq eqX eq-cN}{...}` so that the same term carries
 the same classes in every formula of the page. KaTeX turns the wrapper into
-``<span class="enclosing coloredeq eqX eq-cN">``.
+`<span class="enclosing coloredeq eqX eq-cN">`.
 
-Each term has a class of its own, ``eqX``: ``eqa``, ``eqb``, ... ``eqz``, ``eqba``, ``eqbb`` (the
-term's number written in base 26 with the letters ``a``-``z`` as digits, as the published pages of
+Each term has a class of its own, `eqX`: `eqa`, `eqb`, ... `eqz`, `eqba`, `eqbb` (the
+term's number written in base 26 with the letters `a`-`z` as digits, as the published pages of
 nn.labml.ai name them). The page script highlights every element of a clicked term's class, so
-no two terms may share one: clicking ``m_t`` must not light up ``\beta_2``. The colour is a second
-class, ``eq-c0`` to ``eq-c11``: a page has more terms than a palette has readable colours, so colours
-repeat, identities never. KaTeX must render with ``trust`` allowing
-``\htmlClass`` and with ``strict`` not set to ``"error"`` (``"ignore"`` or ``"warn"``).
+no two terms may share one: clicking `m_t` must not light up `\beta_2`. The colour is a second
+class, `eq-c0` to `eq-c11`: a page has more terms than a palette has readable colours, so colours
+repeat, identities never. KaTeX must render with `trust` allowing
+`\htmlClass` and with `strict` not set to `"error"` (`"ignore"` or `"warn"`).
 
 What is a term
 --------------
 * **Symbol**: a *base* followed by the scripts that name it rather than operate on it:
 
-  - base: a Latin letter, a Greek letter (``\theta``, ``\varepsilon``; also ``\ell``, ``\hbar``),
-    or a decoration of such a symbol (``\hat{v}``, ``\bar\alpha``, ``\mathbf{x}``,
-    ``\mathcal{L}``, ``\boldsymbol{\theta}``, nested: ``\hat{\mathbf{x}}``);
-  - scripts that belong to the name: a subscript (``m_t``, ``v_{t-1}``), primes (``f'``), and a
-    *label* superscript: ``*``, ``\ast``, ``\star``, ``\prime``, ``\dagger`` or a parenthesised
-    index ``^{(i)}`` (``x^*``, ``v^{(2)}_m``). Any other superscript (``^2``, ``^\top``, ``^{-1}``)
-    is an operation: it is not part of the term's key (``\sigma_t^2`` is the term ``\sigma_t``),
+  - base: a Latin letter, a Greek letter (`\theta`, `\varepsilon`; also `\ell`, `\hbar`),
+    or a decoration of such a symbol (`\hat{v}`, `\bar\alpha`, `\mathbf{x}`,
+    `\mathcal{L}`, `\boldsymbol{\theta}`, nested: `\hat{\mathbf{x}}`);
+  - scripts that belong to the name: a subscript (`m_t`, `v_{t-1}`), primes (`f'`), and a
+    *label* superscript: `*`, `\ast`, `\star`, `\prime`, `\dagger` or a parenthesised
+    index `^{(i)}` (`x^*`, `v^{(2)}_m`). Any other superscript (`^2`, `^\top`, `^{-1}`)
+    is an operation: it is not part of the term's key (`\sigma_t^2` is the term `\sigma_t`),
     but it stays inside the wrapper so that KaTeX still stacks the scripts exactly as before; terms
     inside it are coloured too.
 
   A symbol with a subscript, a label superscript, primes, a Greek base or a decoration is always
-  coloured. A *plain Latin letter* (``x``, ``T``) is coloured only when it occurs in two or more
-  formulas of the page. Letters in a run of three or more adjacent letters (``lr`` is two, ``max`` is
+  coloured. A *plain Latin letter* (`x`, `T`) is coloured only when it occurs in two or more
+  formulas of the page. Letters in a run of three or more adjacent letters (`lr` is two, `max` is
   three) are taken to be a word and never coloured.
 * **Application**: a symbol immediately followed by a parenthesised argument list at the same group
-  level, ``f_t(\theta_t)``, ``R(T)``. It is coloured only when the same application (compared with
+  level, `f_t(\theta_t)`, `R(T)`. It is coloured only when the same application (compared with
   whitespace removed) occurs in two or more formulas of the page. Its own symbols are coloured too,
-  nested inside it; scripts after the closing parenthesis (``D(x)^2``) stay inside the wrapper.
+  nested inside it; scripts after the closing parenthesis (`D(x)^2`) stay inside the wrapper.
 
 The *key* of a term is its source with whitespace removed and redundant braces around one-token
-scripts and decorated arguments dropped (``m_{t}`` and ``m_t``, ``\hat{v}`` and ``\hat v`` are the
+scripts and decorated arguments dropped (`m_{t}` and `m_t`, `\hat{v}` and `\hat v` are the
 same term). Terms are numbered by the first occurrence of each key in page order (outer terms
-before the terms inside them); a term's colour is its number modulo ``palette_size``.
+before the terms inside them); a term's colour is its number modulo `palette_size`.
 
 Safety
 ------
 The rewrite only inserts a wrapper around a whole symbol (with all its scripts) or a balanced
 application, so it never moves tokens, and KaTeX's MathML for the formula is unchanged (only
-grouping rows are added); ``tests/test_colour.py`` checks this on the formulas of a real tree. Nothing is coloured (the text is left exactly as it was):
+grouping rows are added); `tests/test_colour.py` checks this on the formulas of a real tree.
+Nothing is coloured (the text is left exactly as it was):
 
-* inside text and name arguments: ``\text``, ``\textbf``, ``\mbox``, ``\operatorname``,
-  ``\mathrm``, ``\mathit``, ``\mathsf``, ``\mathtt``, ``\begin``/``\end`` names and array column
-  specs, ``\tag``, ``\label``, ``\color``, ``\href``/``\url`` targets, ``\htmlClass`` class names;
-* in an argument written without braces (``\frac a b``, ``x_t``, ``\sqrt x``): wrapping it would
+* inside text and name arguments: `\text`, `\textbf`, `\mbox`, `\operatorname`,
+  `\mathrm`, `\mathit`, `\mathsf`, `\mathtt`, `\begin`/`\end` names and array column
+  specs, `\tag`, `\label`, `\color`, `\href`/`\url` targets, `\htmlClass` class names;
+* in an argument written without braces (`\frac a b`, `x_t`, `\sqrt x`): wrapping it would
   change what the command takes;
-* after an old-style font switch (``\rm``, ``\bf``, ``\it``, ``\cal``...) up to the end of its
-  group, and in the optional arguments ``[...]`` of commands (``\sqrt[3]``, ``\\[2pt]``);
+* after an old-style font switch (`\rm`, `\bf`, `\it`, `\cal`...) up to the end of its
+  group, and in the optional arguments `[...]` of commands (`\sqrt[3]`, `\\[2pt]`);
 * after a command this module does not know: its following braced groups and next token are left
   alone, because it may take arguments;
-* in a formula that defines macros or uses ``\verb``, ``\kern``-style dimensions, ``\catcode``
+* in a formula that defines macros or uses `\verb`, `\kern`-style dimensions, `\catcode`
   and the like, or whose braces do not balance: the whole formula is returned unchanged;
-* in a formula that already holds ``coloredeq`` wrappers: it is returned unchanged, so colouring
+* in a formula that already holds `coloredeq` wrappers: it is returned unchanged, so colouring
   twice gives the same result as colouring once.
 
-An application is not coloured when its parentheses enclose ``&``, ``\\``, ``\left``/``\right``,
-``\begin``/``\end``, infix fractions (``\over``) or style switches, or end in a command that might
+An application is not coloured when its parentheses enclose `&`, `\\`, `\left`/`\right`,
+`\begin`/`\end`, infix fractions (`\over`) or style switches, or end in a command that might
 take the closing parenthesis as an argument.
 """
 
@@ -71,7 +72,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = [
     "PALETTE_SIZE",
@@ -84,7 +84,7 @@ __all__ = [
     "Term",
 ]
 
-#: Number of colour classes the stylesheet defines (``eq-c0`` .. ``eq-c11``).
+#: Number of colour classes the stylesheet defines (`eq-c0` .. `eq-c11`).
 PALETTE_SIZE = 12
 palette_size = PALETTE_SIZE
 
@@ -92,8 +92,8 @@ CLASS_PREFIX = "coloredeq"
 
 
 def term_class(number: int, palette_size: int = PALETTE_SIZE) -> str:
-    """The classes of the term numbered ``number`` on its page: its own (``eqa``, ... ``eqz``,
-    ``eqba``, ...), then its colour (``eq-c0`` .. ``eq-c{palette_size - 1}``)."""
+    """The classes of the term numbered `number` on its page: its own (`eqa`, ... `eqz`,
+    `eqba`, ...), then its colour (`eq-c0` .. `eq-c{palette_size - 1}`)."""
     letters = ""
     rest = number
     while True:
@@ -107,16 +107,24 @@ def term_class(number: int, palette_size: int = PALETTE_SIZE) -> str:
 # Command tables
 
 GREEK = frozenset(
-    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "varkappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "varGamma", "varDelta", "varTheta", "varLambda", "varXi", "varPi", "varSigma", "varUpsilon", "varPhi", "varPsi", "varOmega", "digamma", "ell", "hbar", "hslash", "imath", "jmath"]
+    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
+     "iota", "kappa", "varkappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho",
+     "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
+     "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "varGamma",
+     "varDelta", "varTheta", "varLambda", "varXi", "varPi", "varSigma", "varUpsilon", "varPhi",
+     "varPsi", "varOmega", "digamma", "ell", "hbar", "hslash", "imath", "jmath"]
 )
 
 # Decorations that keep a symbol a symbol: accents and math alphabets.
 DECORATORS = frozenset(
-    ["hat", "widehat", "tilde", "widetilde", "bar", "overline", "dot", "ddot", "dddot", "breve", "check", "acute", "grave", "vec", "mathring", "overrightarrow", "overleftarrow", "underline", "mathbf", "boldsymbol", "bm", "pmb", "bold", "mathcal", "mathbb", "Bbb", "mathfrak", "frak", "mathscr", "mathbfit"]
+    ["hat", "widehat", "tilde", "widetilde", "bar", "overline", "dot", "ddot", "dddot", "breve",
+     "check", "acute", "grave", "vec", "mathring", "overrightarrow", "overleftarrow", "underline",
+     "mathbf", "boldsymbol", "bm", "pmb", "bold", "mathcal", "mathbb", "Bbb", "mathfrak", "frak",
+     "mathscr", "mathbfit"]
 )
 
 # Commands whose arguments are text or names: every argument is left alone.
-# name -> number of braced arguments (a leading ``*`` and ``[...]`` are skipped as well).
+# name -> number of braced arguments (a leading `*` and `[...]` are skipped as well).
 OPAQUE_ARGS = {
     "text": 1, "textrm": 1, "textsf": 1, "texttt": 1, "textnormal": 1, "textbf": 1, "textit": 1,
     "textup": 1, "textmd": 1, "textsl": 1, "textsc": 1, "emph": 1, "mbox": 1, "hbox": 1,
@@ -154,31 +162,65 @@ FIRST_ARG_OPAQUE = frozenset(["textcolor", "href", "htmlClass", "htmlId", "htmlS
 
 # Commands that take the next token as a delimiter.
 DELIMITER_SIZERS = frozenset(
-    ["left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "bigm", "Bigm", "biggm", "Biggm"]
+    ["left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+     "biggl", "biggr", "Biggl", "Biggr", "bigm", "Bigm", "biggm", "Biggm"]
 )
 
 # Old-style declarations that change the font (or style) of the rest of their group.
 FONT_SWITCHES = frozenset(["rm", "bf", "it", "sf", "tt", "cal"])
 STYLE_SWITCHES = frozenset(
-    ["displaystyle", "textstyle", "scriptstyle", "scriptscriptstyle", "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge", "color"]
+    ["displaystyle", "textstyle", "scriptstyle", "scriptscriptstyle", "tiny", "scriptsize",
+     "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge", "color"]
 )
 
 # Formulas using these are left unchanged.
 UNSAFE = frozenset(
-    ["def", "gdef", "edef", "xdef", "let", "futurelet", "global", "newcommand", "renewcommand", "providecommand", "DeclareMathOperator", "verb", "catcode", "kern", "mkern", "mskip", "hskip", "hspace*", "mathchoice", "expandafter", "noexpand", "csname", "endcsname", "relax", "begingroup", "endgroup", "bgroup", "egroup", "afterassignment", "lowercase", "uppercase", "hfill", "hfil", "vrule", "hrule", "dimexpr", "the", "number", "romannumeral", "string"]
+    ["def", "gdef", "edef", "xdef", "let", "futurelet", "global", "newcommand", "renewcommand",
+     "providecommand", "DeclareMathOperator", "verb", "catcode", "kern", "mkern", "mskip", "hskip",
+     "hspace*", "mathchoice", "expandafter", "noexpand", "csname", "endcsname", "relax",
+     "begingroup", "endgroup", "bgroup", "egroup", "afterassignment", "lowercase", "uppercase",
+     "hfill", "hfil", "vrule", "hrule", "dimexpr", "the", "number", "romannumeral", "string"]
 )
 
 # Infix commands and separators an application must not span.
 BARRIERS = frozenset(
-    ["over", "atop", "choose", "above", "brace", "brack", "cr", "newline", "begin", "end", "left", "right", "middle", "tag", "label", "nonumber", "notag"]
+    ["over", "atop", "choose", "above", "brace", "brack", "cr", "newline", "begin", "end", "left",
+     "right", "middle", "tag", "label", "nonumber", "notag"]
 )
 
-# Environments whose first braced group after ``\begin{env}`` is a column spec or count.
+# Environments whose first braced group after `\begin{env}` is a column spec or count.
 SPEC_ENVS = frozenset(["array", "darray", "subarray", "alignat", "alignat*", "alignedat", "tabular"])
 
 # Commands known to take no argument (symbols, operators, relations, spacing...).
 ZERO_ARG = GREEK | frozenset(
-    ["partial", "nabla", "infty", "forall", "exists", "nexists", "neg", "lnot", "emptyset", "varnothing", "top", "bot", "angle", "prime", "dagger", "ddagger", "star", "ast", "bullet", "circ", "cdot", "cdotp", "times", "div", "pm", "mp", "setminus", "oplus", "ominus", "otimes", "oslash", "odot", "wedge", "vee", "land", "lor", "cap", "cup", "sqcap", "sqcup", "uplus", "amalg", "diamond", "triangleleft", "triangleright", "bigtriangleup", "bigtriangledown", "wr", "sum", "prod", "coprod", "int", "iint", "iiint", "oint", "bigcup", "bigcap", "bigoplus", "bigotimes", "bigodot", "biguplus", "bigsqcup", "bigvee", "bigwedge", "lim", "limsup", "liminf", "max", "min", "sup", "inf", "arg", "argmax", "argmin", "det", "dim", "ker", "hom", "deg", "gcd", "lg", "ln", "log", "exp", "Pr", "sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "coth", "arcsin", "arccos", "arctan", "sgn", "limits", "nolimits", "le", "leq", "ge", "geq", "ne", "neq", "approx", "sim", "simeq", "cong", "equiv", "propto", "in", "notin", "ni", "subset", "subseteq", "supset", "supseteq", "subsetneq", "supsetneq", "ll", "gg", "prec", "succ", "preceq", "succeq", "perp", "parallel", "mid", "nmid", "vert", "Vert", "lvert", "rvert", "lVert", "rVert", "models", "vdash", "dashv", "doteq", "triangleq", "coloneqq", "eqqcolon", "asymp", "bowtie", "leqslant", "geqslant", "lesssim", "gtrsim", "approxeq", "backsim", "gets", "to", "rightarrow", "leftarrow", "Rightarrow", "Leftarrow", "leftrightarrow", "Leftrightarrow", "longrightarrow", "longleftarrow", "Longrightarrow", "Longleftarrow", "longleftrightarrow", "Longleftrightarrow", "iff", "implies", "impliedby", "mapsto", "longmapsto", "uparrow", "downarrow", "Uparrow", "Downarrow", "updownarrow", "nearrow", "searrow", "swarrow", "nwarrow", "hookrightarrow", "hookleftarrow", "rightharpoonup", "rightleftharpoons", "leadsto", "langle", "rangle", "lfloor", "rfloor", "lceil", "rceil", "lbrace", "rbrace", "lbrack", "rbrack", "backslash", "quad", "qquad", "enspace", "thinspace", "medspace", "thickspace", "negthinspace", "space", "nobreakspace", "dots", "ldots", "cdots", "vdots", "ddots", "dotsb", "dotsc", "dotsi", "dotsm", "dotso", "checkmark", "surd", "flat", "sharp", "natural", "clubsuit", "diamondsuit", "heartsuit", "spadesuit", "aleph", "beth", "gimel", "Re", "Im", "wp", "mho", "complement", "therefore", "because", "S", "P", "pounds", "yen", "copyright", "circledR", "nonumber", "notag", "displaystyle", "textstyle", "scriptstyle", "scriptscriptstyle"]
+    ["partial", "nabla", "infty", "forall", "exists", "nexists", "neg", "lnot", "emptyset",
+     "varnothing", "top", "bot", "angle", "prime", "dagger", "ddagger", "star", "ast", "bullet",
+     "circ", "cdot", "cdotp", "times", "div", "pm", "mp", "setminus", "oplus", "ominus", "otimes",
+     "oslash", "odot", "wedge", "vee", "land", "lor", "cap", "cup", "sqcap", "sqcup", "uplus",
+     "amalg", "diamond", "triangleleft", "triangleright", "bigtriangleup", "bigtriangledown", "wr",
+     "sum", "prod", "coprod", "int", "iint", "iiint", "oint", "bigcup", "bigcap", "bigoplus",
+     "bigotimes", "bigodot", "biguplus", "bigsqcup", "bigvee", "bigwedge", "lim", "limsup",
+     "liminf", "max", "min", "sup", "inf", "arg", "argmax", "argmin", "det", "dim", "ker", "hom",
+     "deg", "gcd", "lg", "ln", "log", "exp", "Pr", "sin", "cos", "tan", "cot", "sec", "csc", "sinh",
+     "cosh", "tanh", "coth", "arcsin", "arccos", "arctan", "sgn", "limits", "nolimits", "le", "leq",
+     "ge", "geq", "ne", "neq", "approx", "sim", "simeq", "cong", "equiv", "propto", "in", "notin",
+     "ni", "subset", "subseteq", "supset", "supseteq", "subsetneq", "supsetneq", "ll", "gg", "prec",
+     "succ", "preceq", "succeq", "perp", "parallel", "mid", "nmid", "vert", "Vert", "lvert",
+     "rvert", "lVert", "rVert", "models", "vdash", "dashv", "doteq", "triangleq", "coloneqq",
+     "eqqcolon", "asymp", "bowtie", "leqslant", "geqslant", "lesssim", "gtrsim", "approxeq",
+     "backsim", "gets", "to", "rightarrow", "leftarrow", "Rightarrow", "Leftarrow",
+     "leftrightarrow", "Leftrightarrow", "longrightarrow", "longleftarrow", "Longrightarrow",
+     "Longleftarrow", "longleftrightarrow", "Longleftrightarrow", "iff", "implies", "impliedby",
+     "mapsto", "longmapsto", "uparrow", "downarrow", "Uparrow", "Downarrow", "updownarrow",
+     "nearrow", "searrow", "swarrow", "nwarrow", "hookrightarrow", "hookleftarrow",
+     "rightharpoonup", "rightleftharpoons", "leadsto", "langle", "rangle", "lfloor", "rfloor",
+     "lceil", "rceil", "lbrace", "rbrace", "lbrack", "rbrack", "backslash", "quad", "qquad",
+     "enspace", "thinspace", "medspace", "thickspace", "negthinspace", "space", "nobreakspace",
+     "dots", "ldots", "cdots", "vdots", "ddots", "dotsb", "dotsc", "dotsi", "dotsm", "dotso",
+     "checkmark", "surd", "flat", "sharp", "natural", "clubsuit", "diamondsuit", "heartsuit",
+     "spadesuit", "aleph", "beth", "gimel", "Re", "Im", "wp", "mho", "complement", "therefore",
+     "because", "S", "P", "pounds", "yen", "copyright", "circledR", "nonumber", "notag",
+     "displaystyle", "textstyle", "scriptstyle", "scriptscriptstyle"]
 )
 
 # Bare superscripts that label a symbol rather than operate on it.
@@ -207,7 +249,7 @@ class Group:
     end: int  # offset after "}"
 
 
-Node = Union[Tok, Group]
+Node = Tok | Group
 
 
 class Unsafe(Exception):
@@ -225,14 +267,14 @@ def _tokenize(tex: str) -> list[Tok]:
         kind = m.lastgroup
         text = m.group()
         if kind == "cw" and text.endswith("*"):
-            # ``\operatorname*`` and friends keep the star; other words leave it as a char.
+            # `\operatorname*` and friends keep the star; other words leave it as a char.
             if text[1:-1] in ("operatorname", "tag", "hspace"):
                 pass
             else:
                 toks.append(Tok("cw", text[:-1], m.start(), m.end() - 1))
                 toks.append(Tok("char", "*", m.end() - 1, m.end()))
                 continue
-        toks.append(Tok(kind, text, m.start(), m.end()))
+        toks.append(Tok(kind or "char", text, m.start(), m.end()))
     if tex.endswith("\\"):
         raise Unsafe("trailing backslash")
     return toks
@@ -259,7 +301,7 @@ def _parse(toks: list[Tok]) -> list[Node]:
 
 
 def _canon(nodes: Sequence[Node]) -> str:
-    """Source of ``nodes`` without whitespace or comments (a space is kept after a control word
+    """Source of `nodes` without whitespace or comments (a space is kept after a control word
     that a letter follows)."""
     out: list[str] = []
     prev_cw = False
@@ -278,7 +320,7 @@ def _canon(nodes: Sequence[Node]) -> str:
 
 
 def _arg_canon(node: Node) -> str:
-    """Canonical text of a script or decoration argument: ``{t}`` and ``t`` are the same."""
+    """Canonical text of a script or decoration argument: `{t}` and `t` are the same."""
     if isinstance(node, Group):
         inner = [c for c in node.children if not (isinstance(c, Tok) and c.kind in ("ws", "comment"))]
         if len(inner) == 1 and isinstance(inner[0], Tok):
@@ -317,7 +359,7 @@ class _Walker:
         return isinstance(node, Tok) and node.kind == "char" and node.text == text
 
     def _skip_optional(self, nodes: list, i: int) -> int:
-        """Skip a ``[...]`` optional argument starting at ``i`` (after spaces), if any."""
+        """Skip a `[...]` optional argument starting at `i` (after spaces), if any."""
         j = self._skip_ws(nodes, i)
         if j < len(nodes) and self._is_char(nodes[j], "["):
             depth = 0
@@ -335,8 +377,8 @@ class _Walker:
         return i
 
     def _atom_end(self, nodes: list, i: int) -> int:
-        """End index of the atom starting at ``i`` (a group, a token, or a known command with its
-        braced arguments). Raises ``Unsafe`` when the extent cannot be known."""
+        """End index of the atom starting at `i` (a group, a token, or a known command with its
+        braced arguments). Raises `Unsafe` when the extent cannot be known."""
         if i >= len(nodes):
             raise Unsafe("missing argument")
         n = nodes[i]
@@ -370,7 +412,7 @@ class _Walker:
 
     # -- symbols -----------------------------------------------------------------------------------
     def _simple_symbol(self, nodes: list, i: int) -> int | None:
-        """If a simple symbol (letter, Greek letter, decorated simple symbol) starts at ``i``,
+        """If a simple symbol (letter, Greek letter, decorated simple symbol) starts at `i`,
         return the index after it."""
         if i >= len(nodes):
             return None
@@ -411,7 +453,7 @@ class _Walker:
         return end == j + 1 and isinstance(arg, Tok) and arg.text in LABEL_SUPS
 
     def _symbol(self, nodes: list, i: int, letter_run: set[int]):
-        """Parse a symbol term at ``i``: return (end index, kind, key) or None."""
+        """Parse a symbol term at `i`: return (end index, kind, key) or None."""
         n = nodes[i]
         if isinstance(n, Group):
             return None
@@ -467,7 +509,7 @@ class _Walker:
         kind = "letter" if plain_letter and not (has_sub or has_label) else "symbol"
         return end, kind, "".join(key_parts), operations
 
-    def _symbol_key(self, nodes: list, i: int, e: int) -> str:
+    def _symbol_key(self, nodes: list, i: int, e: int | None) -> str:
         n = nodes[i]
         if isinstance(n, Group):
             kids = n.children
@@ -486,9 +528,9 @@ class _Walker:
         return "{" + _canon(nodes[j:e]) + "}"
 
     def _scripts_end(self, nodes: list, k: int) -> int | None:
-        """Index after the scripts and primes that follow index ``k`` (``k`` if none)."""
+        """Index after the scripts and primes that follow index `k` (`k` if none)."""
         end = k
-        seen = set()
+        seen: set[str] = set()
         while True:
             j = self._skip_ws(nodes, end)
             if j >= len(nodes):
@@ -511,7 +553,7 @@ class _Walker:
 
     # -- applications ------------------------------------------------------------------------------
     def _application_end(self, nodes: list, i: int) -> int | None:
-        """If ``(...)`` starts at ``i`` (after spaces) and is safe to wrap with what precedes it,
+        """If `(...)` starts at `i` (after spaces) and is safe to wrap with what precedes it,
         return the index after the closing parenthesis."""
         j = self._skip_ws(nodes, i)
         if j >= len(nodes) or not self._is_char(nodes[j], "("):
@@ -711,7 +753,7 @@ class _Walker:
 
 
 def find_terms(tex: str) -> list[Term] | None:
-    """All candidate terms of one formula, in source order, or ``None`` when the formula must be
+    """All candidate terms of one formula, in source order, or `None` when the formula must be
     left unchanged (already coloured, or outside what this module understands)."""
     if "coloredeq" in tex:
         return None
@@ -725,7 +767,7 @@ def find_terms(tex: str) -> list[Term] | None:
 
 
 def term_key(tex: str) -> str | None:
-    """The key of ``tex`` read as one term (``"m_{t}"`` -> ``"m_t"``), or ``None`` if it is not
+    """The key of `tex` read as one term (`"m_{t}"` -> `"m_t"`), or `None` if it is not
     exactly one term."""
     terms = find_terms(tex.strip())
     if not terms:
@@ -739,7 +781,7 @@ def _wrap(tex: str, terms: Iterable[tuple[Term, str]]) -> str:
     for term, cls in terms:
         # At one offset: closes before opens; inner closes first; outer opens first.
         events.append((term.end, 0, term.start, "}"))
-        events.append((term.start, 1, -term.end, "\\htmlClass{%s}{" % cls))
+        events.append((term.start, 1, -term.end, f"\\htmlClass{{{cls}}}{{"))
     events.sort(key=lambda e: (e[0], e[1], -e[2] if e[1] == 0 else e[2]))
     out = []
     pos = 0
@@ -753,8 +795,8 @@ def _wrap(tex: str, terms: Iterable[tuple[Term, str]]) -> str:
 
 def colour_formulas(formulas: Sequence[str], palette_size: int = PALETTE_SIZE) -> list[str]:
     """Wrap the terms of a page's formulas (in page order) in
-    ``\\htmlClass{coloredeq eqX eq-cN}{...}`` so that a term has the same classes in every formula,
-    and no other term has its ``eqX``. See the module documentation."""
+    `\\htmlClass{coloredeq eqX eq-cN}{...}` so that a term has the same classes in every formula,
+    and no other term has its `eqX`. See the module documentation."""
     if palette_size < 1:
         raise ValueError("palette_size must be positive")
     found = [find_terms(f) for f in formulas]
@@ -765,7 +807,7 @@ def colour_formulas(formulas: Sequence[str], palette_size: int = PALETTE_SIZE) -
                 in_formulas.setdefault(t.key, set()).add(idx)
     numbers: dict[str, int] = {}
     out = []
-    for idx, (tex, terms) in enumerate(zip(formulas, found)):
+    for tex, terms in zip(formulas, found):
         if not terms:
             out.append(tex)
             continue

@@ -43,6 +43,11 @@ def engine_name(name: str) -> str:
     return ENGINE_ALIASES.get(name, name)
 
 
+#: How definitions split the code into sections: as nn.labml.ai does (`labml`), or each
+#: definition in a section of its own (`plain`); see [`parse`](parse.py).
+SectionRule = Literal["labml", "plain"]
+
+
 @dataclass
 class SiteConfig:
     # The package folder to document, for example `src/labml_nn`.
@@ -81,7 +86,7 @@ class SiteConfig:
     # Where the code is cut into sections: `labml` numbers them as nn.labml.ai does, so that a
     # tree moving from there keeps its anchors (`adam.html#section-7`); `plain` lets every
     # `def` and `class` open a section of its own (see `parse._Splitter`).
-    sections: Literal["labml", "plain"] = "labml"
+    sections: SectionRule = "labml"
     cross_references: bool = True
     # Worker processes for rendering; 0 means one per core.
     jobs: int = 0

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal, get_args
 
+from .config import SectionRule
 from .diagnostics import Diagnostic
 from .frontmatter import split_front_matter
 
@@ -139,8 +140,8 @@ def plain_text(markdown: str) -> str:
 
 # ## Python files
 
-# How definitions split the code: as nn.labml.ai does, or each in a section of its own.
-SectionRule = Literal["labml", "plain"]
+# How definitions split the code (`SectionRule`, a setting): as nn.labml.ai does, or each in
+# a section of its own.
 SECTION_RULES: tuple[str, ...] = get_args(SectionRule)
 
 _STRING_PREFIX = re.compile(r"^([rRuUbBfF]*)('''|\"\"\"|'|\")")
@@ -254,7 +255,7 @@ class _Splitter:
         self.uses_latch = latch
         self.latched = False
 
-    def open(self, kind: str, docs: str, docs_line: int) -> None:
+    def open(self, kind: SectionKind, docs: str, docs_line: int) -> None:
         self.sections.append(Section(kind, docs, docs_line))
 
     def note(self, note: _Note) -> None:
@@ -415,6 +416,7 @@ def statements(body):
 
 def _docstring_span(node: ast.Constant, lines: list[str]) -> tuple[int, int] | None:
     """The docstring's lines, if nothing else shares them (else it stays in the code)."""
+    assert node.end_lineno is not None and node.end_col_offset is not None  # (parsed code)
     before = lines[node.lineno - 1][: char_col(lines[node.lineno - 1], node.col_offset)]
     after = lines[node.end_lineno - 1][char_col(lines[node.end_lineno - 1], node.end_col_offset):]
     if before.strip() or (after.strip() and not after.strip().startswith("#")):
@@ -432,6 +434,7 @@ def char_col(line: str, byte_offset: int) -> int:
 
 def _raw_docstring(lines: list[str], node: ast.Constant) -> tuple[str, int]:
     """The docstring's text as written in the file, dedented, with the line it starts on."""
+    assert node.end_lineno is not None and node.end_col_offset is not None  # (parsed code)
     first = lines[node.lineno - 1]
     start = char_col(first, node.col_offset)
     last = lines[node.end_lineno - 1]
@@ -443,7 +446,7 @@ def _raw_docstring(lines: list[str], node: ast.Constant) -> tuple[str, int]:
     match = _STRING_PREFIX.match(raw)
     if match is None or not raw.endswith(match.group(2)):
         # Implicit concatenation or something unusual: fall back to Python's own value.
-        return _dedent(node.value), node.lineno
+        return _dedent(str(node.value)), node.lineno
     quote = match.group(2)
     body = raw[match.end(): len(raw) - len(quote)]
     # The text after the opening quotes counts as the first line.
@@ -458,8 +461,8 @@ def _raw_docstring(lines: list[str], node: ast.Constant) -> tuple[str, int]:
 def _dedent(text: str) -> str:
     """Like `inspect.cleandoc`: strip the first line, dedent the rest, drop blank edges."""
     lines = text.expandtabs().split("\n")
-    indent = min((len(l) - len(l.lstrip()) for l in lines[1:] if l.strip()), default=0)
-    out = [lines[0].strip()] + [l[indent:].rstrip() for l in lines[1:]]
+    indent = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()), default=0)
+    out = [lines[0].strip()] + [line[indent:].rstrip() for line in lines[1:]]
     while out and not out[0]:
         out.pop(0)
     while out and not out[-1]:
@@ -538,7 +541,7 @@ def _comment_text(comments: list[str]) -> str:
     for comment in comments:
         body = comment[1:]
         out.append(body[1:] if body.startswith(" ") else body)
-    return "\n".join(l.rstrip() for l in out).strip("\n")
+    return "\n".join(line.rstrip() for line in out).strip("\n")
 
 
 def _take_front_matter(page: Page, notes: dict[int, _Note]) -> None:

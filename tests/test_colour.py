@@ -85,7 +85,7 @@ def test_every_term_of_a_long_page_has_a_class_of_its_own():
     out = colour_formulas(page)
     by_term = {}
     for tex in out:
-        for own, colour, term in re.findall(WRAPPER + r"(x_\{\d+\})\}", tex):
+        for own, _colour, term in re.findall(WRAPPER + r"(x_\{\d+\})\}", tex):
             by_term.setdefault(term, set()).add(own)
     assert len(by_term) == 100
     assert all(len(names) == 1 for names in by_term.values())
@@ -366,7 +366,7 @@ def test_corpus_formulas_still_render_with_katex():
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st
+from hypothesis import strategies as st  # noqa: E402
 
 ATOMS = ["x", "y", "t", "T", "m", r"\theta", r"\beta", r"\alpha", "1", "2", "+", "-", "=", ",",
          r"\cdot", r"\sum", r"\log", "(", ")", "[", "]", " ", "'", r"\{", r"\}", r"\,", "&", r"\\",

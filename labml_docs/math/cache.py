@@ -1,7 +1,9 @@
 """
 ---
 title: The math cache
-summary: Rendered formulas on disk, in one SQLite database shared by every build, so that a rebuild renders nothing it rendered before.
+summary: >
+  Rendered formulas on disk, in one SQLite database shared by every build, so that a rebuild
+  renders nothing it rendered before.
 ---
 
 # The math cache

@@ -1,7 +1,9 @@
 """
 ---
 title: Finding KaTeX
-summary: Where the npm package katex and Node.js are, which commands KaTeX may trust, and the CSS and fonts a site needs.
+summary: >
+  Where the npm package katex and Node.js are, which commands KaTeX may trust, and the CSS and
+  fonts a site needs.
 ---
 
 # Finding KaTeX

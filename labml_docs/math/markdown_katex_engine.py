@@ -1,7 +1,9 @@
 """
 ---
 title: The markdown-katex fallback
-summary: KaTeX through the PyPI package markdown-katex, one process per formula, for machines without Node.js and the npm package.
+summary: >
+  KaTeX through the PyPI package markdown-katex, one process per formula, for machines without
+  Node.js and the npm package.
 ---
 
 # The markdown-katex fallback

@@ -306,7 +306,8 @@ class NodeKatexEngine:
             requests.append((self._request_id, chunk, json.dumps(payload).encode("ascii") + b"\n"))
         return requests
 
-    def _read_answers(self, requests: list[Request], lines: queue.SimpleQueue[Line], results: list[MathResult]) -> str | None:
+    def _read_answers(self, requests: list[Request], lines: queue.SimpleQueue[Line],
+                      results: list[MathResult]) -> str | None:
         """Append to `results` the answer of each formula; `None` when all came, else why
         they stopped: `"time"` (a formula over its time budget) or `"crash"`."""
         started = time.monotonic()

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..config import SectionRule
 from ..parse import Page
 from ..urls import page_url
 from .collect import Def, Definition, ModuleInfo, collect, syntax_tree
@@ -357,7 +358,7 @@ class LazyIndex(XrefIndex):
 def index_files(files: Iterable[TreeFile], package: str | None = None,
                 source_dir: str | Path | None = None, *, lazy: bool = False,
                 digests: dict[str, str] | None = None,
-                cache_dir: str | Path | None = None, sections: str = "labml") -> XrefIndex:
+                cache_dir: str | Path | None = None, sections: SectionRule = "labml") -> XrefIndex:
     """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
 
     For `Builder.xref_factory`: the links of one page depend on the other files of the tree. A
@@ -382,7 +383,7 @@ def index_files(files: Iterable[TreeFile], package: str | None = None,
 
 
 def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
-                 digests: dict[str, str], summaries: FileSummaries, sections: str) -> EagerIndex:
+                 digests: dict[str, str], summaries: FileSummaries, sections: SectionRule) -> EagerIndex:
     pages: list[Page] = []
     shas: dict[str, str] = {}
     for file in python:
@@ -399,7 +400,7 @@ def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | 
 
 
 def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
-                digests: dict[str, str], summaries: FileSummaries, sections: str) -> LazyIndex:
+                digests: dict[str, str], summaries: FileSummaries, sections: SectionRule) -> LazyIndex:
     by_path = {f.path: f for f in python}
     paths: list[str] = []
     imports: list[list[str]] = []

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..atomic import write_atomic
+from ..config import SectionRule
 from ..page import read_source
 from ..parse import Page, parse_python
 from .collect import syntax_tree
@@ -42,7 +43,7 @@ class TreeFile(Protocol):
 
 
 def read_page(file: TreeFile, shas: dict[str, str] | None = None,
-              sections: str = "labml") -> Page | None:
+              sections: SectionRule = "labml") -> Page | None:
     """The page of a file (`None` if it cannot be read or decoded, as the page builder decodes
     it: `page.read_source`); `shas` gets the sha256 of the bytes read."""
     try:

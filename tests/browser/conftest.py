@@ -67,7 +67,7 @@ def prepare_fixture_site(dest: Path) -> Path:
     else:  # no KaTeX installed: drop the link rather than serve a 404
         for page in dest.rglob("*.html"):
             text = page.read_text()
-            page.write_text("\n".join(l for l in text.split("\n") if "katex/katex.min.css" not in l))
+            page.write_text("\n".join(line for line in text.split("\n") if "katex/katex.min.css" not in line))
     return dest
 
 

@@ -92,6 +92,19 @@ def test_build_writes_elsewhere_than_site_by_default(write_tree, labml_docs, tmp
     assert (tmp_path / "labml-docs-site" / "mod.html").is_file()
 
 
+def test_build_of_the_working_folder_writes_beside_the_tree_it_reads(write_tree, labml_docs, tmp_path):
+    """`labml-docs build .` in a package: the default folder is in the tree, and is skipped by
+    the scan as `site/` was (not refused, and not read as part of the tree the next time)."""
+    tree = write_tree({"mod.py": '"""\n# T\n\nA note.\n"""\nx = 1\n'})
+    for _ in range(2):
+        done = labml_docs("build", ".", "--cache-dir", tmp_path / "c", cwd=tree)
+        assert done.returncode == 0, done.stderr
+    site = tree / "labml-docs-site"
+    assert (site / "mod.html").is_file()
+    assert not (site / "labml-docs-site").exists()
+    assert not any("labml-docs-site" in p.name for p in site.rglob("*.html"))
+
+
 @pytest.mark.parametrize("port", ["8000", "8123"])
 def test_make_serve_takes_a_port(port):
     make = shutil.which("make")

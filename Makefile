@@ -1,7 +1,7 @@
 # One command for each job a reader of README.md has:
 #   make site    set up, then build the site with MkDocs into site/
 #   make test    set up (with PyTorch and a browser), then run every test
-#   make serve   set up, then preview with live reload
+#   make serve   set up, then preview with live reload on http://127.0.0.1:$(PORT)/
 #   make bench   the benchmarks (they print figures and ratios)
 #   make lint    ruff, mypy, and the generator's own source built as a site with no error
 PYTHON ?= python3
@@ -9,6 +9,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The CPU build of this machine lies on disk; elsewhere any torch>=2.1 will do (TORCH="torch").
 TORCH ?= torch==2.13.0
+# The port of `make serve` (`make serve PORT=8001` when 8000 is taken).
+PORT ?= 8000
 # ProperDocs, the maintained fork of MkDocs, gets a virtualenv of its own: it answers for the
 # `mkdocs` modules, so it must not share one with MkDocs.
 PROPERDOCS_VENV ?= $(VENV)/properdocs
@@ -19,7 +21,7 @@ site: setup
 	$(BIN)/mkdocs build --strict
 
 serve: setup
-	$(BIN)/mkdocs serve
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(PORT)
 
 test: setup-test
 	PROPERDOCS=$(abspath $(PROPERDOCS_VENV))/bin/properdocs $(BIN)/python -m pytest
@@ -63,4 +65,4 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
 clean:
-	rm -rf $(VENV) node_modules site .labml-docs-cache
+	rm -rf $(VENV) node_modules site labml-docs-site .labml-docs-cache

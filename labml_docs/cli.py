@@ -7,16 +7,19 @@ summary: labml-docs build, check and serve.
 # The command line
 
 ```
-labml-docs build SRC_DIR --out OUT_DIR     # write the site
+labml-docs build SRC_DIR [--out OUT_DIR]   # write the site (default: labml-docs-site/)
 labml-docs check SRC_DIR                   # report math errors and broken links; exit 1 if any
 labml-docs serve SRC_DIR                   # build, serve on localhost, rebuild on change
 ```
 
 Settings come from `--config FILE` (YAML; `labml-docs.yml` in the working folder if present),
-and flags override single keys. Problems print as `file:line: message`.
+and flags override single keys. Problems print as `file:line: message`, the file named from the
+working folder, as MkDocs and compilers name theirs, so that an editor or a terminal opens it
+from where the command ran.
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,9 +72,21 @@ def _site_options(f):
     return f
 
 
-def _report(site, quiet=False) -> None:
+#: Where `build` writes when no `--out` is given. Not `site/`: that is where MkDocs writes the
+#: same tree's site (`make site`), and the two should not take turns replacing each other.
+DEFAULT_OUT = Path("labml-docs-site")
+
+
+def _report(site, src_dir: Path | None = None, out_dir: Path | None = None,
+            quiet: bool = False) -> None:
+    """Print the problems of a build, then (unless `quiet`) one line of figures.
+
+    The build names a file by its path in the tree (`optimizers/adam.py`: the page cache keeps
+    it so, whichever folder the tree is built from); here it is named from the working folder,
+    `src_dir` before it (`src/labml_nn/optimizers/adam.py`). The publishing warnings already
+    name files of `out_dir` from there, and an absolute path needs nothing."""
     for diagnostic in site.diagnostics:
-        click.echo(str(diagnostic), err=True)
+        click.echo(_from_working_folder(diagnostic, src_dir, out_dir), err=True)
     if not quiet:
         stats = site.stats
         click.echo(f"{stats['pages']} pages ({stats.get('rendered', stats['pages'])} rendered, "
@@ -79,6 +94,23 @@ def _report(site, quiet=False) -> None:
                    f"(math cache: {stats.get('math_hits', 0)} hits, "
                    f"{stats.get('math_misses', 0)} misses), "
                    f"{len(site.errors)} errors in {stats['seconds']:.2f} s", err=True)
+
+
+def _from_working_folder(diagnostic, src_dir: Path | None, out_dir: Path | None) -> str:
+    """`path:line: message`, the path as it opens from the working folder (see `_report`)."""
+    from dataclasses import replace
+
+    path = diagnostic.path
+    if src_dir is None or os.path.isabs(path) or _inside(path, out_dir):
+        return str(diagnostic)
+    return str(replace(diagnostic, path=os.path.normpath(os.path.join(src_dir, path))))
+
+
+def _inside(path: str, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    folder_path = os.path.normpath(folder)
+    return os.path.normpath(path).startswith(os.path.join(folder_path, ""))
 
 
 class _Progress:
@@ -123,7 +155,8 @@ def main(verbose):
 @main.command()
 @click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("site"), show_default=True, help="Output folder.")
+              default=DEFAULT_OUT, show_default=True,
+              help="Output folder (not site/, where MkDocs writes).")
 @click.option("--strict", is_flag=True, help="Exit with 1 if there is any error.")
 @click.option("--overwrite", is_flag=True,
               help="Write into a non-empty folder that labml-docs never published into "
@@ -149,7 +182,7 @@ def build(src_dir, out_dir, strict, overwrite, config_file, **overrides):
         raise click.ClickException(str(e)) from None
     finally:
         progress.close()
-    _report(site)
+    _report(site, src_dir, out_dir)
     click.echo(f"wrote {out_dir}", err=True)
     _exit(1 if strict and site.errors else 0)
 
@@ -168,7 +201,7 @@ def check(src_dir, config_file, **overrides):
             site = builder.render()
     except MathEngineError as e:
         raise click.ClickException(str(e)) from None
-    _report(site)
+    _report(site, src_dir)
     _exit(1 if site.errors else 0)
 
 
@@ -179,9 +212,12 @@ def check(src_dir, config_file, **overrides):
 @_site_options
 def serve(src_dir, port, host, config_file, **overrides):
     """Build, serve on HOST:PORT, and rebuild when a source or template changes."""
+    from functools import partial
+
     from .serve import serve as run_server
 
-    run_server(_config(src_dir, config_file, **overrides), host, port, _report)
+    run_server(_config(src_dir, config_file, **overrides), host, port,
+               partial(_report, src_dir=src_dir))
 
 
 # ## Ending quickly

@@ -33,7 +33,9 @@ from .urls import page_url
 
 ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".csv", ".json", ".txt",
                   ".pdf", ".mp4", ".webm"}
-SKIPPED_DIRS = {"__pycache__", "node_modules", "site", "build", "dist"}
+#: `labml-docs-site` is where `labml-docs build` writes by default: `labml-docs build .` from
+#: inside a tree puts it there, and the next build must not read it as part of the tree.
+SKIPPED_DIRS = {"__pycache__", "node_modules", "site", "labml-docs-site", "build", "dist"}
 #: What a file of the tree becomes.
 SourceKind = Literal["python", "markdown", "asset"]
 

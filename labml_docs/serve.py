@@ -25,6 +25,12 @@ outlive whatever happens to the tree while it runs:
   build writes inside the tree cannot start the next build. The watch is on before the first
   build reads the tree (a quarter of a second at the start), so no change is missed, and
   changes made while a build runs are kept for the next one.
+* **Open pages reload themselves after a rebuild**, as with `mkdocs serve`. Each HTML page is
+  served with a few lines of script (`RELOAD_SCRIPT`, ours, nothing loaded from elsewhere)
+  that ask `/__labml_docs_reload` which build is the latest one. The question is held open
+  (a long poll, `RELOAD_WAIT` seconds at most) until a build newer than the page's ends, then
+  the page reloads. The script goes into the responses, never into the built files: the
+  folder served is exactly what `labml-docs build` writes.
 * **Ctrl-C and `SIGTERM` stop it in order**: a rebuild under way is let finish writing, the
   KaTeX process is stopped, and the temporary folder is removed.
 """
@@ -56,6 +62,10 @@ log = logging.getLogger("labml_docs")
 CHECK_MS = 250
 #: How long (s) shutting down waits for a rebuild under way to finish writing the site.
 SHUTDOWN_WAIT = 30.0
+#: The address that open pages ask for the number of the latest build.
+RELOAD_PATH = "/__labml_docs_reload"
+#: How long (s) that question is held open with no new build; the page then asks again.
+RELOAD_WAIT = 20.0
 
 
 def serve(config: SiteConfig, host: str, port: int, report: Callable[[Site], None]) -> None:
@@ -85,6 +95,7 @@ class Preview:
         self.out_dir = out_dir
         self.report = report
         self.builder = Builder(config)
+        self.builds = Builds()
         self.stop = threading.Event()
         self.server: http.server.ThreadingHTTPServer | None = None
         self.changes: Generator[bool, None, None] | None = None
@@ -95,7 +106,7 @@ class Preview:
 
         The watch is in place before the first build reads the tree, so that no change made
         while it builds is missed (the watch keeps them for the watcher's thread)."""
-        self.server = _listen(host, port, self.out_dir)
+        self.server = _listen(host, port, self.out_dir, self.builds)
         config = self.config
         self.changes = tree_changes(
             Path(config.source_dir),
@@ -120,6 +131,7 @@ class Preview:
             self.report(self.builder.build(self.out_dir))
         except MathEngineError as e:
             raise click.ClickException(str(e)) from None
+        self.builds.done()
 
     def _rebuild_on_change(self) -> None:
         assert self.changes is not None  # set before the thread starts
@@ -138,11 +150,13 @@ class Preview:
                        f"site, watching for changes", err=True)
             return
         self.report(site)
+        self.builds.done()
 
     def close(self) -> None:
         """Stop serving and watching (a rebuild under way is let finish writing the site, for
         `SHUTDOWN_WAIT` at most), then stop KaTeX."""
         self.stop.set()
+        self.builds.close()  # answers the pages waiting for a build
         if self.server is not None:
             self.server.server_close()
         if self.watcher is not None:
@@ -152,16 +166,120 @@ class Preview:
         self.builder.close()
 
 
-def _listen(host: str, port: int, folder: Path) -> http.server.ThreadingHTTPServer:
-    handler = partial(_Handler, directory=str(folder))
+def _listen(host: str, port: int, folder: Path, builds: "Builds") -> http.server.ThreadingHTTPServer:
+    handler = partial(_Handler, directory=str(folder), builds=builds)
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
 
 
+# ## Reloading open pages
+
+class Builds:
+    """The number of the latest finished build, and a way to wait for the next one."""
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.closed = False
+        self.changed = threading.Condition()
+
+    def done(self) -> None:
+        """A build has been written: wake every page waiting for one."""
+        with self.changed:
+            self.number += 1
+            self.changed.notify_all()
+
+    def wait_after(self, number: int, timeout: float) -> int:
+        """The latest build's number once it is not `number`, or after `timeout` seconds, or at
+        once when the server is closing."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.number != number or self.closed, timeout)
+            return self.number
+
+    def close(self) -> None:
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+
+
+#: What each served page carries: it asks for a build newer than the one it was served from,
+#: reloads when there is one, asks again when the question times out, and waits a second
+#: before asking again when the server does not answer (stopped, or restarting).
+RELOAD_SCRIPT = """<script>
+(function () {
+  var build = %(build)d;
+  function ask() {
+    fetch("%(path)s?since=" + build, {cache: "no-store"})
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (t) { if (parseInt(t, 10) !== build) location.reload(); else ask(); })
+      .catch(function () { setTimeout(ask, 1000); });
+  }
+  ask();
+})();
+</script>
+"""
+
+
+def with_reload_script(html: bytes, build: int) -> bytes:
+    """`html` with `RELOAD_SCRIPT` at the end of its body (or at its end, if it has none)."""
+    script = (RELOAD_SCRIPT % {"build": build, "path": RELOAD_PATH}).encode()
+    at = html.rfind(b"</body>")
+    if at < 0:
+        return html + script
+    return html[:at] + script + html[at:]
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Files of the site; requests are logged only with `--verbose`."""
+    """Files of the site, HTML pages with `RELOAD_SCRIPT`, and the reload question; requests
+    are logged only with `--verbose`."""
+
+    def __init__(self, *args, builds: Builds, **kwargs):
+        self.builds = builds
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path == RELOAD_PATH:
+            self.answer_reload(query)
+            return
+        page = self.html_file()
+        if page is None:
+            super().do_GET()
+            return
+        try:
+            html = page.read_bytes()
+        except OSError:  # gone between the look and the read: a rebuild's moment
+            self.send_error(404, "File not found")
+            return
+        self.send_bytes(with_reload_script(html, self.builds.number), "text/html; charset=utf-8")
+
+    def html_file(self) -> Path | None:
+        """The HTML page this request asks for, if it is one (a folder's `index.html` when the
+        address ends with `/`); `None` for anything else, which the usual handler answers."""
+        path = Path(self.translate_path(self.path))
+        if self.path.partition("?")[0].endswith("/"):
+            path = path / "index.html"
+        return path if path.suffix == ".html" and path.is_file() else None
+
+    def answer_reload(self, query: str) -> None:
+        """The latest build's number, once it is not the one the page says (`since=N`)."""
+        from urllib.parse import parse_qs
+
+        try:
+            since = int(parse_qs(query).get("since", ["-1"])[0])
+        except ValueError:
+            since = -1
+        number = self.builds.wait_after(since, RELOAD_WAIT)
+        self.send_bytes(str(number).encode(), "text/plain; charset=utf-8")
+
+    def send_bytes(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, format, *args):
         log.info(format, *args)

@@ -23,7 +23,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from .urls import href
+from .urls import from_root, href
 
 
 def templates_dir() -> Path:
@@ -53,6 +53,8 @@ def make_environment(override: str | Path | None = None,
         bytecode_cache=_CompiledTemplates(cache_dir) if cache_dir else None,
     )
     env.filters["href"] = href  # `{{ entry.url | href }}`: site paths made into links
+    # `{{ link.url | from_root(root) }}`: links of the settings, made relative to the page
+    env.filters["from_root"] = from_root
     return env
 
 

@@ -31,3 +31,23 @@ def href(url: str) -> str:
     (a page made from `a b#1.py` is at `a%20b%231.html`), `/` and `../` kept. `:` is encoded
     too, so that `a:b.html` cannot read as a scheme."""
     return quote(url, safe="/!$&'()*+,;=@")
+
+
+def from_root(url: str, root: str) -> str:
+    """A link of the settings (`footer_links`, `social`, `favicon`) as it goes into a page whose
+    way back to the top of the site is `root` (`../../` for `a/b/c.html`).
+
+    Settings are written once for the whole site, so a relative `index.html` means the site's
+    home page, and a page two folders down must link `../../index.html`. A link that names its
+    own place is kept as written: one with a scheme (`https:`, `mailto:`, `data:`), one from
+    the top of the host (`/about/`, `//host/`), or one within the page (`#top`)."""
+    if not url or url.startswith(("/", "#")) or _has_scheme(url):
+        return url
+    return root + url
+
+
+def _has_scheme(url: str) -> bool:
+    """Whether `url` starts with a scheme (`https:`), as RFC 3986 spells one."""
+    scheme, colon, _ = url.partition(":")
+    return bool(colon) and scheme[:1].isalpha() and \
+        all(c.isalnum() or c in "+-." for c in scheme)

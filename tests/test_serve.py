@@ -164,7 +164,8 @@ def test_serve_reports_a_syntax_error_and_rebuilds_once_it_is_fixed(write_tree, 
 
     mark = len(server.lines)
     (tree / "a.py").write_text(note("broken-version") + "def broken(:\n", encoding="utf-8")
-    assert "syntax error" in server.wait_for_line(r"^a\.py:\d+: ", after=mark)
+    named = re.escape(str(tree / "a.py"))  # from the working folder, as the tree was given
+    assert "syntax error" in server.wait_for_line(rf"^{named}:\d+: ", after=mark)
     assert "first-version" in server.get("a.html")  # a page that fails keeps its last version
 
     mark = len(server.lines)
@@ -210,6 +211,46 @@ def test_serve_ignores_changes_that_a_build_skips(write_tree, start_server, tmp_
     assert [line for line in server.lines[mark:] if "pages (" in line] == []
     (tree / "b.py").write_text(note("b-version"), encoding="utf-8")
     server.wait_for_page("b.html", "b-version")
+
+
+# ## Reloading open pages
+
+RELOAD = "/__labml_docs_reload"
+
+
+def test_serve_adds_the_reload_script_to_served_pages_only(write_tree, start_server, temp_root):
+    """The script is in what the browser gets, not in the site's files (they are `build`'s)."""
+    tree = write_tree({"__init__.py": note("home"), "a.py": note("first-version")})
+    server = start_server(tree)
+    for path in ("a.html", ""):  # a page, and a folder's index.html
+        served = server.get(path)
+        assert RELOAD in served and served.index(RELOAD) < served.rindex("</body>")
+    built = next(temp_root.glob("labml-docs-serve-*")) / "site" / "a.html"
+    assert RELOAD not in built.read_text(encoding="utf-8")
+    assert RELOAD not in server.get("assets/interactive.js")
+    assert "http" not in server.get("a.html").split(RELOAD)[0].rsplit("<script>", 1)[1]
+
+
+def test_serve_answers_the_reload_question_when_a_build_ends(write_tree, start_server):
+    tree = write_tree({"__init__.py": "", "a.py": note("first-version")})
+    server = start_server(tree)
+    build = int(re.search(r"var build = (\d+);", server.get("a.html")).group(1))
+    assert server.get(f"{RELOAD}?since={build - 1}".lstrip("/")) == str(build)  # at once
+
+    answers: list[str] = []
+
+    def ask() -> None:  # a long poll: longer than `get`'s 5 s on a busy machine
+        with urllib.request.urlopen(f"{server.url}{RELOAD[1:]}?since={build}", timeout=DEADLINE) as r:
+            answers.append(r.read().decode())
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    time.sleep(0.5)
+    assert answers == []  # held open: no build since
+    (tree / "a.py").write_text(note("second-version"), encoding="utf-8")
+    asking.join(timeout=DEADLINE)
+    assert answers == [str(build + 1)]
+    assert "second-version" in server.get("a.html")
 
 
 # ## Stopping

@@ -42,8 +42,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:
+    from .build import Builder, Site
 
 #: The class of the block that holds a page; the scoped stylesheet
 #: (`assets/labml-theme.css`) styles nothing outside it.
@@ -103,3 +108,50 @@ def plain_title(title: str) -> str:
 def squash(text: str) -> str:
     """Runs of white space (no-break spaces too) as one space."""
     return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+
+
+# ## A folder of theme documents: `labml-docs build --into`
+#
+# Zensical runs no MkDocs plugin. Before it builds, `labml-docs build SRC --into docs/nn` writes
+# the tree as theme documents into a folder of the site's `docs_dir`, with our stylesheets,
+# script and KaTeX's fonts under its `assets/`; the site lists those in `extra_css` and
+# `extra_javascript`, lists the [Markdown extension](markdown_extension.py), and wraps the
+# documents like its own pages. The folder is published as any output folder is
+# ([`publish`](publish.py)): only files this tool wrote there are ever replaced or deleted.
+#
+# A page keeps its address with `use_directory_urls: false` (`optimizers/amsgrad.md` →
+# `optimizers/amsgrad.html`), so that the links of the notes hold.
+
+
+def theme_site(site: Site) -> Site:
+    """The site with each page as its theme document (`optimizers/amsgrad.md`). The sitemap
+    is the theme's to write."""
+    from .build import Site
+    from .page import RenderedPage
+
+    pages: dict[str, RenderedPage] = {}
+    for url, page in site.pages.items():
+        block = page.html
+        document = theme_document(page.title, page.summary, block) if block is not None else None
+        pages[document_path(url)] = RenderedPage(document_path(url), page.path, page.title,
+                                                 page.summary, document, page.text)
+    return Site(pages=pages, assets=dict(site.assets), diagnostics=list(site.diagnostics),
+                stats=dict(site.stats))
+
+
+def build_into(builder: Builder, folder: Path, overwrite: bool = False) -> Site:
+    """Render the tree with `layout: theme` and publish its theme documents into `folder`."""
+    from .math import katex_assets_dir
+    from .publish import publish
+    from .scan import check_output_folder
+
+    if builder.config.layout != "theme":
+        raise ValueError("build_into needs a builder with layout: theme")
+    check_output_folder(Path(builder.config.source_dir), Path(folder))
+    katex_dir = builder.config.katex_dir or None
+    katex_assets_dir(katex_dir)
+    site = theme_site(builder.render())
+    cache_dir = None if builder.page_cache.disabled else builder.cache_dir
+    site.diagnostics.extend(publish(site, Path(folder), katex_dir=katex_dir,
+                                    overwrite=overwrite, cache_dir=cache_dir))
+    return site

@@ -367,8 +367,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
     def on_post_build(self, *, config) -> None:
         if self.config.search:
             self._extend_search_index(Path(config.site_dir))
-        if not self.theme_layout:  # theme pages are MkDocs pages: already in its sitemap
-            self._extend_sitemap(Path(config.site_dir), config)
+        self._extend_sitemap(Path(config.site_dir), config)
 
     def _extend_search_index(self, site_dir: Path) -> None:
         path = site_dir / "search" / "search_index.json"
@@ -430,9 +429,10 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         if "</urlset>" not in text:
             return
         base = (config.site_url or "").rstrip("/")
-        urls = "".join(
-            f"    <url>\n         <loc>{_xml_escape(f'{base}/{dest}' if base else dest)}</loc>\n"
-            f"    </url>\n" for dest in sorted(self._pages))
+        # Theme pages are MkDocs pages, in its sitemap already when it has a `site_url`.
+        locations = [_xml_escape(f"{base}/{dest}" if base else dest) for dest in sorted(self._pages)]
+        urls = "".join(f"    <url>\n         <loc>{loc}</loc>\n    </url>\n"
+                       for loc in locations if f"<loc>{loc}</loc>" not in text)
         text = text.replace("</urlset>", urls + "</urlset>", 1)
         path.write_text(text, encoding="utf-8")
         gz = site_dir / "sitemap.xml.gz"

@@ -60,7 +60,7 @@ BLOCK_END = "<!-- /labml-docs -->"
 
 #: The stylesheets and the script a theme page needs, relative to the root of the site's
 #: `assets` folder of ours; KaTeX's fonts are found by its stylesheet.
-STYLESHEETS = ("katex/katex.min.css", "pygments.css", "labml-theme.css")
+STYLESHEETS = ("katex/katex.min.css", "labml-theme.css")
 SCRIPTS = ("interactive.js",)
 
 # The elements a theme's search leaves out (see above): the opening tags as our templates and

@@ -91,7 +91,7 @@ def test_pages_inside_the_mkdocs_theme(repo_site):
     page = (repo_site / PAGE_NAME).read_text(encoding="utf-8")
     # The theme's page around our block: its navigation bar, our stylesheets and script.
     assert 'class="navbar' in page and '<div class="labml-docs labml-docs-theme">' in page
-    for asset in ("assets/katex/katex.min.css", "assets/pygments.css", "assets/labml-theme.css",
+    for asset in ("assets/katex/katex.min.css", "assets/labml-theme.css",
                   "assets/interactive.js"):
         assert f'"../{asset}"' in page, asset
         assert (repo_site / asset).is_file()

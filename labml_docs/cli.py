@@ -161,8 +161,11 @@ def main(verbose):
 @click.option("--overwrite", is_flag=True,
               help="Write into a non-empty folder that labml-docs never published into "
                    "(files with the site's names are replaced; nothing is deleted).")
+@click.option("--into", "into_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Instead of a site, write pages for a site's theme (Markdown files, for "
+                   "Zensical or MkDocs) into this folder of its docs_dir.")
 @_site_options
-def build(src_dir, out_dir, strict, overwrite, config_file, **overrides):
+def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, **overrides):
     """Build the site of SRC_DIR into OUT_DIR.
 
     Only files that labml-docs wrote there are ever replaced or deleted."""
@@ -173,9 +176,17 @@ def build(src_dir, out_dir, strict, overwrite, config_file, **overrides):
     config = _config(src_dir, config_file, **overrides)
     progress = _Progress(enabled=True)
     try:
+        if into_dir is not None:
+            from dataclasses import replace
+
+            from .theme import build_into
+            config, out_dir = replace(config, layout="theme"), into_dir
         with Builder(config) as builder:
             builder.progress = progress
-            site = builder.build(out_dir, overwrite=overwrite)
+            if into_dir is not None:
+                site = build_into(builder, into_dir, overwrite=overwrite)
+            else:
+                site = builder.build(out_dir, overwrite=overwrite)
     except FolderRefused as e:
         raise click.UsageError(str(e)) from None
     except (MathEngineError, PublishError) as e:

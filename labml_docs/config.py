@@ -47,6 +47,10 @@ def engine_name(name: str) -> str:
 #: definition in a section of its own (`plain`); see [`parse`](parse.py).
 SectionRule = Literal["labml", "plain"]
 
+#: What a page is: a whole HTML page of our own (`standalone`), or the part that goes inside a
+#: site's theme (`theme`: MkDocs, Material, ProperDocs, Zensical; see [`theme`](theme.py)).
+Layout = Literal["standalone", "theme"]
+
 
 @dataclass
 class SiteConfig:
@@ -88,6 +92,9 @@ class SiteConfig:
     # `def` and `class` open a section of its own (see `parse._Splitter`).
     sections: SectionRule = "labml"
     cross_references: bool = True
+    # A whole page of `site_templates/base.html`, or a block for a theme's page
+    # (`theme_base.html`): the MkDocs plugin and `build --into` ask for `theme`.
+    layout: Layout = "standalone"
     # Worker processes for rendering; 0 means one per core.
     jobs: int = 0
     # Clean the HTML of the notes with nh3 (for trees whose authors are not trusted, such as

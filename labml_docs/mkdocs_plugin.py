@@ -17,9 +17,12 @@ The plugin is a thin adapter over the same [build](build.py) as the command line
 
 * every page of the source tree becomes a *generated file* of the MkDocs site, at the path the
   generator gives it (`optimizers/amsgrad.html`, `optimizers/index.html`) whatever
-  `use_directory_urls` says, so that the relative links written in the notes stay valid. The
-  pages keep their own side-by-side layout (they are full pages of `site_templates/`, not pages
-  of the MkDocs theme);
+  `use_directory_urls` says, so that the relative links written in the notes stay valid;
+* with `layout: theme` each page is a page *of the site's theme*: a generated Markdown file
+  (`optimizers/amsgrad.md`, a [theme document](theme.py)) that the theme wraps in its header,
+  menus and footer, with our stylesheets scoped to the block of the page; with
+  `layout: standalone` (the default) the pages keep their own layout, as full pages of
+  `site_templates/`;
 * they appear in the navigation, in one section (`nav_section`) nested by package;
 * their notes are added to the search index that the `search` plugin (or Material's) wrote,
   one entry per page and one per section;
@@ -45,6 +48,7 @@ import logging
 import posixpath
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import MISSING, Field, fields, replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -54,16 +58,24 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import BaseConfigOption, Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Link, Navigation, Section
+from mkdocs.structure.pages import Page
 
 from .atomic import write_atomic
 from .build import Builder
 from .config import ENGINES, SiteConfig
 from .publish import copy_site_assets
 from .templates import templates_dir
+from .theme import SCRIPTS, STYLESHEETS, document_path, plain_title, squash, theme_document
 
 log = logging.getLogger("mkdocs.plugins.labml_docs")
+
+# A relative link to a page of ours in a Markdown page: `](optimizers/amsgrad.html#section-3)`
+# or a reference `[amsgrad]: optimizers/amsgrad.html`.
+_HTML_LINK = re.compile(r"(?P<head>\]\(<?|^ {0,3}\[[^\]]+\]:[ \t]*<?)"
+                        r"(?P<target>(?![a-z][a-z0-9+.-]*:|/)[^\s()<>#?]+\.html)"
+                        r"(?P<tail>[#?)>\s])", re.MULTILINE)
 
 
 # ## Settings
@@ -86,6 +98,8 @@ def _option(setting: Field) -> BaseConfigOption:
     default = setting.default if setting.default_factory is MISSING else setting.default_factory()
     if setting.name == "math_engine":
         return c.Choice(ENGINES, default=default)
+    if setting.name == "layout":
+        return c.Choice(("standalone", "theme"), default=default)
     kind: type | tuple[type, ...] = (int, float) if isinstance(default, float) else type(default)
     return c.Type(kind, default=default)
 
@@ -148,7 +162,28 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         if self.builder is not None and self.site_config != site_config:
             self.close()
         self.site_config = site_config
+        if self.theme_layout:
+            self._join_theme(config)
         return config
+
+    @property
+    def theme_layout(self) -> bool:
+        return self.site_config.layout == "theme"
+
+    @staticmethod
+    def _join_theme(config) -> None:
+        """What theme pages need from the site: our stylesheets and script on every page (they
+        style only the block of a page of ours), and the Markdown extension that keeps the block
+        away from other extensions."""
+        for sheet in STYLESHEETS:
+            if "assets/" + sheet not in config.extra_css:
+                config.extra_css.append("assets/" + sheet)
+        scripts = [str(script) for script in config.extra_javascript]
+        for script in SCRIPTS:
+            if "assets/" + script not in scripts:
+                config.extra_javascript.append("assets/" + script)
+        if "labml_docs.markdown_extension" not in config.markdown_extensions:
+            config.markdown_extensions.append("labml_docs.markdown_extension")
 
     def on_serve(self, server, *, config, builder):
         server.watch(str(self.config["source_dir"]))
@@ -176,12 +211,13 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         self._report(site, config)
 
         taken = {f.dest_uri: f for f in files}
+        taken.update({f.src_uri: f for f in files})
         self._pages = {}
         for url, page in site.pages.items():
             dest = url
             if url == "index.html" and "index.html" in taken:
                 dest = self.config.home_page or f"{Path(self.config['source_dir']).name}.html"
-            if dest in taken:
+            if dest in taken or (self.theme_layout and document_path(dest) in taken):
                 log.warning(f"labml-docs: {page.path or url} would be written to {dest}, "
                             f"which {taken[dest].src_uri} already takes; it is left out")
                 continue
@@ -192,7 +228,10 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
                     continue
             else:
                 self._last_html[dest] = html
-            files.append(File.generated(config, dest, content=html))
+            if self.theme_layout:
+                files.append(self._theme_file(config, dest, page.title, page.summary, html))
+            else:
+                files.append(File.generated(config, dest, content=html))
             self._pages[dest] = page
         for url, text in site.extra.items():
             if url in taken or url == "sitemap.xml":
@@ -210,6 +249,17 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
                 continue
             files.append(File.generated(config, url, abs_src_path=str(path)))
         return files
+
+    @staticmethod
+    def _theme_file(config, dest: str, title: str, summary: str, block: str) -> File:
+        """A page as a Markdown file of the site, written at our address (`adam.html`) even
+        with `use_directory_urls`, so that the links of the notes hold."""
+        # Not listed in `nav:` by the site: `on_nav` places it, so MkDocs need not say so.
+        file = File(document_path(dest), src_dir=None, dest_dir=config.site_dir,
+                    use_directory_urls=False, inclusion=InclusionLevel.NOT_IN_NAV)
+        file.generated_by = "labml-docs"
+        file.content_string = theme_document(title, summary, block)
+        return file
 
     def _site_assets(self) -> list[tuple[str, Path]]:
         """Our stylesheets and scripts and KaTeX's, staged once per build in the cache folder."""
@@ -240,16 +290,47 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             else:
                 log.info(str(shown))
 
+    # ---- links of the site's own pages ------------------------------------------------------
+
+    def on_page_markdown(self, markdown: str, *, page, config, files: Files) -> str:
+        """With theme pages, a guide page's link to `optimizers/amsgrad.html` is a link to the
+        Markdown file `optimizers/amsgrad.md`: MkDocs checks it and writes the page's address.
+        (The same link works with `layout: standalone`, so a guide needs no change.)"""
+        if not self.theme_layout or not self._pages or page.file.generated_by == "labml-docs":
+            return markdown
+        folder = posixpath.dirname(page.file.src_uri)
+
+        def to_document(match: re.Match) -> str:
+            target = posixpath.normpath(posixpath.join(folder, match["target"]))
+            if target not in self._pages:
+                return match[0]
+            return match["head"] + match["target"][:-len(".html")] + ".md" + match["tail"]
+
+        return _HTML_LINK.sub(to_document, markdown)
+
     # ---- navigation -------------------------------------------------------------------------
 
     def on_nav(self, nav: Navigation, *, config, files: Files) -> Navigation:
         if not self._pages:
             return nav
-        section = self._nav_tree()
-        nav.items.append(section)
+        if not self.theme_layout:
+            nav.items.append(self._nav_tree(lambda dest, title: Link(title, dest)))
+            return nav
+        # Theme pages are pages of MkDocs: real `Page`s in the menu, so that the theme marks
+        # the current one and links the previous and next. A navigation MkDocs made from the
+        # folders already holds them: they move into our section.
+        ours = {document_path(dest) for dest in self._pages}
+
+        def page(dest: str, title: str) -> Page | Link:
+            file = files.get_file_from_path(document_path(dest))
+            return file.page if file is not None and file.page is not None else Link(title, dest)
+
+        nav.items = _without(nav.items, ours)
+        nav.items.append(self._nav_tree(page))
+        _relink(nav)
         return nav
 
-    def _nav_tree(self) -> Section:
+    def _nav_tree(self, item: Callable[[str, str], Page | Link]) -> Section:
         """One section, nested by package: the package's own page first, then its modules."""
         root = Section(self.config.nav_section, [])
         folders: dict[str, Section] = {"": root}
@@ -275,7 +356,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         for dest in home + sorted((d for d in self._pages if d not in home), key=order):
             page = self._pages[dest]
             parent = folder(posixpath.dirname(dest)) if "/" in dest else root
-            link = Link(plain_title(page.title) or dest, dest)
+            link = item(dest, plain_title(page.title) or dest)
             link.parent = parent
             parent.children.append(link)
         return root
@@ -294,7 +375,11 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             return
         data = json.loads(path.read_text(encoding="utf-8"))
         indexing = (data.get("config") or {}).get("indexing", "full")
-        docs = data.setdefault("docs", [])
+        # The search plugin indexed theme pages as one text, code and KaTeX's glyphs included:
+        # our entries (a section each, formulas by their TeX) take their place.
+        docs = [entry for entry in data.get("docs", [])
+                if str(entry.get("location", "")).partition("#")[0] not in self._pages]
+        data["docs"] = docs
         cache = self._search_cache()
         fresh = {}
         for dest, page in sorted(self._pages.items()):
@@ -344,15 +429,49 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         if "</urlset>" not in text:
             return
         base = (config.site_url or "").rstrip("/")
-        urls = "".join(
-            f"    <url>\n         <loc>{_xml_escape(f'{base}/{dest}' if base else dest)}</loc>\n"
-            f"    </url>\n" for dest in sorted(self._pages))
+        # Theme pages are MkDocs pages, in its sitemap already when it has a `site_url`.
+        locations = [_xml_escape(f"{base}/{dest}" if base else dest) for dest in sorted(self._pages)]
+        urls = "".join(f"    <url>\n         <loc>{loc}</loc>\n    </url>\n"
+                       for loc in locations if f"<loc>{loc}</loc>" not in text)
         text = text.replace("</urlset>", urls + "</urlset>", 1)
         path.write_text(text, encoding="utf-8")
         gz = site_dir / "sitemap.xml.gz"
         if gz.is_file():
             with gzip.GzipFile(gz, "wb", mtime=0) as f:
                 f.write(text.encode("utf-8"))
+
+
+def _without(items: list, ours: set[str]) -> list:
+    """The navigation without our pages (MkDocs put them there from the folders), and without
+    the sections that held only them."""
+    kept = []
+    for item in items:
+        if isinstance(item, Page) and item.file.src_uri in ours:
+            continue
+        if isinstance(item, Section):
+            item.children = _without(item.children, ours)
+            if not item.children:
+                continue
+        kept.append(item)
+    return kept
+
+
+def _relink(nav: Navigation) -> None:
+    """`nav.pages` in menu order again, each page linked to the previous and the next."""
+    pages: list[Page] = []
+
+    def walk(items: list) -> None:
+        for item in items:
+            if isinstance(item, Page):
+                pages.append(item)
+            elif isinstance(item, Section):
+                walk(item.children)
+
+    walk(nav.items)
+    nav.pages = pages
+    for i, page in enumerate(pages):
+        page.previous_page = pages[i - 1] if i else None
+        page.next_page = pages[i + 1] if i + 1 < len(pages) else None
 
 
 def _xml_escape(text: str) -> str:
@@ -369,7 +488,7 @@ def search_entries(location: str, title: str, html: str, indexing: str = "full")
     parser = _SectionText()
     parser.feed(html)
     parser.close()
-    sections = [(anchor, heading, _squash(" ".join(parts)))
+    sections = [(anchor, heading, squash(" ".join(parts)))
                 for anchor, heading, parts in parser.sections]
     page_text = " ".join(text for _, _, text in sections if text)
     entries = [{"location": location, "title": title,
@@ -382,12 +501,6 @@ def search_entries(location: str, title: str, html: str, indexing: str = "full")
                             "title": heading or title,
                             "text": text if indexing == "full" else ""})
     return entries
-
-
-def plain_title(title: str) -> str:
-    """A title for menus and search results: Markdown links and code marks dropped."""
-    title = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", title)
-    return _squash(title.replace("`", ""))
 
 
 def unwrap_colour(tex: str) -> str:
@@ -415,10 +528,6 @@ def unwrap_colour(tex: str) -> str:
         if depth:
             return tex
         tex = tex[:start] + tex[close + 2: i] + tex[i + 1:]
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
 
 
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -478,7 +587,7 @@ class _SectionText(HTMLParser):
                 if closes_heading and self.heading is not None and self.sections:
                     # The first heading of a section names its search entry.
                     anchor, _, parts = self.sections[-1]
-                    self.sections[-1] = (anchor, _squash("".join(self.heading)), parts)
+                    self.sections[-1] = (anchor, squash("".join(self.heading)), parts)
                     self.heading = None
                 break
 

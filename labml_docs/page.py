@@ -240,6 +240,8 @@ class PageBuilder:
         site_url = self.config.site_url.rstrip("/")
         return {
             "site": self.config,
+            # The template `page.html` extends: a whole page, or a block for a theme.
+            "base": "theme_base.html" if self.config.layout == "theme" else "base.html",
             "root": root,
             "page": {
                 "title": page.page.title,

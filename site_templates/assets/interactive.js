@@ -388,6 +388,20 @@
     document.addEventListener('click', onClick);
     document.addEventListener('keydown', onKeyDown);
     document.addEventListener('focusout', onFocusOut);
+    // Inside a theme with instant navigation (Material, Zensical), a new page replaces the
+    // content without loading the document: its blocks are prepared when it arrives.
+    var pages = window.document$;
+    if (pages && typeof pages.subscribe === 'function') {
+      pages.subscribe(function () {
+        clearAll();
+        prepare();
+        var imgs = document.querySelectorAll('.section > .docs img');
+        for (var i = 0; i < imgs.length; i++) {
+          if (!imgs[i].complete) imgs[i].addEventListener('load', fitFigures);
+        }
+        fitFigures();
+      });
+    }
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

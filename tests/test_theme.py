@@ -1,0 +1,195 @@
+"""Pages inside a site's theme: the theme document, the Markdown extension, MkDocs with
+`layout: theme` (the MkDocs theme, Material), `labml-docs build --into` and a real Zensical."""
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+from test_mkdocs import PAGE_NAME, REPO, build_project, found, run_mkdocs, search_index, small_project
+
+from labml_docs.theme import BLOCK_END, document_path, plain_title, theme_document
+
+PAGE_DOC = "optimizers/amsgrad.md"
+
+
+def body_of(document: str) -> tuple[dict, str]:
+    """The front matter and the Markdown of a theme document."""
+    _, front, body = document.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+# ---- the theme document -------------------------------------------------------------------------
+
+def test_document_path():
+    assert document_path("optimizers/amsgrad.html") == "optimizers/amsgrad.md"
+    assert document_path("index.html") == "index.md"
+
+
+def test_theme_document():
+    block = '<div class="labml-docs">\n<div class="section" id="section-0">\n<div class="docs">\n' \
+            '<div class="section-link"><a href="#section-0">#</a></div>\n<h1>T</h1></div>\n' \
+            '<div class="code"><pre>\tx = 1</pre></div>\n</div>\n</div>\n'
+    meta, body = body_of(theme_document("The `Adam` [optimizer](adam.py)", "Sum: a: b", block))
+    assert meta == {"title": "The Adam optimizer", "description": "Sum: a: b", "hide": ["toc"]}
+    assert "\t" not in body and "&#9;x = 1" in body
+    assert '<div class="code" data-search-exclude>' in body
+    assert '<div class="section-link" data-search-exclude>' in body
+    assert body.rstrip().endswith(BLOCK_END)
+
+
+def test_plain_title():
+    assert plain_title("[AMSGrad](x.py) `optimizer`\u00a0 here") == "AMSGrad optimizer here"
+
+
+# ---- the Markdown extension: the block goes through other extensions untouched -------------------
+
+BLOCK = ('<div class="labml-docs labml-docs-theme">\n<div class="section" id="section-0">\n'
+         '<div class="docs">\n<p>Notes</p>\n</div>\n<div class="code"><pre>\tx = "--8<-- nowhere.md"\n'
+         '\n\n    y = {{ x }}\n* not a list</pre></div>\n</div>\n</div>')
+
+EXTENSIONS = ["md_in_html", "toc", "attr_list", "pymdownx.snippets", "pymdownx.arithmatex",
+              "pymdownx.superfences", "admonition", "tables"]
+
+
+@pytest.mark.parametrize("extensions", [[], EXTENSIONS])
+def test_extension_keeps_the_block(extensions):
+    if extensions and importlib.util.find_spec("pymdownx") is None:
+        pytest.skip("pymdown-extensions is not installed")
+    _, body = body_of(theme_document("T", "", BLOCK))
+    html = markdown.markdown("# Before\n\n" + body + "\nAfter *this*.\n",
+                             extensions=["labml_docs.markdown_extension", *extensions])
+    expected = body[body.index("<div"):body.index(BLOCK_END) + len(BLOCK_END)]
+    assert expected in html
+    assert "<em>this</em>" in html and ">Before</h1>" in html
+
+
+def test_extension_leaves_other_documents_alone():
+    text = "# Title\n\n<div class=\"other\">\n\tx\n</div>\n\nA *word*.\n"
+    assert markdown.markdown(text, extensions=["labml_docs.markdown_extension"]) == markdown.markdown(text)
+
+
+# ---- MkDocs with layout: theme ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def repo_site(tmp_path_factory):
+    """The repository's site: the MkDocs theme with `layout: theme`."""
+    site = tmp_path_factory.mktemp("theme-repo") / "site"
+    result = run_mkdocs("build", "--strict", "-f", "mkdocs.yml", "-d", str(site))
+    assert result.returncode == 0, result.stderr
+    return site
+
+
+def test_pages_inside_the_mkdocs_theme(repo_site):
+    page = (repo_site / PAGE_NAME).read_text(encoding="utf-8")
+    # The theme's page around our block: its navigation bar, our stylesheets and script.
+    assert 'class="navbar' in page and '<div class="labml-docs labml-docs-theme">' in page
+    for asset in ("assets/katex/katex.min.css", "assets/labml-theme.css",
+                  "assets/interactive.js"):
+        assert f'"../{asset}"' in page, asset
+        assert (repo_site / asset).is_file()
+    assert 'class="katex"' in page and 'href="adam.html#section-1"' in page
+    assert "<title>AMSGrad optimizer" in page
+    # The current page is marked in the menu, and the previous and next pages are linked.
+    assert re.search(r'<a href="amsgrad.html" class="dropdown-item active"', page)
+    assert 'rel="prev"' in page and 'rel="next"' in page
+    # A guide page's link to an annotated page is checked (--strict) and kept.
+    intro = (repo_site / "index.html").read_text(encoding="utf-8")
+    assert 'href="optimizers/amsgrad.html"' in intro
+
+
+def test_search_of_theme_pages(repo_site):
+    docs = search_index(repo_site)
+    ours = [d for d in docs if d["location"].partition("#")[0] == PAGE_NAME]
+    # Our entries (a page, then a section each), not the search plugin's one text of the page.
+    assert ours[0]["location"] == PAGE_NAME
+    assert all(d["location"].startswith(PAGE_NAME + "#section-") for d in ours[1:])
+    assert not any("import argparse" in d["text"] for d in ours)
+    assert any("v_t" in d["text"] for d in ours)  # formulas by their TeX
+
+
+def test_theme_layout_with_directory_urls_and_no_nav(tmp_path):
+    """No `nav:` in mkdocs.yml: MkDocs puts our pages in its menu by folder; they move into
+    our section, once each."""
+    root = small_project(tmp_path, settings="layout: theme")
+    result = build_project(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    site = root / "site"
+    first = (site / "pkg" / "first.html").read_text(encoding="utf-8")
+    assert '<div class="labml-docs labml-docs-theme">' in first and 'class="katex"' in first
+    assert 'href="second.html"' in first
+    assert (site / "tiny.html").is_file() and (site / "guide" / "index.html").is_file()
+    guide = (site / "guide" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../pkg/readme.html"' in guide
+    assert guide.count('href="../pkg/first.html"') == 1  # in the menu once
+    assert "pkg/first.html" in found(search_index(site), "zebra")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("material") is None,
+                    reason="mkdocs-material is not installed")
+def test_material_example(tmp_path):
+    site = tmp_path / "site"
+    result = run_mkdocs("build", "--strict", "-f", "examples/material/mkdocs.yml", "-d", str(site))
+    assert result.returncode == 0, result.stderr
+    page = (site / PAGE_NAME).read_text(encoding="utf-8")
+    assert 'class="md-content"' in page and '<div class="labml-docs labml-docs-theme">' in page
+    assert 'md-nav__link--active' in page
+    # Material adds no title of its own: the notes have one.
+    assert page.count("<h1") == 1
+    assert PAGE_NAME in found(search_index(site), "AMSGrad")
+
+
+# ---- labml-docs build --into, and Zensical -------------------------------------------------------
+
+def run_cli(*args, cwd=REPO):
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "labml_docs.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_build_into(tmp_path):
+    into = tmp_path / "docs" / "nn"
+    result = run_cli("build", "src/labml_nn", "--into", str(into), "--cache-dir", str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stderr
+    meta, body = body_of((into / PAGE_DOC).read_text(encoding="utf-8"))
+    assert meta["title"] == "AMSGrad optimizer" and meta["hide"] == ["toc"]
+    assert body.lstrip().startswith('<div class="labml-docs') and 'class="katex"' in body
+    assert (into / "index.md").is_file() and not (into / "optimizers" / "amsgrad.html").exists()
+    assert (into / "assets" / "labml-theme.css").is_file()
+    assert list((into / "assets" / "katex" / "fonts").glob("*.woff2"))
+    assert (into / "optimizers" / "amsgrad_experiment.png").is_file()
+    assert not (into / "sitemap.xml").exists()
+
+
+ZENSICAL = shutil.which("zensical") or (shutil.which("zensical", path=str(Path(sys.executable).parent)))
+
+
+@pytest.mark.skipif(not ZENSICAL, reason="zensical is not installed (pip install labml-docs[zensical])")
+def test_zensical_example(tmp_path):
+    example = tmp_path / "zensical"
+    shutil.copytree(REPO / "examples" / "zensical", example,
+                    ignore=shutil.ignore_patterns("site", ".cache", "nn", ".labml-docs-cache"))
+    result = run_cli("build", str(REPO / "src" / "labml_nn"), "--into", "docs/nn",
+                     "--cache-dir", str(tmp_path / "cache"), cwd=example)
+    assert result.returncode == 0, result.stderr
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    built = subprocess.run([ZENSICAL, "build", "--clean"], cwd=example, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    page = (example / "site" / "nn" / PAGE_NAME).read_text(encoding="utf-8")
+    assert '<div class="labml-docs labml-docs-theme">' in page and 'class="katex"' in page
+    assert 'href="adam.html#section-1"' in page and '"../assets/labml-theme.css"' in page
+    # The tabs of the code came through as tabs; the block was not read as Markdown.
+    assert "<p><div" not in page
+    items = json.loads((example / "site" / "search.json").read_text(encoding="utf-8"))["items"]
+    ours = [item for item in items if item["location"].startswith("nn/" + PAGE_NAME)]
+    assert ours and any("AMSGrad" in item["text"] for item in ours)
+    # The code column and KaTeX's MathML are left out of the search text.
+    assert not any("import argparse" in item["text"] for item in ours)

@@ -758,9 +758,6 @@ def test_lazy_index_answers_as_the_whole_tree_index(tmp_path, which):
     assert lazy.definitions() == eager.definitions()
 
 
-@pytest.mark.xfail(strict=True, reason="one file defining a class twice (`if X: class A ... "
-                   "else: class A`): the order of the bases is remembered by the class's dotted "
-                   "name, so which of the two answers depends on the page asked about first")
 def test_lazy_index_answers_whatever_the_order_of_the_pages():
     pages = {"a.py": "X = 1\nif X:\n    class A:\n        def f(self):\n"
                      "            return self.g()\n\n        def g(self):\n            return 1\n"

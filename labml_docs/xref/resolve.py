@@ -267,9 +267,16 @@ class Resolver:
             self._mro_of(ancestor)
         return self._mro_of(info)
 
+    @staticmethod
+    def _mro_key(info: ClassInfo) -> tuple[str, str, int]:
+        """The memo of a class's order is its definition's, not its name's: a file may define
+        one name twice (`if X: class A` / `else: class A`), and which of the two is asked about
+        first must not change the answer for the other."""
+        return ("mro", info.definition.path, info.definition.line)
+
     def _mro_of(self, info: ClassInfo) -> list[ClassInfo]:
         # A class that inherits from itself stops at itself.
-        found = self._remember(("mro", info.definition.qualname), lambda: self._mro(info), [info])
+        found = self._remember(self._mro_key(info), lambda: self._mro(info), [info])
         return found if found is not None else [info]
 
     def _mro(self, info: ClassInfo) -> list[ClassInfo]:
@@ -297,7 +304,7 @@ class Resolver:
         while stack:
             current, bases = stack[-1]
             for base in bases:
-                if id(base) not in seen and ("mro", base.definition.qualname) not in self._memo:
+                if id(base) not in seen and self._mro_key(base) not in self._memo:
                     seen.add(id(base))
                     stack.append((base, iter(self._bases(base))))
                     break

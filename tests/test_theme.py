@@ -19,6 +19,35 @@ from labml_docs.theme import BLOCK_END, document_path, plain_title, theme_docume
 
 PAGE_DOC = "optimizers/amsgrad.md"
 
+# What each engine's theme draws around a page: its header, its search box, and the menu entry of
+# the page marked current (MkDocs' theme, ProperDocs' copy of it, Material, Zensical's).
+THEME_MARKS = {
+    "mkdocs": ('class="navbar', 'id="mkdocs-search-query"',
+               r'<a href="amsgrad\.html" class="dropdown-item active"'),
+    "properdocs": ('class="navbar', 'id="properdocs-search-query"',
+                   r'<a href="amsgrad\.html" class="dropdown-item active"'),
+    "material": ('class="md-header', 'class="md-search__input"',
+                 r'<a href="amsgrad\.html" class="md-nav__link md-nav__link--active"'),
+    "zensical": ('class="md-header', 'class="md-search',
+                 r'<a href="amsgrad\.html" class="md-nav__link md-nav__link--active"'),
+}
+
+
+def assert_theme_page(page: str, theme: str) -> None:
+    """The AMSGrad page as a page of `theme`: the theme's header, search box and menu with the
+    page marked current, around our block of sections, with notes, math (KaTeX's HTML) and code
+    with line numbers; the block reached the page as HTML, not as a paragraph of Markdown."""
+    header, search, current = THEME_MARKS[theme]
+    assert header in page and search in page, theme
+    assert re.search(current, page), f"{theme}: the menu does not mark the page current"
+    assert page.count('<div class="labml-docs labml-docs-theme">') == 1
+    assert page.count('<div class="section" id="section-') >= 5
+    assert page.count('class="katex-html"') >= 10
+    shown = re.sub(r"<annotation.*?</annotation>", "", page, flags=re.S)
+    assert "\\sqrt{" not in shown and "\\frac{" not in shown  # no formula left as TeX
+    assert page.count('class="lineno"') >= 50
+    assert "<p><div" not in page and "&lt;div" not in page
+
 
 def body_of(document: str) -> tuple[dict, str]:
     """The front matter and the Markdown of a theme document."""
@@ -89,6 +118,7 @@ def repo_site(tmp_path_factory):
 
 def test_pages_inside_the_mkdocs_theme(repo_site):
     page = (repo_site / PAGE_NAME).read_text(encoding="utf-8")
+    assert_theme_page(page, "mkdocs")
     # The theme's page around our block: its navigation bar, our stylesheets and script.
     assert 'class="navbar' in page and '<div class="labml-docs labml-docs-theme">' in page
     for asset in ("assets/katex/katex.min.css", "assets/labml-theme.css",
@@ -139,8 +169,8 @@ def test_material_example(tmp_path):
     result = run_mkdocs("build", "--strict", "-f", "examples/material/mkdocs.yml", "-d", str(site))
     assert result.returncode == 0, result.stderr
     page = (site / PAGE_NAME).read_text(encoding="utf-8")
-    assert 'class="md-content"' in page and '<div class="labml-docs labml-docs-theme">' in page
-    assert 'md-nav__link--active' in page
+    assert_theme_page(page, "material")
+    assert 'class="md-content"' in page
     # Material adds no title of its own: the notes have one.
     assert page.count("<h1") == 1
     assert PAGE_NAME in found(search_index(site), "AMSGrad")
@@ -173,23 +203,45 @@ ZENSICAL = shutil.which("zensical") or (shutil.which("zensical", path=str(Path(s
 
 @pytest.mark.skipif(not ZENSICAL, reason="zensical is not installed (pip install labml-docs[zensical])")
 def test_zensical_example(tmp_path):
+    """`examples/zensical/build.sh`, as a user runs it: the pre-build step, then Zensical.
+    The tools are those of the environment running the tests (its `bin` first on `PATH`)."""
     example = tmp_path / "zensical"
     shutil.copytree(REPO / "examples" / "zensical", example,
                     ignore=shutil.ignore_patterns("site", ".cache", "nn", ".labml-docs-cache"))
-    result = run_cli("build", str(REPO / "src" / "labml_nn"), "--into", "docs/nn",
-                     "--cache-dir", str(tmp_path / "cache"), cwd=example)
-    assert result.returncode == 0, result.stderr
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    built = subprocess.run([ZENSICAL, "build", "--clean"], cwd=example, env=env,
+    env = dict(os.environ, REPO=str(REPO),
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    built = subprocess.run(["bash", str(example / "build.sh")], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stdout + built.stderr
     page = (example / "site" / "nn" / PAGE_NAME).read_text(encoding="utf-8")
-    assert '<div class="labml-docs labml-docs-theme">' in page and 'class="katex"' in page
+    assert_theme_page(page, "zensical")
     assert 'href="adam.html#section-1"' in page and '"../assets/labml-theme.css"' in page
-    # The tabs of the code came through as tabs; the block was not read as Markdown.
-    assert "<p><div" not in page
+    # The hand-written home page is kept, and its links to the tree hold.
+    home = (example / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="nn/optimizers/amsgrad.html"' in home
     items = json.loads((example / "site" / "search.json").read_text(encoding="utf-8"))["items"]
     ours = [item for item in items if item["location"].startswith("nn/" + PAGE_NAME)]
     assert ours and any("AMSGrad" in item["text"] for item in ours)
     # The code column and KaTeX's MathML are left out of the search text.
     assert not any("import argparse" in item["text"] for item in ours)
+
+
+# ---- ProperDocs ---------------------------------------------------------------------------------
+
+PROPERDOCS = (shutil.which("properdocs") or os.environ.get("PROPERDOCS")
+              or next((str(p) for p in [Path(sys.executable).parent.parent / "properdocs" / "bin" / "properdocs"]
+                       if p.is_file()), None))
+
+
+@pytest.mark.skipif(not PROPERDOCS, reason="properdocs is not installed (make setup-test)")
+def test_properdocs_theme_pages(tmp_path):
+    """ProperDocs (the maintained fork of MkDocs 1.x, with its copy of the MkDocs theme) builds
+    the repository's site with this checkout's plugin: the same theme pages."""
+    site = tmp_path / "site"
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([PROPERDOCS, "build", "--strict", "-f", "mkdocs.yml", "-d", str(site)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert_theme_page((site / PAGE_NAME).read_text(encoding="utf-8"), "properdocs")
+    assert PAGE_NAME in found(search_index(site), "AMSGrad")

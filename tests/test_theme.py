@@ -129,6 +129,8 @@ def repo_site(tmp_path_factory):
 def test_pages_inside_the_mkdocs_theme(repo_site):
     page = (repo_site / PAGE_NAME).read_text(encoding="utf-8")
     assert_theme_page(page, "mkdocs")
+    # The stylesheets the theme's dark-mode script switches (theme_overrides/mkdocs/main.html).
+    assert 'id="hljs-light"' in page and 'id="hljs-dark"' in page
     # The theme's page around our block: its navigation bar, our stylesheets and script.
     assert 'class="navbar' in page and '<div class="labml-docs labml-docs-theme">' in page
     for asset in ("assets/katex/katex.min.css", "assets/labml-theme.css",
@@ -272,6 +274,7 @@ def test_zensical_example(tmp_path):
     assert built.returncode == 0, built.stdout + built.stderr
     page = (example / "site" / "nn" / PAGE_NAME).read_text(encoding="utf-8")
     assert_theme_page(page, "zensical")
+    assert "fonts.googleapis" not in page  # font = false: the site works offline
     assert 'href="adam.html#section-1"' in page and '"../assets/labml-theme.css"' in page
     # The hand-written home page is kept, and its links to the tree hold.
     home = (example / "site" / "index.html").read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ The plugin is a thin adapter over the same [build](build.py) as the command line
   `site_templates/`;
 * they appear in the navigation, in one section (`nav_section`) nested by package;
 * their notes are added to the search index that the `search` plugin (or Material's) wrote,
-  one entry per page and one per section;
+  one entry per page and one per heading of the notes;
 * KaTeX's stylesheet and fonts and our stylesheets and scripts go under `assets/`;
 * each problem of the tree is logged as a warning `path:line: message`, so that
   `mkdocs build --strict` fails on a broken link or an invalid formula.
@@ -376,7 +376,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         data = json.loads(path.read_text(encoding="utf-8"))
         indexing = (data.get("config") or {}).get("indexing", "full")
         # The search plugin indexed theme pages as one text, code and KaTeX's glyphs included:
-        # our entries (a section each, formulas by their TeX) take their place.
+        # our entries (a heading each, formulas as they show) take their place.
         docs = [entry for entry in data.get("docs", [])
                 if str(entry.get("location", "")).partition("#")[0] not in self._pages]
         data["docs"] = docs

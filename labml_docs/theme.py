@@ -35,7 +35,8 @@ Search engines of the themes index what is inside the block. Material and Zensic
 element with `data-search-exclude`: the code column, the `#` links and KaTeX's MathML (its
 glyphs, `.katex-html`, cannot be left out: the exclusion ends at the first closing tag of the
 same name, and KaTeX nests `span`s). The MkDocs plugin replaces the search plugin's entries of
-our pages with its own anyway, one per section, formulas by their TeX.
+our pages with its own anyway, one per heading, formulas as they show. Every heading gets an
+`id` (below), since both themes start a search entry only at a heading that has one.
 """
 
 from __future__ import annotations

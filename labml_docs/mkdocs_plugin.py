@@ -25,7 +25,7 @@ The plugin is a thin adapter over the same [build](build.py) as the command line
   `site_templates/`;
 * they appear in the navigation, in one section (`nav_section`) nested by package;
 * their notes are added to the search index that the `search` plugin (or Material's) wrote,
-  one entry per page and one per section;
+  one entry per page and one per heading of the notes;
 * KaTeX's stylesheet and fonts and our stylesheets and scripts go under `assets/`;
 * each problem of the tree is logged as a warning `path:line: message`, so that
   `mkdocs build --strict` fails on a broken link or an invalid formula.
@@ -67,7 +67,7 @@ from .build import Builder
 from .config import ENGINES, SiteConfig
 from .publish import copy_site_assets
 from .templates import templates_dir
-from .theme import SCRIPTS, STYLESHEETS, document_path, plain_title, squash, theme_document
+from .theme import SCRIPTS, STYLESHEETS, document_path, plain_title, prepare_block, squash, theme_document
 
 log = logging.getLogger("mkdocs.plugins.labml_docs")
 
@@ -376,7 +376,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         data = json.loads(path.read_text(encoding="utf-8"))
         indexing = (data.get("config") or {}).get("indexing", "full")
         # The search plugin indexed theme pages as one text, code and KaTeX's glyphs included:
-        # our entries (a section each, formulas by their TeX) take their place.
+        # our entries (a heading each, formulas as they show) take their place.
         docs = [entry for entry in data.get("docs", [])
                 if str(entry.get("location", "")).partition("#")[0] not in self._pages]
         data["docs"] = docs
@@ -384,6 +384,8 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         fresh = {}
         for dest, page in sorted(self._pages.items()):
             html = self._last_html.get(dest) or page.html or ""
+            if self.theme_layout:
+                html = prepare_block(html)  # as the page has it: headings with ids
             title = plain_title(page.title) or dest
             key = hashlib.sha1("\0".join((dest, title, indexing, html)).encode()).hexdigest()
             entries = cache.get(key)
@@ -481,25 +483,26 @@ def _xml_escape(text: str) -> str:
 # ---- search entries from a page of ours ---------------------------------------------------------
 
 def search_entries(location: str, title: str, html: str, indexing: str = "full") -> list[dict]:
-    """One entry for the page and one per section with notes, like MkDocs' own search does.
+    """One entry for the page and one per heading of its notes, as Material's search makes them:
+    the page's entry holds the text before the first heading, each heading's entry the text
+    from it to the next heading, in whichever sections it runs on.
 
-    With `indexing: titles` the entries have no text; with `sections`, sections have no text.
+    An entry links to its heading's `id` ([theme pages](theme.py) give every heading one), or to
+    the heading's section when the heading has none (`layout: standalone`). With
+    `indexing: titles` the entries have no text; with `sections`, only the page's entry has
+    none.
     """
-    parser = _SectionText()
+    parser = _NoteText()
     parser.feed(html)
     parser.close()
-    sections = [(anchor, heading, squash(" ".join(parts)))
-                for anchor, heading, parts in parser.sections]
-    page_text = " ".join(text for _, _, text in sections if text)
-    entries = [{"location": location, "title": title,
-                "text": page_text if indexing == "full" else ""}]
-    if indexing in ("full", "sections"):
-        for anchor, heading, text in sections:
-            if not text:
-                continue
+    entries = []
+    for anchor, heading, parts in parser.entries:
+        text = squash("".join(parts)) if indexing == "full" else ""
+        if anchor is None:
+            entries.append({"location": location, "title": title, "text": text})
+        elif indexing in ("full", "sections"):
             entries.append({"location": f"{location}#{anchor}",
-                            "title": heading or title,
-                            "text": text if indexing == "full" else ""})
+                            "title": squash("".join(heading)) or title, "text": text})
     return entries
 
 
@@ -534,44 +537,46 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
          "track", "wbr"}
 
 
-class _SectionText(HTMLParser):
-    """The text of the notes of each `<div class="section" id="...">`.
+_BLOCKS = {"p", "div", "li", "ul", "ol", "br", "td", "th", "tr", "table", "blockquote", "pre",
+           "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption"}
 
-    Formulas count by their TeX source (KaTeX's `<annotation>`), not by the glyphs of the
-    rendering; the `#` link of a section is left out.
+
+class _NoteText(HTMLParser):
+    """The text of the notes (`<div class="docs">`), cut at each heading, as a reader sees it.
+
+    Left out: the code column, the `#` link of each section, anything marked
+    `data-search-exclude`, and KaTeX's MathML (its `<annotation>` holds the TeX). A formula
+    counts by the glyphs KaTeX draws (`.katex-html`), without its zero-width spaces.
     """
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.sections: list[tuple[str, str, list[str]]] = []
+        # (anchor, heading text, text); the first, anchor None, is the page's own.
+        self.entries: list[tuple[str | None, list[str], list[str]]] = [(None, [], [])]
         self.stack: list[tuple[str, str]] = []  # (tag, role)
-        self.heading: list[str] | None = None  # the text of the first heading, while in it
-
-    def _role(self) -> set[str]:
-        return {role for _, role in self.stack}
+        self.section = ""  # the id of the section being read
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         classes = set((attrs.get("class") or "").split())
         role = ""
         if tag == "div" and "section" in classes and attrs.get("id"):
-            self.sections.append((attrs["id"], "", []))
-            self.heading = None
-            role = "section"
+            self.section = attrs["id"]
         elif tag == "div" and "docs" in classes:
             role = "docs"
-        elif "section-link" in classes:
+        elif ("section-link" in classes or "katex-mathml" in classes or tag == "math"
+              or "data-search-exclude" in attrs):
             role = "skip"
-        elif tag == "span" and "katex" in classes:
-            role = "math"
-        elif tag == "annotation" and attrs.get("encoding") == "application/x-tex":
-            role = "tex"
-        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6") and self._in("docs"):
             role = "heading"
-            if self.sections and not self.sections[-1][1] and self.heading is None:
-                self.heading = []
+            self.entries.append((attrs.get("id") or self.section, [], []))
+        if tag in _BLOCKS and self._in("docs"):
+            self.entries[-1][2].append(" ")  # `</p><p>` parts words
         if tag not in _VOID:
             self.stack.append((tag, role))
+
+    def _in(self, role: str) -> bool:
+        return any(r == role for _, r in self.stack)
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -579,28 +584,17 @@ class _SectionText(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag):
+        if tag in _BLOCKS and self.entries:
+            self.entries[-1][2].append(" ")
         # Pop to the matching tag; stray end tags are ignored.
         for i in range(len(self.stack) - 1, -1, -1):
             if self.stack[i][0] == tag:
-                closes_heading = any(role == "heading" for _, role in self.stack[i:])
                 del self.stack[i:]
-                if closes_heading and self.heading is not None and self.sections:
-                    # The first heading of a section names its search entry.
-                    anchor, _, parts = self.sections[-1]
-                    self.sections[-1] = (anchor, squash("".join(self.heading)), parts)
-                    self.heading = None
                 break
 
     def handle_data(self, data):
-        if not self.sections:
+        if not self._in("docs") or self._in("skip"):
             return
-        roles = self._role()
-        if "docs" not in roles or "skip" in roles:
-            return
-        if "math" in roles:
-            if "tex" not in roles:
-                return
-            data = " " + unwrap_colour(data) + " "
-        self.sections[-1][2].append(data)
-        if "heading" in roles and self.heading is not None:
-            self.heading.append(data)
+        data = data.replace("\u200b", "")
+        _, heading, text = self.entries[-1]
+        (heading if self._in("heading") else text).append(data)

@@ -35,11 +35,13 @@ Search engines of the themes index what is inside the block. Material and Zensic
 element with `data-search-exclude`: the code column, the `#` links and KaTeX's MathML (its
 glyphs, `.katex-html`, cannot be left out: the exclusion ends at the first closing tag of the
 same name, and KaTeX nests `span`s). The MkDocs plugin replaces the search plugin's entries of
-our pages with its own anyway, one per section, formulas by their TeX.
+our pages with its own anyway, one per heading, formulas as they show. Every heading gets an
+`id` (below), since both themes start a search entry only at a heading that has one.
 """
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from pathlib import Path
@@ -69,6 +71,9 @@ _SEARCH_EXCLUDED = (
     ('<div class="code">', '<div class="code" data-search-exclude>'),
     ('<div class="section-link">', '<div class="section-link" data-search-exclude>'),
     ('<math xmlns=', '<math data-search-exclude xmlns='),
+    # Not an exclusion: KaTeX's zero-width spaces, which search engines would keep inside words
+    # (`v`, the space, `t`), go to the stylesheet (`.vlist-s:empty::before`), which draws the same.
+    ('<span class="vlist-s">\u200b</span>', '<span class="vlist-s"></span>'),
 )
 
 
@@ -91,11 +96,58 @@ def theme_document(title: str, summary: str, block: str) -> str:
 
 def prepare_block(block: str) -> str:
     """The page's block as it must reach Python-Markdown: tabs as character references, the
-    elements a search should skip marked, and no line that Markdown could read as its own."""
+    elements a search should skip marked, headings with ids, and no line that Markdown could
+    read as its own."""
     block = block.strip().replace("\t", "&#9;")
     for tag, marked in _SEARCH_EXCLUDED:
         block = block.replace(tag, marked)
-    return block
+    return heading_ids(block)
+
+
+# ### Headings with ids
+#
+# Material and Zensical start a search entry only at a heading that has an `id` (the entry links
+# to it); without ids a page is one entry, a long text with the reader's word somewhere in it.
+# Each heading of the notes gets one, made of its text as a reader sees it (a formula by its
+# glyphs, not its TeX), like the `toc` extension makes them, and unique in the page: two notes
+# may both have a "Parameters" heading, and the sections' own ids (`section-3`) are taken.
+
+_HEADING = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+_ID = re.compile(r"""\sid=["']([^"']*)["']""")
+_MATHML = re.compile(r"<math[\s>].*?</math>", re.S)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def heading_ids(block: str) -> str:
+    """`<h2>What goes wrong</h2>` → `<h2 id="what-goes-wrong">What goes wrong</h2>`; a heading
+    that has an id keeps it."""
+    taken = set(_ID.findall(block))
+
+    def with_id(match: re.Match) -> str:
+        level, attrs, inner = match.groups()
+        if _ID.search(attrs):
+            return match[0]
+        base = slug(heading_text(inner)) or "heading"
+        anchor, n = base, 1
+        while anchor in taken:
+            n += 1
+            anchor = f"{base}-{n}"
+        taken.add(anchor)
+        return f'<h{level} id="{anchor}"{attrs}>{inner}</h{level}>'
+
+    return _HEADING.sub(with_id, block)
+
+
+def heading_text(inner_html: str) -> str:
+    """The text of a heading's HTML as it shows: tags and KaTeX's MathML dropped, zero-width
+    spaces too."""
+    text = _TAG.sub("", _MATHML.sub("", inner_html))
+    return squash(html.unescape(text).replace("\u200b", ""))
+
+
+def slug(text: str) -> str:
+    """`What goes wrong with Adam?` → `what-goes-wrong-with-adam`."""
+    return re.sub(r"[^\w]+", "-", text.lower()).strip("-_")
 
 
 def plain_title(title: str) -> str:

@@ -13,11 +13,50 @@ from pathlib import Path
 import markdown
 import pytest
 import yaml
-from test_mkdocs import PAGE_NAME, REPO, build_project, found, run_mkdocs, search_index, small_project
+from test_mkdocs import (
+    PAGE_NAME,
+    PROPERDOCS,
+    PROPERDOCS_ENV,
+    REPO,
+    build_project,
+    found,
+    run_mkdocs,
+    search_index,
+    small_project,
+)
 
 from labml_docs.theme import BLOCK_END, document_path, plain_title, theme_document
 
 PAGE_DOC = "optimizers/amsgrad.md"
+
+# What each engine's theme draws around a page: its header, its search box, and the menu entry of
+# the page marked current (MkDocs' theme, ProperDocs' copy of it, Material, Zensical's).
+THEME_MARKS = {
+    "mkdocs": ('class="navbar', 'id="mkdocs-search-query"',
+               r'<a href="amsgrad\.html" class="dropdown-item active"'),
+    "properdocs": ('class="navbar', 'id="properdocs-search-query"',
+                   r'<a href="amsgrad\.html" class="dropdown-item active"'),
+    "material": ('class="md-header', 'class="md-search__input"',
+                 r'<a href="amsgrad\.html" class="md-nav__link md-nav__link--active"'),
+    "zensical": ('class="md-header', 'class="md-search',
+                 r'<a href="amsgrad\.html" class="md-nav__link md-nav__link--active"'),
+}
+
+
+def assert_theme_page(page: str, theme: str) -> None:
+    """The AMSGrad page as a page of `theme`: the theme's header, search box and menu with the
+    page marked current, around our block of sections, with notes, math (KaTeX's HTML) and code
+    with line numbers; the block reached the page as HTML, not as a paragraph of Markdown."""
+    header, search, current = THEME_MARKS[theme]
+    assert header in page and search in page, theme
+    assert re.search(current, page), f"{theme}: the menu does not mark the page current"
+    assert page.count('<div class="labml-docs labml-docs-theme">') == 1
+    assert page.count('<div class="section" id="section-') >= 5
+    assert page.count('class="katex-html"') >= 10
+    shown = re.sub(r"<annotation.*?</annotation>", "", page, flags=re.S)
+    assert "\\sqrt{" not in shown and "\\frac{" not in shown  # no formula left as TeX
+    assert page.count('class="lineno"') >= 50
+    assert "<p><div" not in page and "&lt;div" not in page
 
 
 def body_of(document: str) -> tuple[dict, str]:
@@ -89,6 +128,9 @@ def repo_site(tmp_path_factory):
 
 def test_pages_inside_the_mkdocs_theme(repo_site):
     page = (repo_site / PAGE_NAME).read_text(encoding="utf-8")
+    assert_theme_page(page, "mkdocs")
+    # The stylesheets the theme's dark-mode script switches (theme_overrides/mkdocs/main.html).
+    assert 'id="hljs-light"' in page and 'id="hljs-dark"' in page
     # The theme's page around our block: its navigation bar, our stylesheets and script.
     assert 'class="navbar' in page and '<div class="labml-docs labml-docs-theme">' in page
     for asset in ("assets/katex/katex.min.css", "assets/labml-theme.css",
@@ -105,31 +147,76 @@ def test_pages_inside_the_mkdocs_theme(repo_site):
     assert 'href="optimizers/amsgrad.html"' in intro
 
 
+def assert_search_entries(page: str, entries: list[dict], prefix: str = "") -> None:
+    """The search entries of the AMSGrad page (`page`, its HTML as built): one per heading of
+    the notes, linked to the heading's id; text as a reader sees it (formulas by their glyphs),
+    with no code column, no TeX of KaTeX's MathML, no `#` link of a section, no zero-width
+    space. "regret" is found under the heading of the function that computes it."""
+    block = page[page.index('<div class="labml-docs'):]
+    headings = re.findall(r'<h[1-6] id="([^"]+)"', block)
+    assert len(headings) >= 8
+    located = {e["location"].partition("#")[2]: e for e in entries if "#" in e["location"]}
+    assert list(located) == headings, (list(located), headings)
+    for entry in entries:
+        text = entry["text"]
+        # The code column (the notes' own examples stay: they are notes).
+        assert "argparse" not in text and "add_argument" not in text, entry
+        assert "\\frac" not in text and "\\htmlClass" not in text and "x-tex" not in text, entry
+        assert not text.lstrip().startswith("#") and "#" not in entry["title"], entry
+        assert "\u200b" not in text + entry["title"], entry
+    assert any("β" in e["text"] for e in entries)  # a formula, as it shows
+    regret = [e["location"] for e in entries if "regret" in e["text"].lower()]
+    assert prefix + PAGE_NAME + "#run-one-optimizer-on-the-synthetic-problem" in regret, regret
+
+
 def test_search_of_theme_pages(repo_site):
     docs = search_index(repo_site)
     ours = [d for d in docs if d["location"].partition("#")[0] == PAGE_NAME]
-    # Our entries (a page, then a section each), not the search plugin's one text of the page.
+    # Our entries (a page, then a heading each), not the search plugin's one text of the page.
     assert ours[0]["location"] == PAGE_NAME
-    assert all(d["location"].startswith(PAGE_NAME + "#section-") for d in ours[1:])
-    assert not any("import argparse" in d["text"] for d in ours)
-    assert any("v_t" in d["text"] for d in ours)  # formulas by their TeX
+    assert_search_entries((repo_site / PAGE_NAME).read_text(encoding="utf-8"), ours)
 
 
-def test_theme_layout_with_directory_urls_and_no_nav(tmp_path):
+def broken_links(site: Path, page: Path) -> list[str]:
+    """The relative links of a built page that lead to no file of the site."""
+    broken = []
+    for href in re.findall(r'(?:href|src)="([^"#?]+)[^"]*"', page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z][a-z0-9+.-]*:|/", href):
+            continue
+        target = (page.parent / href).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file() or site.resolve() not in target.parents:
+            broken.append(href)
+    return broken
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_theme_layout_with_directory_urls_and_no_nav(tmp_path, directory_urls):
     """No `nav:` in mkdocs.yml: MkDocs puts our pages in its menu by folder; they move into
-    our section, once each."""
+    our section, once each. Links between our pages, from a guide page to ours and from ours
+    to a guide page all hold, whatever `use_directory_urls` says: our pages keep their
+    addresses (`pkg/first.html`), the guide's pages move (`guide/` or `guide.html`)."""
     root = small_project(tmp_path, settings="layout: theme")
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as f:
+        f.write(f"use_directory_urls: {str(directory_urls).lower()}\n")
     result = build_project(root, "--strict")
     assert result.returncode == 0, result.stderr
     site = root / "site"
     first = (site / "pkg" / "first.html").read_text(encoding="utf-8")
     assert '<div class="labml-docs labml-docs-theme">' in first and 'class="katex"' in first
     assert 'href="second.html"' in first
-    assert (site / "tiny.html").is_file() and (site / "guide" / "index.html").is_file()
-    guide = (site / "guide" / "index.html").read_text(encoding="utf-8")
-    assert 'href="../pkg/readme.html"' in guide
-    assert guide.count('href="../pkg/first.html"') == 1  # in the menu once
+    guide_page = site / "guide" / "index.html" if directory_urls else site / "guide.html"
+    assert (site / "tiny.html").is_file() and guide_page.is_file()
+    guide = guide_page.read_text(encoding="utf-8")
+    up = "../" if directory_urls else ""
+    assert f'href="{up}pkg/readme.html"' in guide
+    assert guide.count(f'href="{up}pkg/first.html"') == 1  # in the menu once
     assert "pkg/first.html" in found(search_index(site), "zebra")
+    pages = [p for p in site.rglob("*.html") if "search" not in p.parts and p.name != "404.html"]
+    assert len(pages) >= 6
+    assert {str(p.relative_to(site)): broken_links(site, p) for p in pages
+            if broken_links(site, p)} == {}
 
 
 @pytest.mark.skipif(importlib.util.find_spec("material") is None,
@@ -139,11 +226,12 @@ def test_material_example(tmp_path):
     result = run_mkdocs("build", "--strict", "-f", "examples/material/mkdocs.yml", "-d", str(site))
     assert result.returncode == 0, result.stderr
     page = (site / PAGE_NAME).read_text(encoding="utf-8")
-    assert 'class="md-content"' in page and '<div class="labml-docs labml-docs-theme">' in page
-    assert 'md-nav__link--active' in page
+    assert_theme_page(page, "material")
+    assert 'class="md-content"' in page
     # Material adds no title of its own: the notes have one.
     assert page.count("<h1") == 1
-    assert PAGE_NAME in found(search_index(site), "AMSGrad")
+    ours = [d for d in search_index(site) if d["location"].partition("#")[0] == PAGE_NAME]
+    assert_search_entries(page, ours)
 
 
 # ---- labml-docs build --into, and Zensical -------------------------------------------------------
@@ -173,23 +261,39 @@ ZENSICAL = shutil.which("zensical") or (shutil.which("zensical", path=str(Path(s
 
 @pytest.mark.skipif(not ZENSICAL, reason="zensical is not installed (pip install labml-docs[zensical])")
 def test_zensical_example(tmp_path):
+    """`examples/zensical/build.sh`, as a user runs it: the pre-build step, then Zensical.
+    The tools are those of the environment running the tests (its `bin` first on `PATH`)."""
     example = tmp_path / "zensical"
     shutil.copytree(REPO / "examples" / "zensical", example,
                     ignore=shutil.ignore_patterns("site", ".cache", "nn", ".labml-docs-cache"))
-    result = run_cli("build", str(REPO / "src" / "labml_nn"), "--into", "docs/nn",
-                     "--cache-dir", str(tmp_path / "cache"), cwd=example)
-    assert result.returncode == 0, result.stderr
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    built = subprocess.run([ZENSICAL, "build", "--clean"], cwd=example, env=env,
+    env = dict(os.environ, REPO=str(REPO),
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    built = subprocess.run(["bash", str(example / "build.sh")], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stdout + built.stderr
     page = (example / "site" / "nn" / PAGE_NAME).read_text(encoding="utf-8")
-    assert '<div class="labml-docs labml-docs-theme">' in page and 'class="katex"' in page
+    assert_theme_page(page, "zensical")
+    assert "fonts.googleapis" not in page  # font = false: the site works offline
     assert 'href="adam.html#section-1"' in page and '"../assets/labml-theme.css"' in page
-    # The tabs of the code came through as tabs; the block was not read as Markdown.
-    assert "<p><div" not in page
+    # The hand-written home page is kept, and its links to the tree hold.
+    home = (example / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="nn/optimizers/amsgrad.html"' in home
     items = json.loads((example / "site" / "search.json").read_text(encoding="utf-8"))["items"]
-    ours = [item for item in items if item["location"].startswith("nn/" + PAGE_NAME)]
-    assert ours and any("AMSGrad" in item["text"] for item in ours)
-    # The code column and KaTeX's MathML are left out of the search text.
-    assert not any("import argparse" in item["text"] for item in ours)
+    ours = [item for item in items if item["location"].partition("#")[0] == "nn/" + PAGE_NAME]
+    # Zensical's own index of the page, made from its HTML (text with the notes' tags).
+    assert_search_entries(page, ours, prefix="nn/")
+
+
+# ---- ProperDocs ---------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not PROPERDOCS, reason="properdocs is not installed (make setup-test)")
+def test_properdocs_theme_pages(tmp_path):
+    """ProperDocs (the maintained fork of MkDocs 1.x, with its copy of the MkDocs theme) builds
+    the repository's site with this checkout's plugin: the same theme pages."""
+    site = tmp_path / "site"
+    result = subprocess.run([PROPERDOCS, "build", "--strict", "-f", "mkdocs.yml", "-d", str(site)],
+                            cwd=REPO, env=PROPERDOCS_ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert_theme_page((site / PAGE_NAME).read_text(encoding="utf-8"), "properdocs")
+    assert PAGE_NAME in found(search_index(site), "AMSGrad")

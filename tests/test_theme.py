@@ -330,4 +330,5 @@ def test_properdocs_theme_pages(tmp_path):
                             cwd=REPO, env=PROPERDOCS_ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert_theme_page((site / PAGE_NAME).read_text(encoding="utf-8"), "properdocs")
+    assert_hand_written_math((site / "index.html").read_text(encoding="utf-8"), "optimizers/adam.html")
     assert PAGE_NAME in found(search_index(site), "AMSGrad")

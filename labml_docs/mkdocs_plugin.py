@@ -62,19 +62,21 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Link, Navigation, Section
 from mkdocs.structure.pages import Page
 
+from . import markdown_extension
 from .atomic import write_atomic
 from .build import Builder
 from .config import ENGINES, SiteConfig
 from .publish import copy_site_assets
 from .templates import templates_dir
 from .theme import SCRIPTS, STYLESHEETS, document_path, plain_title, prepare_block, squash, theme_document
+from .urls import page_url
 
 log = logging.getLogger("mkdocs.plugins.labml_docs")
 
 # A relative link to a page of ours in a Markdown page: `](optimizers/amsgrad.html#section-3)`
 # or a reference `[amsgrad]: optimizers/amsgrad.html`.
 _HTML_LINK = re.compile(r"(?P<head>\]\(<?|^ {0,3}\[[^\]]+\]:[ \t]*<?)"
-                        r"(?P<target>(?![a-z][a-z0-9+.-]*:|/)[^\s()<>#?]+\.html)"
+                        r"(?P<target>(?![a-z][a-z0-9+.-]*:|/)[^\s()<>#?]+\.(?:html|py))"
                         r"(?P<tail>[#?)>\s])", re.MULTILINE)
 
 
@@ -164,6 +166,13 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         self.site_config = site_config
         if self.theme_layout:
             self._join_theme(config)
+            # The hand-written pages get the math of ours, through our engine and cache. (Their
+            # `.py` links are rewritten in `on_page_markdown`, so that MkDocs checks them.)
+            settings = config.mdx_configs.setdefault("labml_docs.markdown_extension", {})
+            settings.setdefault("math", True)
+            settings.setdefault("cache_dir", site_config.cache_dir)
+            settings.setdefault("math_engine", site_config.math_engine)
+            settings.setdefault("katex_dir", site_config.katex_dir)
         return config
 
     @property
@@ -295,16 +304,21 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
     def on_page_markdown(self, markdown: str, *, page, config, files: Files) -> str:
         """With theme pages, a guide page's link to `optimizers/amsgrad.html` is a link to the
         Markdown file `optimizers/amsgrad.md`: MkDocs checks it and writes the page's address.
-        (The same link works with `layout: standalone`, so a guide needs no change.)"""
+        (The same link works with `layout: standalone`, so a guide needs no change.) A link to
+        the module itself, `optimizers/amsgrad.py`, is one to its page too, as in the notes.
+
+        The page's path is also what the Markdown extension names in a warning about a formula."""
+        markdown_extension.current_page = page.file.src_uri
         if not self.theme_layout or not self._pages or page.file.generated_by == "labml-docs":
             return markdown
         folder = posixpath.dirname(page.file.src_uri)
 
         def to_document(match: re.Match) -> str:
-            target = posixpath.normpath(posixpath.join(folder, match["target"]))
-            if target not in self._pages:
+            link = match["target"]
+            stem = (page_url(link) if link.endswith(".py") else link)[:-len(".html")]
+            if posixpath.normpath(posixpath.join(folder, stem + ".html")) not in self._pages:
                 return match[0]
-            return match["head"] + match["target"][:-len(".html")] + ".md" + match["tail"]
+            return match["head"] + stem + ".md" + match["tail"]
 
         return _HTML_LINK.sub(to_document, markdown)
 

@@ -115,6 +115,34 @@ def test_extension_leaves_other_documents_alone():
     assert markdown.markdown(text, extensions=["labml_docs.markdown_extension"]) == markdown.markdown(text)
 
 
+def test_extension_renders_math_and_links(tmp_path):
+    """`math` and `links` alone, in a plain Python-Markdown: formulas as KaTeX's HTML (code keeps
+    its `$`), an invalid one as our error mark, `.py` links into the tree as links to pages."""
+    text = ("Inline $x^2$, `$code$`, and \\$5.\n\n$$\\frac{a}{b}$$\n\n```\n$fenced$\n```\n\n"
+            "Bad $\\frac{$.\n\n[A](nn/optimizers/adam.py#section-1) [B](elsewhere.py) "
+            "[C](https://example.org/x.py) [D](guide.md)\n")
+    md = markdown.Markdown(extensions=["labml_docs.markdown_extension", "fenced_code"], extension_configs={
+        "labml_docs.markdown_extension": {"math": True, "links": True, "tree_url": "nn",
+                                          "cache_dir": str(tmp_path)}})
+    html = md.convert(text)
+    assert html.count('class="katex"') == 2 and 'class="katex-display"' in html
+    assert "<code>$code$</code>" in html and "$fenced$" in html and "&#36;5" in html
+    assert 'class="katex-error"' in html
+    assert 'href="nn/optimizers/adam.html#section-1"' in html and 'href="elsewhere.py"' in html
+    assert 'href="https://example.org/x.py"' in html and 'href="guide.md"' in html
+    assert (tmp_path / "math").exists()
+    # Off by default: the extension alone leaves math and links as they are.
+    assert markdown.markdown(text, extensions=["labml_docs.markdown_extension"]) == markdown.markdown(text)
+
+
+def assert_hand_written_math(page: str, link: str) -> None:
+    """A hand-written page with its formula rendered by our KaTeX and its `.py` link to the page."""
+    assert 'class="katex"' in page
+    shown = re.sub(r"<annotation.*?</annotation>", "", page, flags=re.S)
+    assert "$" not in re.sub(r"<(code|pre|script)\b.*?</\1>", "", shown, flags=re.S)
+    assert f'href="{link}"' in page
+
+
 # ---- MkDocs with layout: theme ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -145,6 +173,9 @@ def test_pages_inside_the_mkdocs_theme(repo_site):
     # A guide page's link to an annotated page is checked (--strict) and kept.
     intro = (repo_site / "index.html").read_text(encoding="utf-8")
     assert 'href="optimizers/amsgrad.html"' in intro
+    # Its math is rendered by our KaTeX, and its link to a module goes to the module's page.
+    assert_hand_written_math(intro, "optimizers/adam.html")
+    assert (repo_site / "optimizers" / "adam.html").is_file()
 
 
 def assert_search_entries(page: str, entries: list[dict], prefix: str = "") -> None:
@@ -230,6 +261,8 @@ def test_material_example(tmp_path):
     assert 'class="md-content"' in page
     # Material adds no title of its own: the notes have one.
     assert page.count("<h1") == 1
+    assert_hand_written_math((site / "index.html").read_text(encoding="utf-8"), "optimizers/adam.html")
+    assert (site / "optimizers" / "adam.html").is_file()
     ours = [d for d in search_index(site) if d["location"].partition("#")[0] == PAGE_NAME]
     assert_search_entries(page, ours)
 
@@ -279,6 +312,7 @@ def test_zensical_example(tmp_path):
     # The hand-written home page is kept, and its links to the tree hold.
     home = (example / "site" / "index.html").read_text(encoding="utf-8")
     assert 'href="nn/optimizers/amsgrad.html"' in home
+    assert_hand_written_math(home, "nn/optimizers/amsgrad.html")
     items = json.loads((example / "site" / "search.json").read_text(encoding="utf-8"))["items"]
     ours = [item for item in items if item["location"].partition("#")[0] == "nn/" + PAGE_NAME]
     # Zensical's own index of the page, made from its HTML (text with the notes' tags).
@@ -296,4 +330,5 @@ def test_properdocs_theme_pages(tmp_path):
                             cwd=REPO, env=PROPERDOCS_ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert_theme_page((site / PAGE_NAME).read_text(encoding="utf-8"), "properdocs")
+    assert_hand_written_math((site / "index.html").read_text(encoding="utf-8"), "optimizers/adam.html")
     assert PAGE_NAME in found(search_index(site), "AMSGrad")

@@ -80,6 +80,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .markdown import cut_math, fill_math, placeholder_marks, rewrite_link
 from .math import Formula, MathCache, MathOptions, MathRenderer, make_engine
+from .math.options import DEFAULT_OPTIONS
 from .theme import BLOCK_CLASS, BLOCK_END
 
 # Under `mkdocs.`: MkDocs counts these warnings, and `--strict` fails on them.
@@ -152,19 +153,20 @@ def _block_end(lines: list[str], start: int) -> int | None:
 # The page the MkDocs plugin is rendering (Python-Markdown itself has no page path).
 current_page: str | None = None
 
-_renderers: dict[tuple[str, str, str], MathRenderer] = {}
+_renderers: dict[tuple[str, str, str, MathOptions], MathRenderer] = {}
 _renderers_lock = threading.Lock()
 
 
-def math_renderer(engine: str, cache_dir: str, katex_dir: str = "") -> MathRenderer:
+def math_renderer(engine: str, cache_dir: str, katex_dir: str = "",
+                  options: MathOptions = DEFAULT_OPTIONS) -> MathRenderer:
     """The renderer of this process for these settings: made on the first formula, closed at exit."""
-    key = (engine, str(Path(cache_dir).resolve()), katex_dir)
+    key = (engine, str(Path(cache_dir).resolve()), katex_dir, options)
     with _renderers_lock:
         renderer = _renderers.get(key)
         if renderer is None:
             if not _renderers:
                 atexit.register(close_renderers)
-            renderer = MathRenderer(make_engine(engine, MathOptions(), katex_dir or None),
+            renderer = MathRenderer(make_engine(engine, options, katex_dir or None),
                                     MathCache(Path(cache_dir) / "math"))
             _renderers[key] = renderer
         return renderer
@@ -214,8 +216,11 @@ class _FillMath(Postprocessor):
     def run(self, text: str) -> str:
         if not self.math.formulas:
             return text
+        options = MathOptions.from_dict({"macros": self.settings["katex_macros"],
+                                         "timeout": self.settings["math_timeout"],
+                                         "max_output": self.settings["math_max_output"]})
         renderer = math_renderer(self.settings["math_engine"], self.settings["cache_dir"],
-                                 self.settings["katex_dir"])
+                                 self.settings["katex_dir"], options)
         results = renderer.render_many(self.math.formulas)
         for formula, result in zip(self.math.formulas, results):
             if result.error is not None:
@@ -259,6 +264,9 @@ class LabmlDocsExtension(Extension):
             "math_engine": ["auto", "auto, node or markdown-katex"],
             "katex_dir": ["", "Where the npm package katex is; empty: found as for builds"],
             "cache_dir": [".labml-docs-cache", "The cache folder; math results go in its math/"],
+            "katex_macros": [{}, "KaTeX macros, as the katex_macros setting of the notes"],
+            "math_timeout": [10.0, "Seconds of KaTeX one formula may take"],
+            "math_max_output": [2_000_000, "Characters of HTML one formula may make"],
             "links": [False, "Rewrite .py links into the tree as links to its pages"],
             "tree_url": ["", "Where the annotated pages are in the site; empty: its root"],
         }

@@ -173,6 +173,10 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             settings.setdefault("cache_dir", site_config.cache_dir)
             settings.setdefault("math_engine", site_config.math_engine)
             settings.setdefault("katex_dir", site_config.katex_dir)
+            # The notes' macros and budgets hold for hand-written pages too.
+            settings.setdefault("katex_macros", site_config.katex_macros)
+            settings.setdefault("math_timeout", site_config.math_timeout)
+            settings.setdefault("math_max_output", site_config.math_max_output)
         return config
 
     @property

@@ -135,6 +135,18 @@ def test_extension_renders_math_and_links(tmp_path):
     assert markdown.markdown(text, extensions=["labml_docs.markdown_extension"]) == markdown.markdown(text)
 
 
+def test_extension_takes_the_notes_macros(tmp_path):
+    """A macro of the site's settings (`katex_macros`) renders on hand-written pages as in notes;
+    without it, KaTeX does not know the command."""
+    def convert(macros):
+        md = markdown.Markdown(extensions=["labml_docs.markdown_extension"], extension_configs={
+            "labml_docs.markdown_extension": {"math": True, "cache_dir": str(tmp_path),
+                                              "katex_macros": macros}})
+        return md.convert("In $\\RR^n$.")
+    assert 'class="katex-error"' not in convert({"\\RR": "\\mathbb{R}"})
+    assert 'class="katex-error"' in convert({})
+
+
 def assert_hand_written_math(page: str, link: str) -> None:
     """A hand-written page with its formula rendered by our KaTeX and its `.py` link to the page."""
     assert 'class="katex"' in page

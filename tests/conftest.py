@@ -66,3 +66,14 @@ def labml_docs(tmp_path):
                               capture_output=True, text=True, cwd=cwd or tmp_path,
                               env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=timeout)
     return run
+
+
+@pytest.fixture
+def build(math_renderer, tmp_path):
+    """Build a source folder into `out` (default `tmp_path/site`) with the cache `cache`
+    (default `tmp_path/cache`); returns the site."""
+    def run(src: Path, out: Path | None = None, cache: Path | None = None):
+        config = SiteConfig.from_dict({"source_dir": src,
+                                       "cache_dir": str(cache or tmp_path / "cache")})
+        return Builder(config, math=math_renderer).build(out or tmp_path / "site")
+    return run

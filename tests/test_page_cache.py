@@ -19,16 +19,6 @@ from labml_docs.config import SiteConfig
 from labml_docs.fingerprint import sha256
 from labml_docs.page_cache import Dependencies, Entry, PageCache, html_fields
 
-
-@pytest.fixture
-def build(math_renderer, tmp_path):
-    def run(src: Path, out: Path | None = None, cache: Path | None = None):
-        config = SiteConfig.from_dict({"source_dir": src,
-                                       "cache_dir": str(cache or tmp_path / "cache")})
-        return Builder(config, math=math_renderer).build(out or tmp_path / "site")
-    return run
-
-
 # ## Entries and atomic writes
 
 

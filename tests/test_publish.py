@@ -9,17 +9,6 @@ import pytest
 from trees import cli, cli_ok, make_tree, module, snapshot
 
 import labml_docs.publish as publishing
-from labml_docs.build import Builder
-from labml_docs.config import SiteConfig
-
-
-@pytest.fixture
-def build(math_renderer, tmp_path):
-    def run(src: Path, out: Path | None = None, cache: Path | None = None):
-        config = SiteConfig.from_dict({"source_dir": src,
-                                       "cache_dir": str(cache or tmp_path / "cache")})
-        return Builder(config, math=math_renderer).build(out or tmp_path / "site")
-    return run
 
 
 def inodes(folder: Path) -> dict[str, int]:

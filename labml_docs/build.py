@@ -48,7 +48,7 @@ from .workers import HOME, Finished, PageRenderer, Progress, XrefFactory, collec
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from .math import MathRenderer, MathResult
+    from .math import MathOptions, MathRenderer, MathResult
 
 log = logging.getLogger("labml_docs")
 
@@ -102,10 +102,6 @@ class CachedPage(RenderedPage):
     @html.setter
     def html(self, value):
         self._html = value
-
-    @property
-    def loaded(self) -> bool:
-        return self._html is not _UNSET
 
 
 def check_links(path: str, links, known: set[str]) -> list[Diagnostic]:
@@ -520,12 +516,16 @@ class _CacheFirstMath:
     def __init__(self, config: SiteConfig, start: Callable[[], MathRenderer], running: bool):
         self.config, self.start, self.running = config, start, running
         self.hits = 0  # formulas served before any engine started
+        # The engine's name, KaTeX's version and the options: what a cache key needs, found
+        # once per render rather than once per chunk of pages.
+        self._identity: tuple[str, str, MathOptions] | None = None
 
     def render_many(self, formulas: list) -> list[MathResult]:
         if not self.running and self.config.cache_dir:
             from .math import MathCache, MathOptions
-            options = MathOptions.from_config(self.config)
-            name, version = math_identity(self.config)
+            if self._identity is None:
+                self._identity = (*math_identity(self.config), MathOptions.from_config(self.config))
+            name, version, options = self._identity
             cache = MathCache(Path(self.config.cache_dir) / "math")
             try:
                 keys = [MathCache.make_key(name, version, options, f) for f in formulas]

@@ -524,33 +524,6 @@ def search_entries(location: str, title: str, html: str, indexing: str = "full")
     return entries
 
 
-def unwrap_colour(tex: str) -> str:
-    """`\\htmlClass{coloredeq eq3}{v_t}` → `v_t`: the TeX as the author wrote it."""
-    marker = "\\htmlClass{"
-    while True:
-        start = tex.find(marker)
-        if start < 0:
-            return tex
-        close = tex.find("}", start + len(marker))
-        if close < 0 or close + 1 >= len(tex) or tex[close + 1] != "{":
-            return tex
-        depth, i = 0, close + 1
-        while i < len(tex):
-            if tex[i] == "\\":
-                i += 2
-                continue
-            if tex[i] == "{":
-                depth += 1
-            elif tex[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            i += 1
-        if depth:
-            return tex
-        tex = tex[:start] + tex[close + 2: i] + tex[i + 1:]
-
-
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr"}
 

@@ -17,7 +17,7 @@ pytest.importorskip("mkdocs")
 from mkdocs.commands.build import build as mkdocs_build  # noqa: E402
 from mkdocs.config import load_config  # noqa: E402
 
-from labml_docs.mkdocs_plugin import search_entries, unwrap_colour  # noqa: E402
+from labml_docs.mkdocs_plugin import search_entries  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE_NAME = "optimizers/amsgrad.html"
@@ -350,12 +350,6 @@ def test_search_entries_of_a_page():
     ]
     assert [e["text"] for e in search_entries("a/b.html", "Page", html, "titles")] == [""]
     assert len(search_entries("a/b.html", "Page", html, "sections")) == 4
-
-
-def test_unwrap_colour():
-    assert unwrap_colour(r"\htmlClass{coloredeq eq0}{\htmlClass{coloredeq eq1}{a}_{t}} + b") \
-        == "a_{t} + b"
-    assert unwrap_colour(r"\frac{1}{2}") == r"\frac{1}{2}"
 
 
 # ---- ProperDocs, the maintained fork of MkDocs ----------------------------------------------------

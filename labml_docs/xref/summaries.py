@@ -15,7 +15,6 @@ build's `SourceHashes` computes it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Protocol
 
 from ..atomic import write_atomic
 from ..config import SectionRule
+from ..fingerprint import sha256
 from ..page import read_source
 from ..parse import Page, parse_python
 from .collect import syntax_tree
@@ -51,7 +51,7 @@ def read_page(file: TreeFile, shas: dict[str, str] | None = None,
     except OSError:
         return None
     if shas is not None:
-        shas[file.path] = hashlib.sha256(data).hexdigest()
+        shas[file.path] = sha256(data)
     text, _ = read_source(file.path, data)
     return parse_python(text, file.path, sections) if text is not None else None
 
@@ -96,7 +96,7 @@ class FileSummaries:
             data = file.absolute.read_bytes()
         except OSError:
             return None  # not in the tree's files; nothing to remember
-        if digest is None or hashlib.sha256(data).hexdigest() != digest:
+        if digest is None or sha256(data) != digest:
             digest = None  # changed since it was hashed: answer, but do not remember
         text, _ = read_source(file.path, data)
         tree = syntax_tree(Page(file.path, source=text)) if text is not None else None

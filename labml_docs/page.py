@@ -222,9 +222,18 @@ class PageBuilder:
             page = parse_markdown(text, file.path)
         prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
         prepared.failed = page.failed
-        for section in page.sections:
+        # A translated edition renders each note in its language (see [`i18n`](i18n/__init__.py)).
+        notes, mark = [section.docs for section in page.sections], ""
+        if self.config.edition and not page.failed:
+            from .i18n.edition import translate_page
+            notes, mark = translate_page(self.config, file.url, page, prepared.diagnostics)
+        for section, note in zip(page.sections, notes):
             try:
-                prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+                prepared.docs.append(self.docs.render(note, file.path, section.docs_line))
+                if mark:
+                    from .i18n.messages import mark_untranslated
+                    docs = prepared.docs[-1]
+                    docs.html = mark_untranslated(docs.html, mark, self.config.language)
             except RecursionError:
                 # Python-Markdown recurses over nested blocks: a list nested some 300 deep.
                 return PreparedPage(file.path, file.url, page, failed=True, diagnostics=[
@@ -236,9 +245,14 @@ class PageBuilder:
     def context(self, page: PreparedPage) -> dict:
         url = page.url
         depth = url.count("/")
-        root = "../" * depth
+        # `root` leads to the top of the site, where its assets are; `home` to the top of this
+        # edition (the same, but for a translated edition in `<language>/`).
+        edition = self.config.edition
+        home = "../" * depth
+        root = "../" * (depth + 1) if edition else home
         site_url = self.config.site_url.rstrip("/")
-        return {
+        prefix = f"{edition}/" if edition else ""
+        context = {
             "site": self.config,
             # The template `page.html` extends: a whole page, or a block for a theme.
             "base": "theme_base.html" if self.config.layout == "theme" else "base.html",
@@ -247,11 +261,17 @@ class PageBuilder:
                 "title": page.page.title,
                 "summary": page.page.summary,
                 "url": url,
-                "canonical": f"{site_url}/{href(url)}" if site_url else "",
+                "canonical": f"{site_url}/{prefix}{href(url)}" if site_url else "",
             },
-            "breadcrumbs": self.breadcrumbs(url, root, page.deps.exists),
+            "breadcrumbs": self.breadcrumbs(url, home, page.deps.exists),
             "source_link": self.config.source_link(page.path) if page.path else "",
+            "lang": edition or self.config.language,
+            "editions": [],
         }
+        if self.config.languages:
+            from .i18n.edition import editions
+            context["editions"] = editions(self.config, url, root)
+        return context
 
     def breadcrumbs(self, url: str, root: str, seen: dict | None = None) -> list[dict]:
         """`home`, then each package above the page that has a page of its own.

@@ -189,6 +189,8 @@ class Builder:
 
     def close(self) -> None:
         for edition in self.editions.values():
+            if edition._math is self._math:  # lent to it: closed here, once
+                edition._math = None
             edition.close()
         if self._math is not None:
             self._math.close()

@@ -230,7 +230,7 @@ class PageBuilder:
         for section, note in zip(page.sections, notes):
             try:
                 prepared.docs.append(self.docs.render(note, file.path, section.docs_line))
-                if mark:
+                if mark and mark in note:  # (else the mark may be one of the math's)
                     from .i18n.messages import mark_untranslated
                     docs = prepared.docs[-1]
                     docs.html = mark_untranslated(docs.html, mark, self.config.language)

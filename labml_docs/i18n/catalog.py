@@ -158,16 +158,44 @@ def _babel_locale(language: str) -> str:
 # ## Reading and writing
 
 def read(path: Path) -> Catalog:
-    """A catalog, or `CatalogError` naming the file and line Babel stopped at."""
+    """A catalog, or `CatalogError` naming the file and line Babel stopped at. The English a
+    fuzzy translation was made from (`#| msgid`) is read too: Babel writes it, but does not
+    read it back, and an `update` would lose it."""
     from babel.messages.pofile import PoFileError, read_po
 
     try:
-        with open(path, "rb") as f:
-            return read_po(f, abort_invalid=True)
+        data = path.read_bytes()
+        catalog = read_po(io.BytesIO(data), abort_invalid=True)
+        previous = _previous_ids(data.decode(catalog.charset or "utf-8"))
+        for message in catalog:
+            # (Babel reads `#| msgid` as a translator's comment `| msgid`.)
+            message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+            if message.lineno in previous:
+                message.previous_id = [previous[message.lineno]]
+        return catalog
     except PoFileError as e:
         raise CatalogError(str(path), getattr(e, "lineno", 1) or 1, str(e)) from None
     except (UnicodeDecodeError, ValueError) as e:
         raise CatalogError(str(path), 1, f"not a catalog: {e}") from None
+
+
+def _previous_ids(text: str) -> dict[int, str]:
+    """`#| msgid "..."` (and its continuation lines) by the line of the `msgid` it is for."""
+    from babel.messages.pofile import unescape
+
+    found: dict[int, str] = {}
+    pending: list[str] | None = None
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        if line.startswith("#| msgid "):
+            pending = [line.removeprefix("#| msgid ")]
+        elif line.startswith('#| "') and pending is not None:
+            pending.append(line[3:])
+        elif line.startswith("msgid "):
+            if pending is not None:
+                found[number] = "".join(unescape(part) for part in pending)
+            pending = None
+    return found
 
 
 def render(catalog: Catalog) -> bytes:
@@ -259,7 +287,11 @@ def update(config: SiteConfig, language: str, translator: str = "") -> list[Outc
         else:
             catalog = read(path)
             follow_moved(catalog, fresh)
+            previous = {(m.id, m.context): m.previous_id for m in catalog if m.previous_id}
             catalog.update(fresh, update_creation_date=False)
+            for message in catalog:  # still fuzzy: still from the same English
+                if message.fuzzy and not message.previous_id:
+                    message.previous_id = previous.get((message.id, message.context), [])
             action = "updated"
         if translator:
             machine_translate(catalog, translator, language)
@@ -274,10 +306,12 @@ def follow_moved(catalog: Catalog, fresh: Catalog) -> None:
     wanted = {(m.id, m.context) for m in fresh if m.id}
     by_words: dict[str, list[str | None]] = {}
     for message in fresh:
-        if message.id and catalog.get(message.id, message.context) is None:
+        if isinstance(message.id, str) and message.id \
+                and catalog.get(message.id, message.context) is None:
             by_words.setdefault(message.id, []).append(message.context)
     for message in list(catalog):
-        if not message.id or not message.string or (message.id, message.context) in wanted:
+        if not isinstance(message.id, str) or not message.id or not message.string \
+                or (message.id, message.context) in wanted:
             continue
         targets = by_words.get(message.id)
         if targets:
@@ -294,7 +328,7 @@ def machine_translate(catalog: Catalog, command: str, language: str) -> int:
     env = dict(os.environ, LABML_DOCS_LANGUAGE=language)
     count = 0
     for message in catalog:
-        if not message.id or message.string:
+        if not isinstance(message.id, str) or not message.id or message.string:
             continue
         try:
             done = subprocess.run(argv, input=message.id, capture_output=True, text=True,

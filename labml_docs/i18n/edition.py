@@ -139,8 +139,10 @@ def add_editions(builder: Builder, site: Site) -> None:
                              f"(language: {config.language!r})")
         edition = builder.editions.get(language)
         if edition is None:
+            # The formulas are the default edition's: its KaTeX engine, if it started one.
             edition = builder.editions[language] = Builder(
-                edition_config(config, language), xref_factory=builder.xref_factory)
+                edition_config(config, language), math=builder._math,
+                xref_factory=builder.xref_factory)
         edition.progress = builder.progress
         rendered = edition.render()
         prefix = f"{language}/"

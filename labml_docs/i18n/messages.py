@@ -1,7 +1,7 @@
 r"""
 ---
 title: The messages of a note
-summary: A note cut into the blocks a translator translates, its math and code kept out of reach as numbered placeholders.
+summary: A note cut into the blocks a translator translates, its math and code kept out of reach.
 ---
 
 # The messages of a note
@@ -111,8 +111,8 @@ def protect(note: str) -> Protected | None:
         line += note.count("\n", start, end)
         position = end
     text(note[position:])
-    token = re.compile(re.escape(opening) + "[0-9]+" + re.escape(closing))
-    return Protected("".join(pieces).split("\n"), line_numbers, originals, token)
+    pattern = re.compile(re.escape(opening) + "[0-9]+" + re.escape(closing))
+    return Protected("".join(pieces).split("\n"), line_numbers, originals, pattern)
 
 
 # ## Cutting a note into blocks

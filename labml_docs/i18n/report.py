@@ -6,10 +6,11 @@ summary: What check says about each language, counts, placeholders, math, in fil
 
 # The state of a translation
 
-For each language, `labml-docs check` counts the messages of the tree's notes as a reader of
-that edition meets them: **translated**, **fuzzy** (a translation waiting for review, shown in
-English), **missing**. Then, for each translation of each catalog, as `file:line` of the
-catalog:
+For each language, `labml-docs check` counts the messages of the tree's notes as the catalogs
+hold them: **translated**, **fuzzy** (a translation waiting for review, shown in English),
+**missing** (no catalog, no message, or an empty translation). A translation of the same words
+in another section of the page counts, as the build uses it. Then, for each translation of
+each catalog, as `file:line` of the catalog:
 
 * a placeholder **lost** (`{2}` of the message is not in the translation) or **invented** (the
   translation names `{7}`, which the message does not have): the reader gets the English;
@@ -69,7 +70,7 @@ def check_language(config: SiteConfig, language: str, math: Any = None) -> Langu
             report.problems.append(e.diagnostic)
             report.missing += len(entries(page))
             continue
-        messages = [m for m in catalog if m.id and isinstance(m.id, str)]
+        messages = [m for m in catalog if m.id and isinstance(m.id, str)]  # (no plurals)
         exact = {(m.context, m.id): m for m in messages}
         anywhere = {m.id for m in messages if m.string and not m.fuzzy}
         for entry in entries(page):
@@ -82,12 +83,14 @@ def check_language(config: SiteConfig, language: str, math: Any = None) -> Langu
                 report.translated += 1
             else:
                 report.missing += 1
+        lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
         for message in messages:
             if isinstance(message.string, str) and message.string:
-                report.problems += placeholder_problems(str(path), message.lineno or 1,
-                                                        message.id, message.string)
+                line = _msgstr_line(lines, message.lineno or 1)
+                report.problems += placeholder_problems(str(path), line, str(message.id),
+                                                        message.string)
                 _, written = cut_math(message.string)
-                formulas += [(path, message.lineno or 1, ref.formula) for ref in written]
+                formulas += [(path, line, ref.formula) for ref in written]
     if formulas and math is not None:
         results = math.render_many([formula for _, _, formula in formulas])
         for (path, line, _), result in zip(formulas, results):
@@ -95,6 +98,15 @@ def check_language(config: SiteConfig, language: str, math: Any = None) -> Langu
                 report.problems.append(Diagnostic(str(path), line, f"KaTeX: {result.error}"))
     report.problems.sort()
     return report
+
+
+def _msgstr_line(lines: list[str], msgid_line: int) -> int:
+    """The line of a message's `msgstr`, the translation a problem is in (Babel knows the
+    line of its `msgid`)."""
+    for number in range(msgid_line, min(len(lines), msgid_line + 200) + 1):
+        if lines[number - 1].lstrip().startswith("msgstr"):
+            return number
+    return msgid_line
 
 
 def placeholder_problems(path: str, line: int, msgid: str, msgstr: str) -> list[Diagnostic]:

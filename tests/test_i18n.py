@@ -322,3 +322,25 @@ def test_check_of_the_hand_written_catalog_finds_nothing_wrong(tree, labml_docs)
     done = labml_docs("check", tree, "--lang", "zh")
     assert done.returncode == 0, done.stderr
     assert "zh: 18 translated, 0 fuzzy" in done.stderr and ", 0 problems" in done.stderr
+
+
+# ## The MkDocs plugin
+
+def test_the_mkdocs_plugin_builds_the_editions_outside_its_navigation(tmp_path):
+    from test_mkdocs import build_project, small_project
+
+    root = small_project(tmp_path, settings="languages: [zh]\nlocale_dir: locale\n")
+    catalog = root / "locale" / "zh" / "pkg" / "first.po"
+    catalog.parent.mkdir(parents=True)
+    catalog.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+                       'msgctxt "pkg/first.py#section-0"\nmsgid "First module"\n'
+                       'msgstr "第一个模块"\n', encoding="utf-8")
+    result = build_project(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    site = root / "site"
+    first = (site / "zh" / "pkg" / "first.html").read_text(encoding="utf-8")
+    assert "<h1>第一个模块</h1>" in first and '<html lang="zh">' in first
+    assert 'href="../../pkg/first.html" hreflang="en"' in first
+    assert 'hreflang="zh"' in (site / "pkg" / "first.html").read_text(encoding="utf-8")
+    assert (site / "assets" / "languages.js").is_file()
+    assert "zh/pkg" not in (site / "index.html").read_text(encoding="utf-8")  # not in the nav

@@ -160,12 +160,27 @@ def _declaration_problem(path: str, data: bytes, why: str) -> Diagnostic:
     return Diagnostic(path, 1, f"bad encoding declaration: {why}")
 
 
-def math_input(page: PreparedPage, colour: bool) -> list[Formula]:
-    """The page's formulas as KaTeX gets them: with their terms coloured, if asked for."""
+def math_input(page: PreparedPage, colour: bool,
+               order: list[Formula] | None = None) -> list[Formula]:
+    """The page's formulas as KaTeX gets them: with their terms coloured, if asked for.
+
+    `order`: the formulas as the page has them in the notes' own language, for a translated
+    edition, whose translations may put them in another order: the terms are coloured (and
+    their classes numbered) as there, so that every edition shows the same math."""
     formulas = [ref.formula for ref in page.formulas]
     if colour and formulas:
         from .colour import colour_formulas
-        coloured = colour_formulas([f.tex for f in formulas])
+        texs = [f.tex for f in formulas]
+        if order is None:
+            coloured = colour_formulas(texs)
+        else:
+            english = [f.tex for f in order]
+            by_tex = dict(zip(english, colour_formulas(english)))
+            written = [tex for tex in texs if tex not in by_tex]  # a translation's own math
+            if written:
+                by_tex.update((tex, out) for tex, out in zip(
+                    english + written, colour_formulas(english + written)) if tex not in by_tex)
+            coloured = [by_tex[tex] for tex in texs]
         formulas = [type(f)(tex, f.display) for f, tex in zip(formulas, coloured)]
     return formulas
 
@@ -223,10 +238,11 @@ class PageBuilder:
         prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
         prepared.failed = page.failed
         # A translated edition renders each note in its language (see [`i18n`](i18n/__init__.py)).
-        notes, mark = [section.docs for section in page.sections], ""
+        notes, mark, order = [section.docs for section in page.sections], "", None
         if self.config.edition and not page.failed:
             from .i18n.edition import translate_page
-            notes, mark = translate_page(self.config, file.url, page, prepared.diagnostics)
+            notes, mark, order = translate_page(self.config, file.url, page,
+                                                prepared.diagnostics)
         for section, note in zip(page.sections, notes):
             try:
                 prepared.docs.append(self.docs.render(note, file.path, section.docs_line))
@@ -239,7 +255,7 @@ class PageBuilder:
                 return PreparedPage(file.path, file.url, page, failed=True, diagnostics=[
                     *page.diagnostics,
                     Diagnostic(file.path, section.docs_line, "notes nested too deeply for Markdown")])
-        prepared.math_input = math_input(prepared, self.config.colour_equations)
+        prepared.math_input = math_input(prepared, self.config.colour_equations, order)
         return prepared
 
     def context(self, page: PreparedPage) -> dict:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic
 from ..fingerprint import sha256
+from ..markdown import cut_math
 from ..templates import templates_dir
 from ..urls import href
 from .catalog import CatalogError, catalog_file, read, section_context
@@ -33,6 +34,7 @@ from .messages import Lookup, free_mark, translate_note
 if TYPE_CHECKING:
     from ..build import Builder, Site
     from ..config import SiteConfig
+    from ..math import Formula
     from ..parse import Page
 
 #: The switcher's script and stylesheet, published with the editions only.
@@ -41,12 +43,13 @@ ASSETS = {"assets/languages.js": "languages.js", "assets/languages.css": "langua
 
 # ## The notes of a page in an edition
 
-def translate_page(config: SiteConfig, url: str, page: Page,
-                   diagnostics: list[Diagnostic]) -> tuple[list[str], str]:
+def translate_page(config: SiteConfig, url: str, page: Page, diagnostics: list[Diagnostic]
+                   ) -> tuple[list[str], str, list[Formula]]:
     """Each section's notes in the edition's language, each block with no usable translation
-    starting with the returned mark; the page's sections and front matter get the same text
-    without marks (for its title, summary and search text). A catalog that cannot be read is
-    a message in `diagnostics`, and the page stays in English."""
+    starting with the returned mark, and the formulas of the notes in their own language (in
+    the order they colour in). The page's sections and front matter get the same text without
+    marks (for its title, summary and search text). A catalog that cannot be read is a
+    message in `diagnostics`, and the page stays in English."""
     path = catalog_file(config, config.edition, url)
     exact: dict[tuple[str | None, str], str] = {}
     anywhere: dict[str, str] = {}
@@ -67,6 +70,7 @@ def translate_page(config: SiteConfig, url: str, page: Page,
     mark = free_mark(*(s.docs for s in page.sections), *exact.values(),
                      *(str(v) for v in page.meta.values()))
     notes = []
+    order = [ref.formula for section in page.sections for ref in cut_math(section.docs)[1]]
     for index, section in enumerate(page.sections):
         note = translate_note(section.docs, lookup(section_context(page.path, index)), mark)
         notes.append(note)
@@ -76,7 +80,7 @@ def translate_page(config: SiteConfig, url: str, page: Page,
         if isinstance(value, str) and value.strip():
             page.meta = {**page.meta, key: translate_note(
                 " ".join(value.split()), lookup(f"{page.path}#{key}"), mark).replace(mark, "")}
-    return notes, mark
+    return notes, mark, order
 
 
 def catalog_digest(config: SiteConfig, url: str) -> str:

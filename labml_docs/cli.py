@@ -253,19 +253,24 @@ def _catalogs(action: str, src_dir, config_file, languages, translator, override
     if not languages:
         raise click.UsageError("no language: give --lang, or set languages")
     run = catalog.extract if action == "extract" else catalog.update
+    failed = False
     try:
         for language in languages:
             done = run(config, language, translator or config.translator)
             for outcome in done:
-                if outcome.action != "unchanged":
+                if outcome.action == "unreadable":
+                    click.echo(f"{outcome.problem} (left as it is)", err=True)
+                elif outcome.action != "unchanged":
                     click.echo(f"{outcome.path}: {outcome.action}" + (
                         f" ({outcome.messages} messages, {outcome.fuzzy} fuzzy, "
                         f"{outcome.untranslated} untranslated)" if outcome.action != "kept"
                         else " (it exists: `i18n update` merges into it)"), err=True)
             click.echo(f"{language}: {len(done)} catalogs in "
                        f"{catalog.locale_dir(config) / language}", err=True)
+            failed = failed or any(outcome.action == "unreadable" for outcome in done)
     except (catalog.CatalogError, ValueError) as e:
         raise click.ClickException(str(e)) from None
+    _exit(1 if failed else 0)
 
 
 def _catalog_options(f):

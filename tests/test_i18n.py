@@ -344,3 +344,13 @@ def test_the_mkdocs_plugin_builds_the_editions_outside_its_navigation(tmp_path):
     assert 'hreflang="zh"' in (site / "pkg" / "first.html").read_text(encoding="utf-8")
     assert (site / "assets" / "languages.js").is_file()
     assert "zh/pkg" not in (site / "index.html").read_text(encoding="utf-8")  # not in the nav
+
+
+def test_update_leaves_an_unreadable_catalog_as_it_is_and_updates_the_others(tree, labml_docs):
+    broken = tree.parent / "locale" / "zh" / "optimizers" / "amsgrad.po"
+    broken.write_text('msgid "unterminated\n', encoding="utf-8")
+    done = labml_docs("i18n", "update", tree, "--lang", "zh")
+    assert done.returncode == 1
+    assert re.search(r"amsgrad\.po:\d+: .*\(left as it is\)", done.stderr)
+    assert broken.read_text(encoding="utf-8") == 'msgid "unterminated\n'
+    assert (broken.parent / "adam.po").is_file()

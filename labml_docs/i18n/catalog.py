@@ -225,11 +225,13 @@ def write(path: Path, catalog: Catalog) -> bool:
 class Outcome:
     """What `extract` or `update` did to one page's catalog."""
     path: Path
-    # `created`, `updated`, `unchanged`, `kept` (extract leaves an existing catalog alone).
+    # `created`, `updated`, `unchanged`, `kept` (extract leaves an existing catalog alone),
+    # `unreadable` (left as it is; `problem` says why).
     action: str
     messages: int = 0
     fuzzy: int = 0
     untranslated: int = 0
+    problem: str = ""
 
 
 def pages(config: SiteConfig) -> Iterator[tuple[SourceFile, Page | None, list[Diagnostic]]]:
@@ -285,7 +287,11 @@ def update(config: SiteConfig, language: str, translator: str = "") -> list[Outc
         if not path.exists():
             catalog, action = fresh, "created"
         else:
-            catalog = read(path)
+            try:
+                catalog = read(path)
+            except CatalogError as e:  # a person's to mend: the others are updated
+                done.append(Outcome(path, "unreadable", problem=str(e)))
+                continue
             follow_moved(catalog, fresh)
             previous = {(m.id, m.context): m.previous_id for m in catalog if m.previous_id}
             catalog.update(fresh, update_creation_date=False)

@@ -101,6 +101,10 @@ def _report(site, src_dir: Path | None = None, out_dir: Path | None = None,
                    f"(math cache: {stats.get('math_hits', 0)} hits, "
                    f"{stats.get('math_misses', 0)} misses), "
                    f"{len(site.errors)} errors in {stats['seconds']:.2f} s", err=True)
+        for language, edition in stats.get("editions", {}).items():
+            click.echo(f"{language} edition: {edition['pages']} pages ({edition['rendered']} "
+                       f"rendered, {edition['cached']} cached) in {edition['seconds']:.2f} s",
+                       err=True)
 
 
 def _from_working_folder(diagnostic, src_dir: Path | None, out_dir: Path | None) -> str:
@@ -192,6 +196,9 @@ def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, langu
 
             from .theme import build_into
             config, out_dir = replace(config, layout="theme"), into_dir
+            if config.languages:  # a theme's pages are in the theme's one language
+                click.echo("warning: --into builds no translated editions; languages is "
+                           "ignored", err=True)
         with Builder(config) as builder:
             builder.progress = progress
             if into_dir is not None:

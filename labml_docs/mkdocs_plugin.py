@@ -210,6 +210,10 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         server.watch(str(templates_dir()))
         if self.config["templates_dir"]:
             server.watch(str(self.config["templates_dir"]))
+        if self.site_config.languages and not self.theme_layout:
+            from .i18n.catalog import locale_dir
+            if locale_dir(self.site_config).is_dir():  # the catalogs of the editions
+                server.watch(str(locale_dir(self.site_config)))
         return server
 
     # ---- pages and assets -------------------------------------------------------------------

@@ -193,6 +193,17 @@ def test_editing_a_catalog_renders_only_its_page_in_that_edition(tree, build_edi
     assert "<h2>人造的实验</h2>" in (out / "zh" / AMSGRAD).read_text()
 
 
+def test_a_translation_of_the_same_words_in_another_section_is_used(tree, build_editions):
+    po = tree.parent / "locale" / "zh" / "optimizers" / "amsgrad.po"
+    po.write_text(po.read_text().replace('msgctxt "optimizers/amsgrad.py#section-3"\n'
+                                         'msgid "Initialise the state"',
+                                         'msgctxt "optimizers/amsgrad.py#section-99"\n'
+                                         'msgid "Initialise the state"'))
+    assert "section-99" in po.read_text()
+    _, out = build_editions(tree)
+    assert "<h3>初始化状态</h3>" in (out / "zh" / AMSGRAD).read_text()
+
+
 def test_a_broken_catalog_is_a_message_and_its_page_stays_in_english(tree, build_editions):
     po = tree.parent / "locale" / "zh" / "optimizers" / "amsgrad.po"
     po.write_text(po.read_text() + '\nmsgid "unterminated\n')

@@ -164,6 +164,8 @@ class Builder:
         self._last: Rendered | None = None
         self._last_files: list[SourceFile] = []
         self._digests: dict[str, str] = {}
+        # The builders of the translated editions, by language (see [`i18n`](i18n/__init__.py)).
+        self.editions: dict[str, Builder] = {}
 
     @property
     def env(self) -> Environment:
@@ -186,6 +188,10 @@ class Builder:
         return self._math
 
     def close(self) -> None:
+        for edition in self.editions.values():
+            if edition._math is self._math:  # lent to it: closed here, once
+                edition._math = None
+            edition.close()
         if self._math is not None:
             self._math.close()
             self._math = None
@@ -211,6 +217,9 @@ class Builder:
         from .math import katex_assets_dir
         katex_assets_dir(self.config.katex_dir or None)
         site = self.render()
+        if self.config.languages and not self.config.edition:
+            from .i18n.edition import add_editions
+            add_editions(self, site)
         cache_dir = None if self.page_cache.disabled else self.cache_dir
         site.diagnostics.extend(publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None,
                                         overwrite=overwrite, cache_dir=cache_dir))
@@ -264,6 +273,9 @@ class Builder:
             if digest is None:
                 plan.todo.append(file)
                 continue
+            if self.config.edition:  # a translated page is made of its catalog too
+                from .i18n.edition import catalog_digest
+                digest += catalog_digest(self.config, file.url)
             key = plan.keys[file.url] = page_key(fingerprint, file.path, digest)
             entry = self._lookup(key)
             if entry is not None and entry.url == file.url \
@@ -439,7 +451,8 @@ class Builder:
 
     def _tree_name(self) -> str:
         """The name of this source tree's build record in the page cache."""
-        return sha256(str(Path(self.config.source_dir).resolve()))[:32]
+        edition = f"\0{self.config.edition}" if self.config.edition else ""
+        return sha256(str(Path(self.config.source_dir).resolve()) + edition)[:32]
 
     def _read_record(self) -> None:
         """Once per builder: the entries of the tree's last build, from one file."""

@@ -10,7 +10,12 @@ summary: labml-docs build, check and serve.
 labml-docs build SRC_DIR [--out OUT_DIR]   # write the site (default: labml-docs-site/)
 labml-docs check SRC_DIR                   # report math errors and broken links; exit 1 if any
 labml-docs serve SRC_DIR                   # build, serve on localhost, rebuild on change
+labml-docs i18n extract SRC_DIR --lang zh  # translation catalogs of the notes (i18n)
+labml-docs i18n update SRC_DIR --lang zh   # merge changes of the notes into them
 ```
+
+`build --lang zh` (or the setting `languages`) adds the `zh` edition in `OUT_DIR/zh/`;
+`check --lang zh` reports on its catalogs (see [`i18n`](i18n/__init__.py)).
 
 Settings come from `--config FILE` (YAML; `labml-docs.yml` in the working folder if present),
 and flags override single keys. Problems print as `file:line: message`, the file named from the
@@ -66,6 +71,8 @@ def _site_options(f):
                      help="Worker processes for rendering (default: one per core)."),
         click.option("--sanitize", is_flag=True, default=None,
                      help="Clean raw HTML out of the notes (for trees you do not trust)."),
+        click.option("--locale-dir", help="Folder of the translation catalogs "
+                                          "(default: locale/ beside SRC_DIR)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -94,6 +101,10 @@ def _report(site, src_dir: Path | None = None, out_dir: Path | None = None,
                    f"(math cache: {stats.get('math_hits', 0)} hits, "
                    f"{stats.get('math_misses', 0)} misses), "
                    f"{len(site.errors)} errors in {stats['seconds']:.2f} s", err=True)
+        for language, edition in stats.get("editions", {}).items():
+            click.echo(f"{language} edition: {edition['pages']} pages ({edition['rendered']} "
+                       f"rendered, {edition['cached']} cached) in {edition['seconds']:.2f} s",
+                       err=True)
 
 
 def _from_working_folder(diagnostic, src_dir: Path | None, out_dir: Path | None) -> str:
@@ -164,8 +175,12 @@ def main(verbose):
 @click.option("--into", "into_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Instead of a site, write pages for a site's theme (Markdown files, for "
                    "Zensical or MkDocs) into this folder of its docs_dir.")
+@click.option("--lang", "languages", multiple=True,
+              help="Also build the edition in this language into OUT_DIR/LANG (repeatable; "
+                   "default: the setting languages).")
 @_site_options
-def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, **overrides):
+def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, languages=(),
+          **overrides):
     """Build the site of SRC_DIR into OUT_DIR.
 
     Only files that labml-docs wrote there are ever replaced or deleted."""
@@ -173,7 +188,7 @@ def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, **ove
     from .math import MathEngineError
     from .publish import FolderRefused, PublishError
 
-    config = _config(src_dir, config_file, **overrides)
+    config = _config(src_dir, config_file, languages=list(languages) or None, **overrides)
     progress = _Progress(enabled=True)
     try:
         if into_dir is not None:
@@ -181,6 +196,9 @@ def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, **ove
 
             from .theme import build_into
             config, out_dir = replace(config, layout="theme"), into_dir
+            if config.languages:  # a theme's pages are in the theme's one language
+                click.echo("warning: --into builds no translated editions; languages is "
+                           "ignored", err=True)
         with Builder(config) as builder:
             builder.progress = progress
             if into_dir is not None:
@@ -189,7 +207,7 @@ def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, **ove
                 site = builder.build(out_dir, overwrite=overwrite)
     except FolderRefused as e:
         raise click.UsageError(str(e)) from None
-    except (MathEngineError, PublishError) as e:
+    except (MathEngineError, PublishError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     finally:
         progress.close()
@@ -200,20 +218,94 @@ def build(src_dir, out_dir, strict, overwrite, config_file, into_dir=None, **ove
 
 @main.command()
 @click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--lang", "languages", multiple=True,
+              help="Also report on the catalogs of this language (repeatable; default: the "
+                   "setting languages).")
 @_site_options
-def check(src_dir, config_file, **overrides):
-    """Report every math error and broken link of SRC_DIR; exit 1 if any."""
+def check(src_dir, config_file, languages=(), **overrides):
+    """Report every math error and broken link of SRC_DIR, and the state of each language's
+    translation; exit 1 if any error."""
     from .build import Builder
     from .math import MathEngineError
 
-    config = _config(src_dir, config_file, **overrides)
+    config = _config(src_dir, config_file, languages=list(languages) or None, **overrides)
+    problems = 0
     try:
         with Builder(config) as builder:
             site = builder.render()
+            _report(site, src_dir)
+            for language in config.languages:
+                from .i18n.report import check_language
+                report = check_language(config, language, builder.math)
+                for diagnostic in report.problems:
+                    click.echo(str(diagnostic), err=True)
+                click.echo(report.summary(), err=True)
+                problems += sum(1 for d in report.problems if d.is_error)
     except MathEngineError as e:
         raise click.ClickException(str(e)) from None
-    _report(site, src_dir)
-    _exit(1 if site.errors else 0)
+    _exit(1 if site.errors or problems else 0)
+
+
+@main.group()
+def i18n():
+    """Translation catalogs of the notes: one gettext catalog per page per language, in
+    LOCALE_DIR/LANG/<page>.po (LOCALE_DIR: locale/ beside SRC_DIR unless set)."""
+
+
+def _catalogs(action: str, src_dir, config_file, languages, translator, overrides) -> None:
+    from .i18n import catalog
+
+    config = _config(src_dir, config_file, **overrides)
+    languages = list(languages) or list(config.languages)
+    if not languages:
+        raise click.UsageError("no language: give --lang, or set languages")
+    run = catalog.extract if action == "extract" else catalog.update
+    failed = False
+    try:
+        for language in languages:
+            done = run(config, language, translator or config.translator)
+            for outcome in done:
+                if outcome.action == "unreadable":
+                    click.echo(f"{outcome.problem} (left as it is)", err=True)
+                elif outcome.action != "unchanged":
+                    click.echo(f"{outcome.path}: {outcome.action}" + (
+                        f" ({outcome.messages} messages, {outcome.fuzzy} fuzzy, "
+                        f"{outcome.untranslated} untranslated)" if outcome.action != "kept"
+                        else " (it exists: `i18n update` merges into it)"), err=True)
+            click.echo(f"{language}: {len(done)} catalogs in "
+                       f"{catalog.locale_dir(config) / language}", err=True)
+            failed = failed or any(outcome.action == "unreadable" for outcome in done)
+    except (catalog.CatalogError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    _exit(1 if failed else 0)
+
+
+def _catalog_options(f):
+    f = click.option("--translator",
+                     help="A command that reads an untranslated message on its standard input "
+                          "and prints its translation (kept as fuzzy).")(f)
+    f = click.option("--lang", "languages", multiple=True,
+                     help="Language (repeatable; default: the setting languages).")(f)
+    f = click.argument("src_dir", type=click.Path(exists=True, file_okay=False,
+                                                  path_type=Path))(f)
+    return f
+
+
+@i18n.command()
+@_catalog_options
+@_site_options
+def extract(src_dir, languages, translator, config_file, **overrides):
+    """Write a catalog for each page of SRC_DIR that has none; existing catalogs are kept."""
+    _catalogs("extract", src_dir, config_file, languages, translator, overrides)
+
+
+@i18n.command()
+@_catalog_options
+@_site_options
+def update(src_dir, languages, translator, config_file, **overrides):
+    """Merge the notes of SRC_DIR as they are into every catalog: changed messages keep their
+    translation, marked fuzzy, with the English they were translated from."""
+    _catalogs("update", src_dir, config_file, languages, translator, overrides)
 
 
 @main.command()

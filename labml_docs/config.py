@@ -103,6 +103,18 @@ class SiteConfig:
     # Publish files that are symbolic links to somewhere outside the source tree (off: they
     # are skipped with a warning, so that `readme.md -> /etc/passwd` publishes nothing).
     follow_external_symlinks: bool = False
+    # Translated editions (see [`i18n`](i18n/__init__.py)): the language the notes are written
+    # in, the languages of the other editions (each built into `<out>/<language>/`), the folder
+    # of their catalogs (`locale/<language>/<page>.po`; default: `locale/` beside the source
+    # folder), and a command that translates an empty message given on its standard input
+    # (`i18n update --translator`), its results kept as fuzzy.
+    language: str = "en"
+    languages: list = field(default_factory=list)
+    locale_dir: str = ""
+    translator: str = ""
+    # The edition a build renders: one of `languages`, set by the build for each edition;
+    # empty for the edition in `language`, at the top of the site.
+    edition: str = ""
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides) -> "SiteConfig":

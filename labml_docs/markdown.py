@@ -110,8 +110,8 @@ def placeholder_marks(text: str) -> tuple[str, str] | None:
     return None
 
 
-def cut_math(text: str, first_line: int = 1,
-             marks: tuple[str, str] | None = None) -> tuple[str, list[FormulaRef]]:
+def cut_math(text: str, first_line: int = 1, marks: tuple[str, str] | None = None,
+             spans: list[tuple[str, int, int]] | None = None) -> tuple[str, list[FormulaRef]]:
     r"""Replace every formula of `text` with a placeholder; fenced code and inline code keep theirs.
 
     `$$...$$` is display math, even in the middle of a paragraph; a bare `\begin{align}` block
@@ -120,6 +120,10 @@ def cut_math(text: str, first_line: int = 1,
 
     A placeholder is `open N close`, with the `marks` of `placeholder_marks(text)` (chosen here
     when not given): `N` is the formula's index.
+
+    `spans`, if given, receives `(kind, start, end)` of every formula (`math`) and code span
+    (`code`) of `text`, in order: what a translation catalog keeps out of its messages (see
+    [`i18n`](i18n/__init__.py)).
     """
     marks = marks or placeholder_marks(text)
     if marks is None:
@@ -132,7 +136,9 @@ def cut_math(text: str, first_line: int = 1,
     def line_at(pos: int) -> int:
         return first_line + text.count("\n", 0, pos)
 
-    def emit(tex: str, display: bool, start: int) -> None:
+    def emit(tex: str, display: bool, start: int, end: int) -> None:
+        if spans is not None:
+            spans.append(("math", start, end))
         out.append(f"{opening}{len(formulas)}{closing}")
         formulas.append(FormulaRef(Formula(tex.strip(), display), line_at(start)))
 
@@ -153,6 +159,8 @@ def cut_math(text: str, first_line: int = 1,
                 out.append(text[i:i + run])
                 i += run
             else:
+                if spans is not None:
+                    spans.append(("code", i, close + run))
                 out.append(text[i:close + run])
                 i = close + run
             continue
@@ -162,7 +170,7 @@ def cut_math(text: str, first_line: int = 1,
                 end_tag = f"\\end{{{begin.group(1)}}}"
                 j = text.find(end_tag, begin.end())
                 if j != -1:
-                    emit(text[i:j + len(end_tag)], True, i)
+                    emit(text[i:j + len(end_tag)], True, i, j + len(end_tag))
                     i = j + len(end_tag)
                     continue
             if text.startswith("\\$", i):
@@ -176,7 +184,7 @@ def cut_math(text: str, first_line: int = 1,
             if text.startswith("$$", i):
                 j = _find_unescaped(text, "$$", i + 2)
                 if j != -1 and text[i + 2:j].strip():
-                    emit(text[i + 2:j], True, i)
+                    emit(text[i + 2:j], True, i, j + 2)
                     i = j + 2
                     continue
                 out.append("$$")
@@ -184,7 +192,7 @@ def cut_math(text: str, first_line: int = 1,
                 continue
             close = _inline_close(text, i)
             if close is not None:
-                emit(text[i + 1:close], False, i)
+                emit(text[i + 1:close], False, i, close + 1)
                 i = close + 1
                 continue
         out.append(c)

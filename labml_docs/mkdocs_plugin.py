@@ -28,7 +28,13 @@ The plugin is a thin adapter over the same [build](build.py) as the command line
   one entry per page and one per heading of the notes;
 * KaTeX's stylesheet and fonts and our stylesheets and scripts go under `assets/`;
 * each problem of the tree is logged as a warning `path:line: message`, so that
-  `mkdocs build --strict` fails on a broken link or an invalid formula.
+  `mkdocs build --strict` fails on a broken link or an invalid formula;
+* with `languages: [zh]` and `layout: standalone`, each translated edition of the pages (see
+  [`i18n`](i18n/__init__.py)) goes under `zh/`, linked from every page's language switcher, and
+  out of the navigation (which is the site's, in its own language). With `layout: theme` the
+  editions are not built: a theme page's header, menus and search are the theme's, in one
+  language; a site in several languages is the work of a plugin that builds the whole site
+  once per language (such as `mkdocs-static-i18n`).
 
 Under `mkdocs serve` the plugin object lives across rebuilds (it has `on_startup`), and so does
 its `Builder`: the KaTeX process and the in-memory caches are kept, and a rebuild after an edit
@@ -158,6 +164,7 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
                 values[name] = config[name] or ""
         values.update(source_dir=Path(values["source_dir"]),
                       cache_dir=str(base / values["cache_dir"]),
+                      locale_dir=str(base / values["locale_dir"]) if values["locale_dir"] else "",
                       templates_dir=values["templates_dir"] or "")
         site_config = SiteConfig.from_dict(values, where="labml-docs plugin")
         # A changed configuration (mkdocs.yml edited under `mkdocs serve`) needs a new builder.
@@ -203,6 +210,10 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         server.watch(str(templates_dir()))
         if self.config["templates_dir"]:
             server.watch(str(self.config["templates_dir"]))
+        if self.site_config.languages and not self.theme_layout:
+            from .i18n.catalog import locale_dir
+            if locale_dir(self.site_config).is_dir():  # the catalogs of the editions
+                server.watch(str(locale_dir(self.site_config)))
         return server
 
     # ---- pages and assets -------------------------------------------------------------------
@@ -212,6 +223,12 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             self.builder = Builder(self.site_config)
         try:
             site = self.builder.render()
+            if self.site_config.languages and not self.theme_layout:
+                from .i18n.edition import add_editions
+                add_editions(self.builder, site)
+            elif self.site_config.languages:
+                log.warning("labml-docs: translated editions are built with layout: standalone "
+                            "only; languages is ignored")
         except (OSError, ValueError) as e:
             raise PluginError(f"labml-docs: {e}") from e
         self.site = site
@@ -371,7 +388,10 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
             return (posixpath.dirname(dest), name != "index.html", name != "readme.html", dest)
 
         home = [d for d, p in self._pages.items() if "/" not in d and p.url == "index.html"]
-        for dest in home + sorted((d for d in self._pages if d not in home), key=order):
+        # The pages of translated editions are reached from the language switcher.
+        editions = tuple(f"{language}/" for language in self.site_config.languages)
+        for dest in home + sorted((d for d in self._pages if d not in home
+                                   and not (editions and d.startswith(editions))), key=order):
             page = self._pages[dest]
             parent = folder(posixpath.dirname(dest)) if "/" in dest else root
             link = item(dest, plain_title(page.title) or dest)

@@ -160,12 +160,27 @@ def _declaration_problem(path: str, data: bytes, why: str) -> Diagnostic:
     return Diagnostic(path, 1, f"bad encoding declaration: {why}")
 
 
-def math_input(page: PreparedPage, colour: bool) -> list[Formula]:
-    """The page's formulas as KaTeX gets them: with their terms coloured, if asked for."""
+def math_input(page: PreparedPage, colour: bool,
+               order: list[Formula] | None = None) -> list[Formula]:
+    """The page's formulas as KaTeX gets them: with their terms coloured, if asked for.
+
+    `order`: the formulas as the page has them in the notes' own language, for a translated
+    edition, whose translations may put them in another order: the terms are coloured (and
+    their classes numbered) as there, so that every edition shows the same math."""
     formulas = [ref.formula for ref in page.formulas]
     if colour and formulas:
         from .colour import colour_formulas
-        coloured = colour_formulas([f.tex for f in formulas])
+        texs = [f.tex for f in formulas]
+        if order is None:
+            coloured = colour_formulas(texs)
+        else:
+            english = [f.tex for f in order]
+            by_tex = dict(zip(english, colour_formulas(english)))
+            written = [tex for tex in texs if tex not in by_tex]  # a translation's own math
+            if written:
+                by_tex.update((tex, out) for tex, out in zip(
+                    english + written, colour_formulas(english + written)) if tex not in by_tex)
+            coloured = [by_tex[tex] for tex in texs]
         formulas = [type(f)(tex, f.display) for f, tex in zip(formulas, coloured)]
     return formulas
 
@@ -222,23 +237,38 @@ class PageBuilder:
             page = parse_markdown(text, file.path)
         prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
         prepared.failed = page.failed
-        for section in page.sections:
+        # A translated edition renders each note in its language (see [`i18n`](i18n/__init__.py)).
+        notes, mark, order = [section.docs for section in page.sections], "", None
+        if self.config.edition and not page.failed:
+            from .i18n.edition import translate_page
+            notes, mark, order = translate_page(self.config, file.url, page,
+                                                prepared.diagnostics)
+        for section, note in zip(page.sections, notes):
             try:
-                prepared.docs.append(self.docs.render(section.docs, file.path, section.docs_line))
+                prepared.docs.append(self.docs.render(note, file.path, section.docs_line))
+                if mark and mark in note:  # (else the mark may be one of the math's)
+                    from .i18n.messages import mark_untranslated
+                    docs = prepared.docs[-1]
+                    docs.html = mark_untranslated(docs.html, mark, self.config.language)
             except RecursionError:
                 # Python-Markdown recurses over nested blocks: a list nested some 300 deep.
                 return PreparedPage(file.path, file.url, page, failed=True, diagnostics=[
                     *page.diagnostics,
                     Diagnostic(file.path, section.docs_line, "notes nested too deeply for Markdown")])
-        prepared.math_input = math_input(prepared, self.config.colour_equations)
+        prepared.math_input = math_input(prepared, self.config.colour_equations, order)
         return prepared
 
     def context(self, page: PreparedPage) -> dict:
         url = page.url
         depth = url.count("/")
-        root = "../" * depth
+        # `root` leads to the top of the site, where its assets are; `home` to the top of this
+        # edition (the same, but for a translated edition in `<language>/`).
+        edition = self.config.edition
+        home = "../" * depth
+        root = "../" * (depth + 1) if edition else home
         site_url = self.config.site_url.rstrip("/")
-        return {
+        prefix = f"{edition}/" if edition else ""
+        context = {
             "site": self.config,
             # The template `page.html` extends: a whole page, or a block for a theme.
             "base": "theme_base.html" if self.config.layout == "theme" else "base.html",
@@ -247,11 +277,17 @@ class PageBuilder:
                 "title": page.page.title,
                 "summary": page.page.summary,
                 "url": url,
-                "canonical": f"{site_url}/{href(url)}" if site_url else "",
+                "canonical": f"{site_url}/{prefix}{href(url)}" if site_url else "",
             },
-            "breadcrumbs": self.breadcrumbs(url, root, page.deps.exists),
+            "breadcrumbs": self.breadcrumbs(url, home, page.deps.exists),
             "source_link": self.config.source_link(page.path) if page.path else "",
+            "lang": edition or self.config.language,
+            "editions": [],
         }
+        if self.config.languages:
+            from .i18n.edition import editions
+            context["editions"] = editions(self.config, url, root)
+        return context
 
     def breadcrumbs(self, url: str, root: str, seen: dict | None = None) -> list[dict]:
         """`home`, then each package above the page that has a page of its own.

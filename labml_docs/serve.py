@@ -108,9 +108,16 @@ class Preview:
         while it builds is missed (the watch keeps them for the watcher's thread)."""
         self.server = _listen(host, port, self.out_dir, self.builds)
         config = self.config
+        # The translation catalogs too, when there are editions (a catalog edited in a
+        # translator's tool renders its page again).
+        catalogs = []
+        if config.languages:
+            from .i18n.catalog import locale_dir
+            catalogs = [locale_dir(config)]
         self.changes = tree_changes(
             Path(config.source_dir),
-            ([Path(config.templates_dir)] if config.templates_dir else []) + [templates_dir()],
+            ([Path(config.templates_dir)] if config.templates_dir else []) + [templates_dir()]
+            + catalogs,
             [Path(config.cache_dir)] if config.cache_dir else [], self.stop)
         next(self.changes)
         self.build_first()

@@ -291,3 +291,22 @@ def test_serve_stops_on_a_signal_and_removes_its_temporary_folder(signum, write_
     assert list(temp_root.glob("labml-docs-serve-*")) == []
     wait_until(lambda: not any(_running(pid) for pid in children), "the KaTeX engine to stop")
     assert "Traceback" not in server.output
+
+
+def test_serve_renders_a_page_again_when_its_catalog_changes(write_tree, start_server, tmp_path):
+    tree = write_tree({"__init__.py": "", "a.py": '"""\n# Hello\n"""\n'})
+    catalog = tree.parent / "locale" / "zh" / "a.po"
+    catalog.parent.mkdir(parents=True)
+
+    def translate(words: str) -> None:
+        catalog.write_text(f'msgctxt "a.py#section-0"\nmsgid "Hello"\nmsgstr "{words}"\n',
+                           encoding="utf-8")
+
+    translate("你好")
+    settings = tmp_path / "settings.yml"
+    settings.write_text("languages: [zh]\n", encoding="utf-8")
+    server = start_server(tree, "--config", str(settings))
+    assert "<h1>你好</h1>" in server.get("zh/a.html")
+    translate("您好")
+    server.wait_for_page("zh/a.html", "<h1>您好</h1>")
+    assert alive(server)

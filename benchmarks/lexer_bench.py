@@ -4,12 +4,17 @@
     python benchmarks/lexer_bench.py --tree DIR     # the .py files under DIR
     python benchmarks/lexer_bench.py --stdlib       # the running interpreter's standard library
     python benchmarks/lexer_bench.py --repeat 5
+    python benchmarks/lexer_bench.py --all-lexers   # every Pygments lexer on mixed text
 
 Both lexers run on every file in turn, alternating which goes first, `--repeat` times; the
 best total of each is printed with the ratio. The token streams are compared file by file:
 the script fails (exit status 1) if any differs, and prints the files that do.
 Also prints the whole highlighting of every line (`FileHighlighter`: lexing, cutting into
 lines, HTML) with our lexer, for scale.
+
+`--all-lexers` instead runs every lexer Pygments has (fenced code blocks may use any) on
+text mixing this repository's Python, Markdown, HTML templates, YAML and TOML, and counts
+the lexers the accelerator takes, those it leaves to Pygments, and any that differ.
 """
 
 from __future__ import annotations
@@ -57,12 +62,57 @@ def default_tree() -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def tokens_or_error(lex, text: str) -> list | str:
+    try:
+        return list(lex(text))
+    except Exception as error:  # the same failure counts as the same result
+        return type(error).__name__
+
+
+def all_lexers() -> int:
+    from pygments.lexers import find_lexer_class_by_name, get_all_lexers
+
+    repo = Path(__file__).resolve().parents[1]
+    parts = [read_source(p) for p in (repo / "labml_docs" / "highlight.py", repo / "README.md",
+                                      repo / "site_templates" / "page.html",
+                                      repo / "mkdocs.yml", repo / "pyproject.toml")
+             if p.exists()]
+    text = "\n".join(parts)
+    text += text.replace("\n", "\r\n")[:2000] + "\t$x @ {} <<EOF 'unterminated \\\n"
+    taken = left = 0
+    differ = []
+    started = time.perf_counter()
+    for _name, aliases, _, _ in get_all_lexers():
+        if not aliases:
+            continue
+        try:
+            lexer = find_lexer_class_by_name(aliases[0])(stripnl=False, ensurenl=True)
+        except Exception:  # a lexer that needs options or packages: not ours to test
+            continue
+        if accelerator(lexer) is None:
+            left += 1
+            continue
+        taken += 1
+        results = [tokens_or_error(lexer.get_tokens, text),
+                   tokens_or_error(lambda t, lx=lexer: get_tokens(lx, t), text)]
+        if results[0] != results[1]:
+            differ.append(aliases[0])
+    print(f"{taken} lexers accelerated, {left} left to Pygments, "
+          f"{len(differ)} differ {differ} ({time.perf_counter() - started:.0f} s,"
+          f" {len(text):,} characters each)")
+    return 1 if differ else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", type=Path, help="folder of .py files (default: torch)")
     parser.add_argument("--stdlib", action="store_true", help="the standard library")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--all-lexers", action="store_true",
+                        help="compare every Pygments lexer on mixed text")
     args = parser.parse_args()
+    if args.all_lexers:
+        return all_lexers()
     root = (Path(sysconfig.get_paths()["stdlib"]) if args.stdlib
             else args.tree or default_tree())
     files = python_files(root)

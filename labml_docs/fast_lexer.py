@@ -56,7 +56,7 @@ from pygments.lexer import Lexer, RegexLexer
 from pygments.token import Error, Whitespace, _TokenType
 
 # `(position, token type, text)`, as `get_tokens_unprocessed` yields them.
-Token = tuple[int, Any, str]
+Lexeme = tuple[int, Any, str]
 
 # A leading group of global flags, `(?i)`: only allowed at the start of a pattern, so it becomes
 # a group with the same flags around the rule (`(?i:...)`).
@@ -252,7 +252,7 @@ class FastRegexLexer:
                                    *seen[pattern]))
             self.states[name] = _State(tuple(rules), lexer.flags, cache)
 
-    def tokens(self, text: str, stack: Iterable[str] = ("root",)) -> Iterator[Token]:
+    def tokens(self, text: str, stack: Iterable[str] = ("root",)) -> Iterator[Lexeme]:
         """`(position, type, text)` of every token: Pygments' loop, rule for rule."""
         lexer = self.lexer
         states = self.states

@@ -8,7 +8,8 @@ summary: One Pygments pass over a whole file, cut into the lines each section sh
 
 Sections show slices of a file, but a lexer needs the whole file to know its state: a line in
 the middle of a multi-line string is a string, not code. So the file is lexed once, the token
-stream is cut into lines, and each section formats the lines it shows.
+stream is cut into lines, and each section formats the lines it shows. The lexer is Pygments'
+own, run by [`fast_lexer`](fast_lexer.py): the same tokens, several times faster.
 
 Each line starts with `<span class="lineno">N</span>`, N being its number in the source file.
 Names that the [cross-reference index](xref/__init__.py) knows become links to their definitions.
@@ -17,11 +18,12 @@ Names that the [cross-reference index](xref/__init__.py) knows become links to t
 from collections.abc import Mapping
 from html import escape
 
-from pygments import lex
 from pygments.lexer import Lexer
 from pygments.lexers import PythonLexer, get_lexer_by_name
 from pygments.token import STANDARD_TYPES, Name, Token
 from pygments.util import ClassNotFound
+
+from .fast_lexer import get_tokens
 
 # `(line, column)` of a name's first character → the address of its definition.
 Links = Mapping[tuple[int, int], str]
@@ -51,27 +53,45 @@ def _python_lexer() -> Lexer:
 
 def lex_lines(source: str, lexer: Lexer | None = None) -> list[Line]:
     """The token stream of `source`, cut into lines of `(type, text, column)`."""
-    lines: list[Line] = [[]]
+    line: Line = []
+    lines: list[Line] = [line]
+    add = line.append
     column = 0
-    for ttype, value in lex(source, lexer or _python_lexer()):
-        parts = value.split("\n")
-        for i, part in enumerate(parts):
+    for ttype, value in get_tokens(lexer or _python_lexer(), source):
+        if "\n" not in value:  # most tokens
+            if value:
+                add((ttype, value, column))
+                column += len(value)
+            continue
+        for i, part in enumerate(value.split("\n")):
             if i:
-                lines.append([])
+                line = []
+                lines.append(line)
+                add = line.append
                 column = 0
             if part:
-                lines[-1].append((ttype, part, column))
+                add((ttype, part, column))
                 column += len(part)
     return lines
 
 
+# Token type → its CSS class and whether it is a name (names may become links).
+_KINDS: dict[object, tuple[str, bool]] = {}
+
+
+def _kind(ttype) -> tuple[str, bool]:
+    kind = _KINDS[ttype] = (css_class(ttype), ttype in Name)
+    return kind
+
+
 def format_line(tokens: Line, lineno: int, links: Links | None = None) -> str:
     out = []
+    kinds = _KINDS
     for ttype, text, column in tokens:
-        cls = css_class(ttype)
-        html = escape(text, quote=False)
+        cls, is_name = kinds.get(ttype) or _kind(ttype)
+        html = escape(text, quote=False) if "&" in text or "<" in text or ">" in text else text
         span = f'<span class="{cls}">{html}</span>' if cls else html
-        href = links.get((lineno, column)) if links and ttype in Name else None
+        href = links.get((lineno, column)) if links and is_name else None
         out.append(f'<a class="xref" href="{escape(href)}">{span}</a>' if href else span)
     return "".join(out)
 

@@ -17,7 +17,8 @@ summary: From a source tree to a folder of pages; the whole data path in one fun
 5. **keep** what was rendered in the page cache;
 6. **assemble** the site in the order of the tree, with the messages of every page;
 
-and `Builder.build` then **publishes** it ([`publish`](publish.py)).
+and `Builder.build` then adds the [search index](search.py) of the standalone site and
+**publishes** it ([`publish`](publish.py)).
 
 A page whose inputs have not changed comes from the page cache: no parse, no Markdown, no math,
 no template; its messages are reported again from the cache. A rebuild of an unchanged tree
@@ -42,6 +43,7 @@ from .page import PageBuilder, PreparedPage, RenderedPage
 from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
 from .publish import publish
 from .scan import SourceFile, check_output_folder, scan
+from .search import search_index
 from .urls import href
 from .workers import HOME, Finished, PageRenderer, Progress, XrefFactory, collector_paused, templates_cache
 
@@ -212,8 +214,10 @@ class Builder:
         katex_assets_dir(self.config.katex_dir or None)
         site = self.render()
         cache_dir = None if self.page_cache.disabled else self.cache_dir
-        site.diagnostics.extend(publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None,
-                                        overwrite=overwrite, cache_dir=cache_dir))
+        with search_index(site, self.config, cache_dir, self._tree_name()):
+            site.diagnostics.extend(publish(site, Path(out_dir),
+                                            katex_dir=self.config.katex_dir or None,
+                                            overwrite=overwrite, cache_dir=cache_dir))
         return site
 
     def render(self) -> Site:

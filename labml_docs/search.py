@@ -1,0 +1,541 @@
+"""
+---
+title: Search
+summary: The search index of the standalone site, built by Pagefind from the notes, in shards.
+---
+
+# Search
+
+The standalone site is searched in the reader's browser, offline, with
+[Pagefind](https://pagefind.app): at build time its indexer (a Rust binary that ships inside the
+`pagefind-bin` wheel) indexes the notes of every page and writes small index files under
+`pagefind/`, beside its WebAssembly search engine; in the browser our own script,
+`assets/search.js`, asks `pagefind/pagefind.js` for the matches as the reader types.
+
+## What is indexed
+
+**The notes only, as readers see them.** Pagefind is not handed the page: it is handed a
+page of our own, made from the page's notes ([`notes_of`](#notes_of)): each section's notes in
+an element with the section's `id`, without the code column, the `#` link of the section, the
+header and footer, or the home page's list of pages. A formula becomes the text of its
+MathML tokens, in reading order ($\\frac{R_T}{T}$ is `R T T`), without its TeX annotation and
+without KaTeX's glyph spans; so `regret` is found in the notes of AMSGrad, and `torch.no_grad`
+is not. A match links to the section it is in (`amsgrad.html#section-7`): Pagefind keeps the
+position of every element with an `id`, and the script takes the last section before the
+match.
+
+**Identifiers** (classes, functions, methods) are records of their own, whose address is the
+section of their definition: searching `AMSGrad` offers `class AMSGrad`. They are read from
+the code column of the page itself, where Pygments marks the name of each `class` and `def`
+(`nc`, `nf`): the definitions the [cross-reference index](xref/__init__.py) knows are those
+of the tree's files, and a page's own code names them at their section. Reading them there
+costs nothing more than the notes; asking the cross-reference index for every definition
+costs a whole index of the tree (0.9 s on labml-nn), at every rebuild.
+
+## Shards, because Pagefind cannot update an index in place
+
+Pagefind writes a whole index from all its input at once. One index for the site would make a
+one-file edit index every page again (about 5 s on the 221 pages of labml-nn). So the site has
+$K$ indexes, *shards*: a page goes to the shard given by a hash of its address, and
+$K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages. A shard is kept in
+the cache folder under a key made of its pages' addresses, titles and HTML digests; an edit
+changes one page, so one shard is indexed again, whatever the size of the tree. The browser
+merges the shards (Pagefind's `mergeIndex`): shard 0 is the index at `pagefind/`, beside
+Pagefind's engine, and shard $k$ is at `pagefind/k/`; `pagefind/shards.json` lists them.
+
+A shard is the same bytes for the same pages whether the build was cold or incremental:
+its pages are chosen by the hash of their addresses and $K$ by their number, not by what
+changed. Ranking is per shard (Pagefind's word statistics are those of the shard), which
+orders results a little differently than one index would.
+
+The index is [published](publish.py) with the pages, as files copied from the cache folder:
+the record and the journal cover it like any other file.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html import escape, unescape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from .build import Site
+    from .config import SiteConfig
+
+log = logging.getLogger("labml_docs")
+
+#: Where the index goes in the site.
+FOLDER = "pagefind"
+#: The list of shards the browser merges, in the site.
+SHARDS = f"{FOLDER}/shards.json"
+#: About how many pages a shard holds: an edit re-indexes this many pages.
+PAGES_PER_SHARD = 16
+
+#: Bumped when what is indexed changes, so that kept shards are not reused.
+FORMAT = "2"
+
+# The files of Pagefind's engine that the site uses (the API that `search.js` imports, its
+# worker and the WebAssembly of the search); its own interfaces (`pagefind-ui.js`) are left out.
+_ENGINE = re.compile(r"^(pagefind\.js|pagefind-worker\.js|wasm\.en\.pagefind)$")
+# The files of one index.
+_INDEX = re.compile(r"^(pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|index/[^/]+|fragment/[^/]+|"
+                    r"filter/[^/]+)$")
+
+
+def available() -> bool:
+    """Whether Pagefind's binary is installed."""
+    return _binary() is not None
+
+
+@functools.cache
+def _binary() -> tuple[str, str] | None:
+    """Pagefind's binary and what identifies it (its size and time), found as the `pagefind`
+    package finds it (`PAGEFIND_BINARY_PATH`, the `pagefind-bin` wheel, the `PATH`) without
+    importing that package, whose service module imports asyncio (50 ms of a no-op rebuild)."""
+    found = os.environ.get("PAGEFIND_BINARY_PATH")
+    if not found:
+        try:
+            from pagefind_bin import get_executable
+            found = str(get_executable())
+        except (ImportError, OSError):
+            found = shutil.which("pagefind")
+    try:
+        st = os.stat(found) if found else None
+    except OSError:
+        st = None
+    return (found, f"{st.st_size}:{st.st_mtime_ns}") if found and st else None
+
+
+def _version() -> str:
+    binary = _binary()
+    return binary[1] if binary is not None else "?"
+
+
+# ## The index of a site
+
+@contextmanager
+def search_index(site: Site, config: SiteConfig, cache_dir: Path | None,
+                 tree: str) -> Iterator[None]:
+    """Add the index of `site`'s pages to its files, for as long as the caller publishes them:
+    the shards are files of the cache folder (`cache_dir/search/tree`), or of a temporary
+    folder when there is no cache. Nothing is added when search is off, for a theme's pages,
+    or when Pagefind is missing or fails (a warning says so; the pages are published)."""
+    if not config.search or config.layout != "standalone":
+        yield
+        return
+    from .fingerprint import sha256
+
+    started = time.perf_counter()
+    temporary = None
+    if cache_dir is None:
+        folder = Path(temporary := tempfile.mkdtemp(prefix="labml-docs-search-"))
+    else:
+        folder = Path(cache_dir) / "search" / tree
+    try:
+        # Identifiers are named as Python imports them: `labml_nn.optimizers.adam.Adam`.
+        source = Path(config.source_dir).resolve()
+        package = source.name if (source / "__init__.py").is_file() else ""
+        pages = []
+        for url, page in site.pages.items():
+            html_sha = site.html_shas.get(url)
+            if html_sha is None and page.html is not None:
+                html_sha = sha256(page.html)
+            if html_sha is not None:
+                module = module_name(f"{package}/{page.path}" if package else page.path)
+                pages.append(IndexedPage(url, page.title, module, html_sha,
+                                         lambda page=page: page.html))
+        try:
+            if not available():
+                raise RuntimeError("Pagefind is not installed (pip install 'pagefind[bin]')")
+            index = build_index(pages, folder)
+        except (OSError, RuntimeError, ValueError) as e:
+            site.diagnostics.append(Diagnostic(SHARDS, 1, f"no search index: {e}", "warning"))
+        else:
+            site.assets.update(index.files)
+            site.extra[SHARDS] = index.manifest
+            site.stats.update(search_shards=index.shards, search_indexed=len(index.indexed),
+                              search_seconds=time.perf_counter() - started)
+        yield
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+# ## The notes as Pagefind reads them
+
+# A section of `site_templates/page.html`: its id, then its notes up to the code column.
+_SECTION = re.compile(
+    r'<div class="section" id="(section-\d+)">\s*<div class="docs[^"]*">\s*'
+    r'(?:<div class="section-link">.*?</div>\s*)?(.*?)\n</div>\s*<div class="code">', re.S)
+_KATEX = re.compile(r'<span class="katex">')
+_MATH = re.compile(r"<math\b.*?</math>", re.S)
+_ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)
+_SPAN = re.compile(r"<span\b|</span>")
+_TAG = re.compile(r"<[^>]*>")
+_HEADING = re.compile(r"<h([1-6])\b([^>]*)>")
+# Text KaTeX leaves between glyphs: zero-width spaces and joiners.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def formula_text(katex_html: str) -> str:
+    """The text of one formula as a reader reads it: its MathML tokens, without the TeX."""
+    math = _MATH.search(katex_html)
+    if math is None:
+        return ""
+    tokens = _TAG.sub(" ", _ANNOTATION.sub("", math.group(0)))
+    return " ".join(unescape(tokens).translate(_INVISIBLE).split())
+
+
+def _plain_math(html: str) -> str:
+    """Each KaTeX formula of `html` replaced by its text (found by counting `<span>`s: the
+    glyphs of a formula are nested spans, which no regular expression can match)."""
+    out: list[str] = []
+    pos = 0
+    for start in _KATEX.finditer(html):
+        if start.start() < pos:  # inside a formula already replaced
+            continue
+        depth, end = 0, len(html)
+        for tag in _SPAN.finditer(html, start.start()):
+            depth += 1 if tag.group(0) == "<span" else -1
+            if depth == 0:
+                end = tag.end()
+                break
+        out.append(html[pos:start.start()])
+        out.append(f" {escape(formula_text(html[start.start():end]), quote=False)} ")
+        pos = end
+    out.append(html[pos:])
+    return "".join(out)
+
+
+def notes_of(html: str, title: str) -> str | None:
+    """The page Pagefind indexes for a page of the site: its title, and each section's notes in
+    an element with the section's id, formulas as text. `None` when the page does not have
+    the sections of `page.html` (a template of the site's own): then Pagefind reads the
+    whole page, leaving out what `EXCLUDE` names."""
+    sections = _SECTION.findall(html)
+    if not sections:
+        return None
+    headings = iter(range(1 << 30))
+    body = []
+    for section_id, notes in sections:
+        # Headings get an id, so that Pagefind keeps them as anchors: the script shows the
+        # heading a match is under.
+        notes = _HEADING.sub(lambda m: f'<h{m.group(1)} id="h-{next(headings)}">'
+                             if "id=" not in m.group(2) else m.group(0), notes)
+        body.append(f'<div id="{section_id}">\n{_plain_math(notes)}\n</div>')
+    return (f'<!DOCTYPE html><html lang="en"><head><title>{escape(title)}</title></head><body>'
+            f'<div data-pagefind-meta="title" hidden data-pagefind-ignore>{escape(title)}</div>'
+            + "\n".join(body) + "</body></html>")
+
+
+#: What Pagefind leaves out of a whole page (a page without `page.html`'s sections).
+EXCLUDE = [".code", ".section-link", ".katex-html", "annotation", "header", "footer",
+           "script", "style", ".page-index", ".site-search"]
+
+
+# ## Identifiers
+
+# A `class` or `def` line of the code column: the line's indentation, the keyword and the name.
+_DEFINITION = re.compile(
+    r'<span class="lineno">\d+</span>([ \t]*)(?:<span class="k">async</span><span class="w"> '
+    r'</span>)?<span class="k">(class|def)</span><span class="w"> </span>'
+    r'<span class="(?:nc|nf)">([A-Za-z]\w*)</span>')
+_SECTION_START = re.compile(r'<div class="section" id="(section-\d+)">')
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """A class, function or method defined on a page, and the section of its definition."""
+    name: str  # `AMSGrad`, `Adam.step`
+    kind: str  # class, function, method
+    url: str  # `optimizers/amsgrad.html#section-7`
+    qualname: str  # `labml_nn.optimizers.amsgrad.AMSGrad`
+
+
+def identifiers_of(html: str, url: str, module: str) -> list[Identifier]:
+    """The public classes, functions and methods whose definitions are in the code column of a
+    page: top-level ones, and the methods of top-level classes."""
+    starts = [(m.start(), m.group(1)) for m in _SECTION_START.finditer(html)]
+    out: list[Identifier] = []
+    outer: tuple[int, str] | None = None  # the class whose body we are in: (indent, name)
+    section = 0
+    for m in _DEFINITION.finditer(html):
+        while section + 1 < len(starts) and starts[section + 1][0] < m.start():
+            section += 1
+        if not starts:
+            break
+        indent, keyword, name = len(m.group(1).expandtabs()), m.group(2), m.group(3)
+        if outer is not None and indent <= outer[0]:
+            outer = None
+        where = f"{url}#{starts[section][1]}"
+        if indent == 0:
+            kind = "class" if keyword == "class" else "function"
+            outer = (0, name) if keyword == "class" else None
+            dotted = name
+        elif outer is not None and keyword == "def" and indent > outer[0]:
+            kind, dotted = "method", f"{outer[1]}.{name}"
+        else:
+            continue  # nested in a function, or a class in a class
+        if not name.startswith("_"):
+            out.append(Identifier(dotted, kind, where, f"{module}.{dotted}" if module else dotted))
+    return out
+
+
+def module_name(path: str) -> str:
+    """`labml_nn/optimizers/amsgrad.py` → `labml_nn.optimizers.amsgrad` (a package's `__init__`
+    is the package); `""` for a file that is no module."""
+    if not path.endswith(".py"):
+        return ""
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+# ## Shards
+
+def shard_count(pages: int) -> int:
+    """$K$: the power of two that keeps shards at about `PAGES_PER_SHARD` pages (a power of two,
+    so that pages move between shards only when the tree doubles or halves)."""
+    k = 1
+    while k * PAGES_PER_SHARD < pages:
+        k *= 2
+    return k
+
+
+def shard_of(url: str, k: int) -> int:
+    return int.from_bytes(hashlib.sha256(url.encode("utf-8")).digest()[:8], "big") % k
+
+
+def shard_folder(n: int) -> str:
+    """Where shard `n` goes in the site: shard 0 is the index beside Pagefind's engine."""
+    return FOLDER if n == 0 else f"{FOLDER}/{n}"
+
+
+@dataclass
+class IndexedPage:
+    """What the index needs of a page: its address, title, module (what its identifiers are
+    named after), HTML digest, and its HTML, read only if its shard is indexed again."""
+    url: str
+    title: str
+    module: str
+    html_sha: str
+    html: object = field(repr=False, default=None)  # a callable that returns the HTML
+
+    def read(self) -> str | None:
+        return self.html() if callable(self.html) else self.html  # type: ignore[return-value]
+
+
+def shard_key(pages: Iterable[IndexedPage]) -> str:
+    lines = [f"{FORMAT} {_version()}"] + sorted(f"{p.url}\t{p.title}\t{p.module}\t{p.html_sha}"
+                                                for p in pages)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class SearchIndex:
+    """The files of a site's index, by site path → source file (in the cache folder), and
+    what building it took."""
+    files: dict[str, Path]
+    manifest: str
+    shards: int
+    indexed: list[int]  # the shards indexed by this build (the others were kept)
+    pages: int
+
+
+def build_index(pages: list[IndexedPage], folder: Path) -> SearchIndex:
+    """The index of `pages`: each shard from `folder` (one sub-folder per shard, named by its
+    key) if kept there, else indexed by Pagefind and kept. Folders of shards no longer used
+    are deleted (they are ours: `folder` is the tree's search cache)."""
+    k = shard_count(len(pages))
+    members: list[list[IndexedPage]] = [[] for _ in range(k)]
+    for page in sorted(pages, key=lambda p: p.url):
+        members[shard_of(page.url, k)].append(page)
+    keys = [shard_key(m) for m in members]
+    engine = folder / f"engine-{_version()}"
+    todo = [n for n in range(k) if not (folder / keys[n] / ".done").exists()]
+    notes = folder / "notes"
+    if todo or not (engine / ".done").exists():
+        sent = [[_kept_requests(page, notes) for page in members[n]] for n in todo]
+        for n, made in zip(todo, _index_many(sent)):
+            _keep(folder / keys[n], {p: c for p, c in made.items() if _INDEX.match(p)})
+            if not (engine / ".done").exists():
+                _keep(engine, {p: c for p, c in made.items() if _ENGINE.match(p)})
+        if not (engine / ".done").exists():  # every shard was kept, but not the engine
+            _keep(engine, {p: c for p, c in _index_many([[]])[0].items() if _ENGINE.match(p)})
+    if todo:  # what no page uses any more goes: the shards and notes of earlier versions
+        used = set(keys) | {engine.name, notes.name}
+        for stale in folder.iterdir():
+            if stale.name not in used and not stale.name.startswith("."):
+                shutil.rmtree(stale, ignore_errors=True)
+        wanted = {f"{shard_key([page])}.json" for page in pages}
+        for stale in notes.iterdir() if notes.is_dir() else []:
+            if stale.name not in wanted:
+                stale.unlink(missing_ok=True)
+    files: dict[str, Path] = {}
+    for name, source in _walk(engine):
+        files[f"{FOLDER}/{name}"] = source
+    for n, key in enumerate(keys):
+        for name, source in _walk(folder / key):
+            files[f"{shard_folder(n)}/{name}"] = source
+    manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in range(1, k)]},
+                          indent=0) + "\n"
+    return SearchIndex(files, manifest, k, todo, len(pages))
+
+
+def _walk(folder: Path) -> list[tuple[str, Path]]:
+    out = []
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            if name != ".done":
+                path = Path(root, name)
+                out.append((path.relative_to(folder).as_posix(), path))
+    return out
+
+
+def _keep(target: Path, files: dict[str, bytes]) -> None:
+    """Write a shard's files into `target`, whole or not at all (a temporary folder renamed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=".new-", dir=target.parent))
+    try:
+        for name, content in files.items():
+            path = temporary / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        (temporary / ".done").write_bytes(b"")
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(temporary, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+# ## Talking to Pagefind
+
+def page_requests(page: IndexedPage) -> list[dict]:
+    """What Pagefind is sent for one page: its notes, and a record for each identifier."""
+    html = page.read()
+    if html is None:
+        return []
+    notes = notes_of(html, page.title)
+    out: list[dict] = [{"type": "AddFile", "url": "/" + page.url, "file_path": None,
+                        "file_contents": notes if notes is not None else _titled(html, page.title)}]
+    for ident in identifiers_of(html, page.url, page.module):
+        out.append({"type": "AddRecord", "url": "/" + ident.url, "language": "en",
+                    "content": f"{ident.name} {ident.qualname}", "filters": None, "sort": None,
+                    "meta": {"title": ident.name, "kind": ident.kind, "qualname": ident.qualname}})
+    return out
+
+
+def _kept_requests(page: IndexedPage, folder: Path) -> list[dict]:
+    """`page_requests`, kept in `folder` by the page's key: a shard indexed again reads its
+    unchanged pages' notes from there rather than from their HTML (a few ms a page)."""
+    path = folder / f"{shard_key([page])}.json"
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        pass
+    requests = page_requests(page)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        from .atomic import write_atomic
+        write_atomic(path, json.dumps(requests, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except OSError as e:
+        log.warning("search: cannot keep %s (%s)", path, e)
+    return requests
+
+
+def _index_many(shards: list[list[list[dict]]]) -> list[dict[str, bytes]]:
+    """Index each shard (the requests of each of its pages) as an index of its own, all
+    through one Pagefind service."""
+    requests: list[dict] = []
+    for n, pages in enumerate(shards):
+        requests.append({"type": "NewIndex", "config": {"force_language": "en",
+                                                        "exclude_selectors": EXCLUDE}})
+        requests.extend({**request, "index_id": n} for page in pages for request in page)
+    for n in range(len(shards)):
+        requests.append({"type": "GetFiles", "index_id": n})
+    answers = _ask(requests)
+    for answer in answers:
+        if answer.get("type") == "Error":
+            raise RuntimeError(f"pagefind: {answer.get('message')}")
+    ids = [a.get("index_id") for a in answers if a.get("type") == "NewIndex"]
+    if ids != list(range(len(shards))):
+        raise RuntimeError(f"pagefind: unexpected indexes {ids}")
+    return [{f["path"]: base64.b64decode(f["content"]) for f in answer["files"]}
+            for answer in answers[-len(shards):]]
+
+
+def _titled(html: str, title: str) -> str:
+    meta = f'<div hidden data-pagefind-ignore data-pagefind-meta="title">{escape(title)}</div>'
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + meta, html, count=1)
+
+
+def _ask(requests: list[dict]) -> list[dict]:
+    """Send every request to one Pagefind service and read the answers, in the order of the
+    requests.
+
+    This speaks the service's protocol (`pagefind --service`: base64 JSON messages, each
+    followed by a comma) itself rather than through `pagefind.index.PagefindIndex`, whose
+    reader sleeps 0.1 s before each answer (22 s for 221 pages, against a fraction of a second
+    when the requests are all sent at once). A thread writes, so that neither pipe fills."""
+    binary = _binary()
+    if binary is None:
+        raise RuntimeError("pagefind: the binary is not installed (pip install 'pagefind[bin]')")
+    process = subprocess.Popen([binary[0], "--service"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               cwd=tempfile.gettempdir())
+
+    def send() -> None:
+        assert process.stdin is not None
+        try:
+            for n, payload in enumerate(requests):
+                message = json.dumps({"message_id": n, "payload": payload}).encode("utf-8")
+                process.stdin.write(base64.b64encode(message) + b",")
+            process.stdin.flush()
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=send, daemon=True)
+    writer.start()
+    answers: dict[int, dict] = {}
+    assert process.stdout is not None
+    buffer = b""
+    try:
+        while len(answers) < len(requests):
+            chunk = os.read(process.stdout.fileno(), 1 << 20)
+            if not chunk:
+                raise RuntimeError(f"pagefind stopped after {len(answers)} of {len(requests)} "
+                                   "requests")
+            buffer += chunk
+            *whole, buffer = buffer.split(b",")
+            for message in whole:
+                answer = json.loads(base64.b64decode(message))
+                answers[answer.get("message_id", -1)] = answer["payload"]
+    finally:
+        writer.join(timeout=5)
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return [answers.get(n, {"type": "Error", "message": "no answer"}) for n in range(len(requests))]

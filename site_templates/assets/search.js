@@ -1,0 +1,153 @@
+/* labml-docs search: the box in the header of every page.
+ *
+ * The index is Pagefind's, built with the site in shards (pagefind/ at the top of the site, see
+ * labml_docs/search.py); this script loads its API, pagefind/pagefind.js, from the site itself
+ * the first time the box is used, and merges the shards that pagefind/shards.json lists:
+ * nothing comes from another host. Results come as the reader types: the page's title, the
+ * heading of the note, a snippet with the match marked; each links to the section
+ * (page.html#section-N) where the first match is. Identifiers (classes, functions) link to
+ * their definition.
+ *
+ * Keyboard: "/" focuses the box, the arrows move through the results, Enter opens one, Escape
+ * closes the list (and, a second time, leaves the box).
+ */
+(function () {
+  'use strict';
+  var box = document.querySelector('.site-search');
+  if (!box) return;
+  var input = box.querySelector('input');
+  var list = box.querySelector('.search-results');
+  var root = box.getAttribute('data-root') || '';
+  var api = null;
+  var active = -1;
+  var SECTION = /^section-\d+$/;
+  var HEADING = /^h[1-6]$/i;
+
+  // Pagefind's API, and the index: shard 0 beside the API, the other shards (pagefind/shards.json)
+  // merged into it.
+  function load() {
+    if (!api) {
+      var base = new URL(root + 'pagefind/', document.baseURI).href;
+      api = import(base + 'pagefind.js').then(function (pf) {
+        return pf.options({ excerptLength: 24 }).then(function () {
+          return fetch(base + 'shards.json');
+        }).then(function (r) { return r.json(); }).then(function (manifest) {
+          return Promise.all(manifest.shards.map(function (shard) { return pf.mergeIndex(base + shard); }));
+        }).then(function () { return pf; });
+      });
+      api.catch(function () { api = null; });  // tried again at the next key
+    }
+    return api;
+  }
+
+  // The anchor (an element with an id) last before word `location`.
+  function before(anchors, location, test) {
+    var found = null;
+    (anchors || []).forEach(function (a) {
+      if (a.location <= location && test(a)) found = a;
+    });
+    return found;
+  }
+
+  function link(data) {
+    var url = data.raw_url || data.url;
+    if (url.charAt(0) === '/') url = url.slice(1);
+    if (url.indexOf('#') >= 0 || !data.locations || !data.locations.length) return root + url;
+    var section = before(data.anchors, data.locations[0], function (a) { return SECTION.test(a.id); });
+    return root + url + (section ? '#' + section.id : '');
+  }
+
+  function heading(data) {
+    if (!data.locations || !data.locations.length) return '';
+    var h = before(data.anchors, data.locations[0], function (a) { return HEADING.test(a.element); });
+    return h && h.text && h.text !== data.meta.title ? h.text : '';
+  }
+
+  function item(data) {
+    var li = document.createElement('li');
+    li.setAttribute('role', 'option');
+    var a = document.createElement('a');
+    a.href = link(data);
+    var title = document.createElement('span');
+    title.className = 'search-title';
+    title.textContent = data.meta.title || data.url;
+    a.appendChild(title);
+    var kind = data.meta.kind;
+    var sub = document.createElement('span');
+    sub.className = 'search-heading';
+    sub.textContent = kind ? kind + ' ' + (data.meta.qualname || '') : heading(data);
+    if (sub.textContent) a.appendChild(sub);
+    if (!kind) {
+      var snippet = document.createElement('span');
+      snippet.className = 'search-snippet';
+      snippet.innerHTML = data.excerpt;  // Pagefind's text, escaped, with <mark> around matches
+      a.appendChild(snippet);
+    }
+    if (kind) li.className = 'search-identifier';
+    li.appendChild(a);
+    return li;
+  }
+
+  function show(items) {
+    list.innerHTML = '';
+    active = -1;
+    items.forEach(function (li) { list.appendChild(li); });
+    list.hidden = items.length === 0 && !input.value.trim();
+    if (!items.length && input.value.trim()) {
+      var none = document.createElement('li');
+      none.className = 'search-none';
+      none.textContent = 'No results';
+      list.appendChild(none);
+    }
+  }
+
+  function move(step) {
+    var items = list.querySelectorAll('li[role=option]');
+    if (!items.length) return;
+    if (active >= 0) items[active].removeAttribute('aria-selected');
+    active = (active + step + items.length) % items.length;
+    items[active].setAttribute('aria-selected', 'true');
+    items[active].scrollIntoView({ block: 'nearest' });
+  }
+
+  var latest = 0;
+  function run() {
+    var query = input.value.trim();
+    var n = ++latest;
+    if (!query) { show([]); list.hidden = true; return; }
+    load().then(function (pf) { return pf.debouncedSearch(query, {}, 120); }).then(function (search) {
+      if (!search || n !== latest) return null;
+      return Promise.all(search.results.slice(0, 10).map(function (r) { return r.data(); }));
+    }).then(function (datas) {
+      if (datas && n === latest) show(datas.map(item));
+    }).catch(function (e) { console.error('search:', e); });
+  }
+
+  input.addEventListener('input', run);
+  input.addEventListener('focus', function () { load(); if (input.value.trim()) list.hidden = false; });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'ArrowDown') { e.preventDefault(); move(1); }
+    else if (e.key === 'ArrowUp') { e.preventDefault(); move(-1); }
+    else if (e.key === 'Enter') {
+      var items = list.querySelectorAll('li[role=option] a');
+      var target = items[active >= 0 ? active : 0];
+      if (target) { e.preventDefault(); window.location.href = target.href; }
+    } else if (e.key === 'Escape') {
+      e.stopPropagation();
+      if (!list.hidden) list.hidden = true; else input.blur();
+    }
+  });
+  document.addEventListener('keydown', function (e) {
+    var t = e.target;
+    var typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+    if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      input.focus();
+      input.select();
+    }
+  });
+  document.addEventListener('click', function (e) {
+    if (!box.contains(e.target)) list.hidden = true;
+  });
+  // A link to a section of this same page: the hash changes, the browser scrolls there.
+})();

@@ -1,0 +1,94 @@
+"""The search box of the standalone site, in Chromium, on the built site of ``src/labml_nn``:
+Pagefind's index and API served from 127.0.0.1, our script (``assets/search.js``) around them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import console_errors, external, requested_urls, set_color_scheme, set_viewport
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+pytestmark = pytest.mark.browser
+AMSGRAD = "optimizers/amsgrad.html"
+
+
+def wait_for(driver, script: str, timeout: float = 8.0):
+    end = time.monotonic() + timeout
+    while True:
+        value = driver.execute_script(script)
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(0.05)
+
+
+def results(driver) -> list[dict]:
+    return driver.execute_script(
+        """return Array.from(document.querySelectorAll('.search-results li[role=option] a')).map(
+             a => ({href: a.getAttribute('href'), url: a.href, text: a.innerText,
+                    marked: Array.from(a.querySelectorAll('mark')).map(m => m.textContent)}));""")
+
+
+def search(driver, server, page: str, query: str) -> list[dict]:
+    driver.get(server.page(page))
+    wait_for(driver, "return document.readyState === 'complete'")
+    ActionChains(driver).send_keys("/").perform()  # "/" focuses the box
+    assert driver.execute_script("return document.activeElement.type") == "search"
+    ActionChains(driver).send_keys(query).perform()
+    wait_for(driver, "return document.querySelectorAll('.search-results li[role=option]').length > 0")
+    return results(driver)
+
+
+def test_regret_finds_the_amsgrad_note_and_opens_its_section(driver, real_server):
+    set_viewport(driver, 1280, 900)
+    found = search(driver, real_server, "index.html", "regret")
+    amsgrad = [r for r in found if AMSGRAD in r["href"]]
+    assert amsgrad, found
+    hit = amsgrad[0]
+    assert "#section-" in hit["href"] and "AMSGrad" in hit["text"]
+    assert any(m.lower().startswith("regret") for m in hit["marked"]), hit
+    # Arrows move, Enter opens: the page scrolls to the section of the match.
+    index = found.index(hit)
+    for _ in range(index + 1):
+        ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    section = hit["href"].split("#")[1]
+    assert wait_for(driver, f"return location.hash === '#{section}'")
+    wait_for(driver, "return document.readyState === 'complete'")
+    top = driver.execute_script(f"return document.getElementById('{section}').getBoundingClientRect().top")
+    assert -2 <= top < 120, top
+    assert "regret" in driver.execute_script(
+        f"return document.getElementById('{section}').querySelector('.docs').textContent").lower()
+    assert not external(requested_urls(driver))
+    assert not console_errors(driver)
+
+
+def test_identifier_leads_to_its_class(driver, real_server):
+    found = search(driver, real_server, AMSGRAD, "AMSGrad")
+    classes = [r for r in found if r["text"].startswith("AMSGrad\nclass")]
+    assert classes, found
+    driver.get(classes[0]["url"])
+    section = classes[0]["href"].split("#")[1]
+    code = driver.execute_script(f"return document.getElementById('{section}').querySelector('.code').textContent")
+    assert "class AMSGrad" in code
+
+
+def test_escape_closes_and_phone_dark(driver, real_server):
+    set_viewport(driver, 390, 844, mobile=True)
+    set_color_scheme(driver, "dark")
+    try:
+        found = search(driver, real_server, AMSGRAD, "Adam")
+        assert found
+        box = driver.execute_script(
+            """var r = document.querySelector('.search-results').getBoundingClientRect();
+               return {left: r.left, right: r.right, width: document.documentElement.clientWidth,
+                       bg: getComputedStyle(document.querySelector('.search-results')).backgroundColor};""")
+        assert box["left"] >= 0 and box["right"] <= box["width"] + 1, box
+        assert box["bg"] == "rgb(21, 23, 28)", box  # the dark scheme's background
+        ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+        assert driver.execute_script("return document.querySelector('.search-results').hidden")
+        assert not external(requested_urls(driver))
+    finally:
+        set_color_scheme(driver, "light")
+        set_viewport(driver, 1280, 900)

@@ -532,7 +532,10 @@ def _ask(requests: list[dict]) -> list[dict]:
     finally:
         writer.join(timeout=5)
         if process.stdin is not None:
-            process.stdin.close()
+            try:
+                process.stdin.close()
+            except BrokenPipeError:  # the service ended early: said above
+                pass
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:

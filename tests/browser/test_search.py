@@ -92,3 +92,38 @@ def test_escape_closes_and_phone_dark(driver, real_server):
     finally:
         set_color_scheme(driver, "light")
         set_viewport(driver, 1280, 900)
+
+
+@pytest.fixture(scope="module")
+def sharded_server(serve, tmp_path_factory):
+    """A tree of 40 pages, whose index has four shards, built and served."""
+    from trees import make_tree
+
+    from labml_docs.build import Builder
+    from labml_docs.config import SiteConfig
+
+    tmp = tmp_path_factory.mktemp("sharded")
+    src = make_tree(tmp / "tree", 38)
+    for n in range(38):  # a word of each page's own
+        path = src / ("sub" if n % 2 else "") / f"module_{n}.py"
+        path.write_text(path.read_text().replace("Scales by", f"Scales, as zebra{n}q does, by"))
+    config = SiteConfig.from_dict({"source_dir": src, "cache_dir": str(tmp / "cache")})
+    with Builder(config) as builder:
+        site = builder.build(tmp / "site")
+    assert site.stats["search_shards"] == 4
+    return serve(tmp / "site")
+
+
+def test_every_shard_is_searched(driver, sharded_server):
+    """A word of each page finds that page, whichever shard holds it: the shards are merged."""
+    set_viewport(driver, 1280, 900)
+    from labml_docs.search import shard_of
+    shards = set()
+    for n in (0, 1, 2, 3, 5, 8, 13, 21):
+        url = f"{'sub/' if n % 2 else ''}module_{n}.html"
+        shards.add(shard_of(url, 4))
+        found = search(driver, sharded_server, "index.html", f"zebra{n}q")
+        assert [r["href"].split("#")[0] for r in found] == [url], (n, found)
+        assert found[0]["marked"] == [f"zebra{n}q"]
+    assert len(shards) >= 3
+    assert not any(p.startswith("/pagefind") and s >= 400 for p, s in sharded_server.statuses)

@@ -43,7 +43,7 @@ from .page import PageBuilder, PreparedPage, RenderedPage
 from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
 from .publish import publish
 from .scan import SourceFile, check_output_folder, scan
-from .search import search_index
+from .search import add_search_index
 from .urls import href
 from .workers import HOME, Finished, PageRenderer, Progress, XrefFactory, collector_paused, templates_cache
 
@@ -63,6 +63,8 @@ class Site:
     assets: dict[str, Path] = field(default_factory=dict)
     # Other generated files (the sitemap): site path → text.
     extra: dict[str, str] = field(default_factory=dict)
+    # Generated binary files (the search index): site path → bytes.
+    files: dict[str, bytes] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     # The sha256 of each page's HTML, where the page cache knows it: `publish` compares it with
@@ -214,10 +216,9 @@ class Builder:
         katex_assets_dir(self.config.katex_dir or None)
         site = self.render()
         cache_dir = None if self.page_cache.disabled else self.cache_dir
-        with search_index(site, self.config, cache_dir, self._tree_name()):
-            site.diagnostics.extend(publish(site, Path(out_dir),
-                                            katex_dir=self.config.katex_dir or None,
-                                            overwrite=overwrite, cache_dir=cache_dir))
+        add_search_index(site, self.config, cache_dir, self._tree_name())
+        site.diagnostics.extend(publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None,
+                                        overwrite=overwrite, cache_dir=cache_dir))
         return site
 
     def render(self) -> Site:

@@ -48,8 +48,9 @@ its pages are chosen by the hash of their addresses and $K$ by their number, not
 changed. Ranking is per shard (Pagefind's word statistics are those of the shard), which
 orders results a little differently than one index would.
 
-The index is [published](publish.py) with the pages, as files copied from the cache folder:
-the record and the journal cover it like any other file.
+The index is [published](publish.py) with the pages, in the same journal: readers never see
+pages and an index of different builds, and the record lists its files as ours, so that a
+build that turns search off deletes them, and nothing else.
 """
 
 from __future__ import annotations
@@ -66,8 +67,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
@@ -130,52 +130,39 @@ def _version() -> str:
 
 # ## The index of a site
 
-@contextmanager
-def search_index(site: Site, config: SiteConfig, cache_dir: Path | None,
-                 tree: str) -> Iterator[None]:
-    """Add the index of `site`'s pages to its files, for as long as the caller publishes them:
-    the shards are files of the cache folder (`cache_dir/search/tree`), or of a temporary
-    folder when there is no cache. Nothing is added when search is off, for a theme's pages,
-    or when Pagefind is missing or fails (a warning says so; the pages are published)."""
+def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tree: str) -> None:
+    """Add the index of `site`'s pages to its files (`site.files`), to be published with them;
+    the shards are kept in `cache_dir/search/tree`. Nothing is added when search is off, for a
+    theme's pages, or when Pagefind is missing or fails (a warning says so; the pages are
+    published)."""
     if not config.search or config.layout != "standalone":
-        yield
         return
     from .fingerprint import sha256
 
     started = time.perf_counter()
-    temporary = None
-    if cache_dir is None:
-        folder = Path(temporary := tempfile.mkdtemp(prefix="labml-docs-search-"))
-    else:
-        folder = Path(cache_dir) / "search" / tree
+    # Identifiers are named as Python imports them: `labml_nn.optimizers.adam.Adam`.
+    source = Path(config.source_dir).resolve()
+    package = source.name if (source / "__init__.py").is_file() else ""
+    pages = []
+    for url, page in site.pages.items():
+        html_sha = site.html_shas.get(url)
+        if html_sha is None and page.html is not None:
+            html_sha = sha256(page.html)
+        if html_sha is not None:
+            module = module_name(f"{package}/{page.path}" if package else page.path)
+            pages.append(IndexedPage(url, page.title, module, html_sha,
+                                     lambda page=page: page.html))
     try:
-        # Identifiers are named as Python imports them: `labml_nn.optimizers.adam.Adam`.
-        source = Path(config.source_dir).resolve()
-        package = source.name if (source / "__init__.py").is_file() else ""
-        pages = []
-        for url, page in site.pages.items():
-            html_sha = site.html_shas.get(url)
-            if html_sha is None and page.html is not None:
-                html_sha = sha256(page.html)
-            if html_sha is not None:
-                module = module_name(f"{package}/{page.path}" if package else page.path)
-                pages.append(IndexedPage(url, page.title, module, html_sha,
-                                         lambda page=page: page.html))
-        try:
-            if not available():
-                raise RuntimeError("Pagefind is not installed (pip install 'pagefind[bin]')")
-            index = build_index(pages, folder)
-        except (OSError, RuntimeError, ValueError) as e:
-            site.diagnostics.append(Diagnostic(SHARDS, 1, f"no search index: {e}", "warning"))
-        else:
-            site.assets.update(index.files)
-            site.extra[SHARDS] = index.manifest
-            site.stats.update(search_shards=index.shards, search_indexed=len(index.indexed),
-                              search_seconds=time.perf_counter() - started)
-        yield
-    finally:
-        if temporary is not None:
-            shutil.rmtree(temporary, ignore_errors=True)
+        if not available():
+            raise RuntimeError("Pagefind is not installed (pip install 'pagefind[bin]')")
+        index = build_index(pages, Path(cache_dir) / "search" / tree if cache_dir else None)
+    except (OSError, RuntimeError, ValueError) as e:
+        site.diagnostics.append(Diagnostic(SHARDS, 1, f"no search index: {e}", "warning"))
+        return
+    site.files.update(index.files)
+    site.extra[SHARDS] = index.manifest
+    site.stats.update(search_shards=index.shards, search_indexed=len(index.indexed),
+                      search_seconds=time.perf_counter() - started)
 
 
 # ## The notes as Pagefind reads them
@@ -351,80 +338,110 @@ def shard_key(pages: Iterable[IndexedPage]) -> str:
 
 @dataclass
 class SearchIndex:
-    """The files of a site's index, by site path → source file (in the cache folder), and
-    what building it took."""
-    files: dict[str, Path]
+    """The files of a site's index (site path → bytes), and what building it took."""
+    files: dict[str, bytes]
     manifest: str
     shards: int
     indexed: list[int]  # the shards indexed by this build (the others were kept)
     pages: int
 
 
-def build_index(pages: list[IndexedPage], folder: Path) -> SearchIndex:
-    """The index of `pages`: each shard from `folder` (one sub-folder per shard, named by its
-    key) if kept there, else indexed by Pagefind and kept. Folders of shards no longer used
-    are deleted (they are ours: `folder` is the tree's search cache)."""
+def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
+    """The index of `pages`: each shard from `folder` (a file per shard, named by its key) if
+    kept there, else indexed by Pagefind and kept. Shards that no page uses any more are
+    deleted (they are ours: `folder` is the tree's search cache). `None`: no cache."""
     k = shard_count(len(pages))
     members: list[list[IndexedPage]] = [[] for _ in range(k)]
     for page in sorted(pages, key=lambda p: p.url):
         members[shard_of(page.url, k)].append(page)
     keys = [shard_key(m) for m in members]
-    engine = folder / f"engine-{_version()}"
-    todo = [n for n in range(k) if not (folder / keys[n] / ".done").exists()]
-    notes = folder / "notes"
-    if todo or not (engine / ".done").exists():
-        sent = [[_kept_requests(page, notes) for page in members[n]] for n in todo]
-        for n, made in zip(todo, _index_many(sent)):
-            _keep(folder / keys[n], {p: c for p, c in made.items() if _INDEX.match(p)})
-            if not (engine / ".done").exists():
-                _keep(engine, {p: c for p, c in made.items() if _ENGINE.match(p)})
-        if not (engine / ".done").exists():  # every shard was kept, but not the engine
-            _keep(engine, {p: c for p, c in _index_many([[]])[0].items() if _ENGINE.match(p)})
-    if todo:  # what no page uses any more goes: the shards and notes of earlier versions
-        used = set(keys) | {engine.name, notes.name}
-        for stale in folder.iterdir():
-            if stale.name not in used and not stale.name.startswith("."):
-                shutil.rmtree(stale, ignore_errors=True)
-        wanted = {f"{shard_key([page])}.json" for page in pages}
-        for stale in notes.iterdir() if notes.is_dir() else []:
-            if stale.name not in wanted:
-                stale.unlink(missing_ok=True)
-    files: dict[str, Path] = {}
-    for name, source in _walk(engine):
-        files[f"{FOLDER}/{name}"] = source
-    for n, key in enumerate(keys):
-        for name, source in _walk(folder / key):
-            files[f"{shard_folder(n)}/{name}"] = source
+    engine_key = f"engine-{_version()}"
+    kept: dict[str, dict[str, bytes] | None] = {
+        key: _read_bundle(folder / key) if folder is not None else None
+        for key in [engine_key, *keys]}
+    todo = [n for n in range(k) if kept[keys[n]] is None]
+    if todo or kept[engine_key] is None:
+        notes = folder / "notes" if folder is not None else None
+        # (with every shard kept but not the engine, an empty index brings the engine)
+        targets: list[str | None] = [keys[n] for n in todo] or [None]
+        sent = [[_kept_requests(page, notes) for page in members[n]] for n in todo] or [[]]
+        for key, made in zip(targets, _index_many(sent)):
+            if kept[engine_key] is None:
+                kept[engine_key] = _keep(folder, engine_key, made, _ENGINE)
+            if key is not None:
+                kept[key] = _keep(folder, key, made, _INDEX)
+        if folder is not None:
+            _collect(folder, {engine_key, *keys}, {f"{shard_key([p])}.json" for p in pages})
+    files: dict[str, bytes] = {}
+    for key, where in [(engine_key, FOLDER)] + [(key, shard_folder(n)) for n, key in enumerate(keys)]:
+        files.update((f"{where}/{name}", content) for name, content in (kept[key] or {}).items())
     manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in range(1, k)]},
                           indent=0) + "\n"
     return SearchIndex(files, manifest, k, todo, len(pages))
 
 
-def _walk(folder: Path) -> list[tuple[str, Path]]:
-    out = []
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            if name != ".done":
-                path = Path(root, name)
-                out.append((path.relative_to(folder).as_posix(), path))
-    return out
+def _collect(folder: Path, shards: set[str], notes: set[str]) -> None:
+    """Delete the shards and notes of earlier versions of the tree."""
+    for stale in folder.iterdir():
+        if stale.is_file() and stale.name not in shards:
+            stale.unlink(missing_ok=True)
+    for stale in (folder / "notes").iterdir() if (folder / "notes").is_dir() else []:
+        if stale.name not in notes:
+            stale.unlink(missing_ok=True)
 
 
-def _keep(target: Path, files: dict[str, bytes]) -> None:
-    """Write a shard's files into `target`, whole or not at all (a temporary folder renamed)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=".new-", dir=target.parent))
+# ### Bundles: the files of a shard in one file of the cache
+#
+# A shard is kept as one file, `sha256 of the rest` on the first line, then the names and sizes
+# of its files (JSON) on the second, then their bytes: one read and one digest check per shard
+# (a no-op rebuild of labml-nn reads 16 files, not 1,300), and a damaged bundle is found and
+# indexed again rather than published.
+
+def _keep(folder: Path | None, key: str, made: dict[str, bytes], wanted: re.Pattern) -> dict[str, bytes]:
+    files = {name: made[name] for name in sorted(made) if wanted.match(name)}
+    if folder is not None:
+        body = json.dumps([[name, len(c)] for name, c in files.items()]).encode("utf-8") + b"\n" \
+            + b"".join(files.values())
+        _write_checked(folder / key, body)
+    return files
+
+
+def _read_bundle(path: Path) -> dict[str, bytes] | None:
+    body = _read_checked(path)
+    if body is None:
+        return None
     try:
-        for name, content in files.items():
-            path = temporary / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-        (temporary / ".done").write_bytes(b"")
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(temporary, target)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+        end = body.index(b"\n")
+        files, pos = {}, end + 1
+        for name, size in json.loads(body[:end]):
+            files[name] = body[pos:pos + size]
+            pos += size
+        return files if pos == len(body) else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _write_checked(path: Path, body: bytes) -> None:
+    from .atomic import write_atomic
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+    except OSError as e:  # costs indexing it again next time
+        log.warning("search: cannot keep %s (%s)", path, e)
+
+
+def _read_checked(path: Path) -> bytes | None:
+    """The body of a file of `_write_checked`; `None` if missing or damaged."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    digest, _, body = data.partition(b"\n")
+    if digest != hashlib.sha256(body).hexdigest().encode("ascii"):
+        if data:
+            log.warning("search: %s is damaged; indexing its pages again", path)
+        return None
+    return body
 
 
 # ## Talking to Pagefind
@@ -444,21 +461,20 @@ def page_requests(page: IndexedPage) -> list[dict]:
     return out
 
 
-def _kept_requests(page: IndexedPage, folder: Path) -> list[dict]:
+def _kept_requests(page: IndexedPage, folder: Path | None) -> list[dict]:
     """`page_requests`, kept in `folder` by the page's key: a shard indexed again reads its
     unchanged pages' notes from there rather than from their HTML (a few ms a page)."""
+    if folder is None:
+        return page_requests(page)
     path = folder / f"{shard_key([page])}.json"
-    try:
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        pass
+    body = _read_checked(path)
+    if body is not None:
+        try:
+            return json.loads(body)
+        except ValueError:
+            pass
     requests = page_requests(page)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        from .atomic import write_atomic
-        write_atomic(path, json.dumps(requests, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    except OSError as e:
-        log.warning("search: cannot keep %s (%s)", path, e)
+    _write_checked(path, json.dumps(requests, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     return requests
 
 

@@ -37,7 +37,22 @@ def search(driver, server, page: str, query: str) -> list[dict]:
     assert driver.execute_script("return document.activeElement.type") == "search"
     ActionChains(driver).send_keys(query).perform()
     wait_for(driver, "return document.querySelectorAll('.search-results li[role=option]').length > 0")
+    assert on_top(driver), "the page's notes cover the list of results"
     return results(driver)
+
+
+def on_top(driver) -> bool:
+    """Whether every result, where it is shown, is what the reader sees and clicks (not the
+    notes of the page under the list)."""
+    return driver.execute_script(
+        """var list = document.querySelector('.search-results');
+           var box = list.getBoundingClientRect();
+           return Array.from(list.querySelectorAll('li[role=option]')).every(function (li) {
+             var r = li.getBoundingClientRect();
+             if (r.bottom > box.bottom || r.top < 0) return true;  // scrolled out of the list
+             var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+             return li.contains(hit);
+           });""")
 
 
 def test_regret_finds_the_amsgrad_note_and_opens_its_section(driver, real_server):

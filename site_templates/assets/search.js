@@ -149,5 +149,7 @@
   document.addEventListener('click', function (e) {
     if (!box.contains(e.target)) list.hidden = true;
   });
-  // A link to a section of this same page: the hash changes, the browser scrolls there.
+  // A result on this same page: the hash changes and the browser scrolls to the section; the
+  // list closes so that the reader sees it.
+  window.addEventListener('hashchange', function () { list.hidden = true; input.blur(); });
 })();

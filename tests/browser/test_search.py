@@ -142,3 +142,15 @@ def test_every_shard_is_searched(driver, sharded_server):
         assert found[0]["marked"] == [f"zebra{n}q"]
     assert len(shards) >= 3
     assert not any(p.startswith("/pagefind") and s >= 400 for p, s in sharded_server.statuses)
+
+
+def test_a_result_on_the_same_page_closes_the_list_and_shows_its_section(driver, real_server):
+    set_viewport(driver, 1280, 900)
+    found = search(driver, real_server, AMSGRAD, "AMSGrad.init_state")
+    assert found[0]["url"].startswith(real_server.page(AMSGRAD) + "#section-"), found
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    section = found[0]["href"].split("#")[1]
+    assert wait_for(driver, f"return location.hash === '#{section}'")
+    assert wait_for(driver, "return document.querySelector('.search-results').hidden")
+    top = driver.execute_script(f"return document.getElementById('{section}').getBoundingClientRect().top")
+    assert -2 <= top < 120, top

@@ -14,7 +14,7 @@ interleaved, each with a cache of its own:
   how many shards it indexed;
 * the index: its files and bytes, its shards;
 * in Chromium (unless `--no-browser`), each `--query` typed into the search box of the home
-  page: the first results, and whether the page after `=` is among the first three.
+  page: the first results, and where the page after `=` is among the (ten) results shown.
 
 Goals: no-op < 0.5 s and one file < 0.3 s from the CLI (all of the build, not only search).
 """
@@ -109,8 +109,9 @@ def browse(site: Path, queries: dict[str, str]) -> None:
                 "return Array.from(document.querySelectorAll('.search-results li[role=option] a'))"
                 ".map(a => a.getAttribute('href'))")
             pages = [h.split("#")[0] for h in hrefs]
-            found = "found" if expected in pages[:3] else "NOT FOUND"
-            print(f"  {query!r}: {found} ({expected}); first results: {hrefs[:3]}")
+            rank = f"result {pages.index(expected) + 1} of {len(pages)}" if expected in pages \
+                else f"NOT among the {len(pages)} results"
+            print(f"  {query!r}: {expected} is {rank}; first results: {hrefs[:3]}")
     finally:
         driver.quit()
         httpd.shutdown()

@@ -67,7 +67,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
@@ -364,8 +364,10 @@ def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
         notes = folder / "notes" if folder is not None else None
         # (with every shard kept but not the engine, an empty index brings the engine)
         targets: list[str | None] = [keys[n] for n in todo] or [None]
-        sent = [[_kept_requests(page, notes) for page in members[n]] for n in todo] or [[]]
-        for key, made in zip(targets, _index_many(sent)):
+        # (lazily: Pagefind indexes a page while the next one's notes are read)
+        lazy: list[Iterator[list[dict]]] = [
+            (_kept_requests(page, notes) for page in members[n]) for n in todo] or [iter(())]
+        for key, made in zip(targets, _index_many(lazy)):
             if kept[engine_key] is None:
                 kept[engine_key] = _keep(folder, engine_key, made, _ENGINE)
             if key is not None:
@@ -478,17 +480,18 @@ def _kept_requests(page: IndexedPage, folder: Path | None) -> list[dict]:
     return requests
 
 
-def _index_many(shards: list[list[list[dict]]]) -> list[dict[str, bytes]]:
+def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:
     """Index each shard (the requests of each of its pages) as an index of its own, all
     through one Pagefind service."""
-    requests: list[dict] = []
-    for n, pages in enumerate(shards):
-        requests.append({"type": "NewIndex", "config": {"force_language": "en",
-                                                        "exclude_selectors": EXCLUDE}})
-        requests.extend({**request, "index_id": n} for page in pages for request in page)
-    for n in range(len(shards)):
-        requests.append({"type": "GetFiles", "index_id": n})
-    answers = _ask(requests)
+    def requests() -> Iterator[dict]:
+        for n, pages in enumerate(shards):
+            yield {"type": "NewIndex", "config": {"force_language": "en",
+                                                  "exclude_selectors": EXCLUDE}}
+            yield from ({**request, "index_id": n} for page in pages for request in page)
+        for n in range(len(shards)):
+            yield {"type": "GetFiles", "index_id": n}
+
+    answers = _ask(requests())
     for answer in answers:
         if answer.get("type") == "Error":
             raise RuntimeError(f"pagefind: {answer.get('message')}")
@@ -504,30 +507,47 @@ def _titled(html: str, title: str) -> str:
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + meta, html, count=1)
 
 
-def _ask(requests: list[dict]) -> list[dict]:
+def _ask(requests: Iterator[dict]) -> list[dict]:
     """Send every request to one Pagefind service and read the answers, in the order of the
     requests.
 
     This speaks the service's protocol (`pagefind --service`: base64 JSON messages, each
     followed by a comma) itself rather than through `pagefind.index.PagefindIndex`, whose
     reader sleeps 0.1 s before each answer (22 s for 221 pages, against a fraction of a second
-    when the requests are all sent at once). A thread writes, so that neither pipe fills."""
+    when the requests are all sent at once). A thread makes and writes the requests while
+    this one reads the answers: neither pipe fills, and Pagefind indexes a page while the
+    next is made."""
     binary = _binary()
     if binary is None:
         raise RuntimeError("pagefind: the binary is not installed (pip install 'pagefind[bin]')")
     process = subprocess.Popen([binary[0], "--service"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                cwd=tempfile.gettempdir())
+    sent: list[int] = []  # how many requests, once all are sent
+    failure: list[BaseException] = []
 
     def send() -> None:
         assert process.stdin is not None
+        n = 0
         try:
-            for n, payload in enumerate(requests):
-                message = json.dumps({"message_id": n, "payload": payload}).encode("utf-8")
+            # The count is known, and told to the reader, before the last request goes: the
+            # reader must not wait for answers after the last one.
+            current = next(requests, None)
+            while current is not None:
+                following = next(requests, None)
+                if following is None:
+                    sent.append(n + 1)
+                message = json.dumps({"message_id": n, "payload": current}).encode("utf-8")
                 process.stdin.write(base64.b64encode(message) + b",")
+                n, current = n + 1, following
             process.stdin.flush()
         except BrokenPipeError:
             pass
+        except BaseException as e:  # making a request failed: said by the reader
+            failure.append(e)
+            process.kill()
+        if not sent:
+            sent.append(n)
 
     writer = threading.Thread(target=send, daemon=True)
     writer.start()
@@ -535,17 +555,23 @@ def _ask(requests: list[dict]) -> list[dict]:
     assert process.stdout is not None
     buffer = b""
     try:
-        while len(answers) < len(requests):
+        while not sent or len(answers) < sent[0]:
             chunk = os.read(process.stdout.fileno(), 1 << 20)
             if not chunk:
-                raise RuntimeError(f"pagefind stopped after {len(answers)} of {len(requests)} "
-                                   "requests")
+                writer.join()
+                if failure:
+                    raise failure[0]
+                if not sent or len(answers) < sent[0]:
+                    raise RuntimeError(f"pagefind stopped after {len(answers)} answers")
+                break
             buffer += chunk
             *whole, buffer = buffer.split(b",")
             for message in whole:
                 answer = json.loads(base64.b64decode(message))
                 answers[answer.get("message_id", -1)] = answer["payload"]
     finally:
+        if not sent:
+            process.kill()
         writer.join(timeout=5)
         if process.stdin is not None:
             try:
@@ -557,4 +583,4 @@ def _ask(requests: list[dict]) -> list[dict]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    return [answers.get(n, {"type": "Error", "message": "no answer"}) for n in range(len(requests))]
+    return [answers.get(n, {"type": "Error", "message": "no answer"}) for n in range(sent[0])]

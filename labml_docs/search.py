@@ -15,7 +15,7 @@ The standalone site is searched in the reader's browser, offline, with
 ## What is indexed
 
 **The notes only, as readers see them.** Pagefind is not handed the page: it is handed a
-page of our own, made from the page's notes ([`notes_of`](#notes_of)): each section's notes in
+page of our own, made from the page's notes (`notes_of`): each section's notes in
 an element with the section's `id`, without the code column, the `#` link of the section, the
 header and footer, or the home page's list of pages. A formula becomes the text of its
 MathML tokens, in reading order ($\\frac{R_T}{T}$ is `R T T`), without its TeX annotation and
@@ -35,11 +35,13 @@ costs a whole index of the tree (0.9 s on labml-nn), at every rebuild.
 ## Shards, because Pagefind cannot update an index in place
 
 Pagefind writes a whole index from all its input at once. One index for the site would make a
-one-file edit index every page again (about 5 s on the 221 pages of labml-nn). So the site has
+one-file edit index every page again (seconds on the 221 pages of labml-nn). So the site has
 $K$ indexes, *shards*: a page goes to the shard given by a hash of its address, and
 $K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages. A shard is kept in
 the cache folder under a key made of its pages' addresses, titles and HTML digests; an edit
-changes one page, so one shard is indexed again, whatever the size of the tree. The browser
+changes one page, so one shard is indexed again, whatever the size of the tree; and what
+Pagefind is sent for each page is kept too (`notes/`), so that of that shard only the edited
+page's HTML is read again. The browser
 merges the shards (Pagefind's `mergeIndex`): shard 0 is the index at `pagefind/`, beside
 Pagefind's engine, and shard $k$ is at `pagefind/k/`; `pagefind/shards.json` lists them.
 

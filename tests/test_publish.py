@@ -44,7 +44,7 @@ def leftovers(out: Path) -> list[str]:
 
 
 def pages_only(files: dict) -> dict:
-    """The files of a site but its search index (see test_search.py)."""
+    """The files of a site but its search index (see tests/test_search.py)."""
     return {name: v for name, v in files.items() if not name.startswith("pagefind/")}
 
 

@@ -37,7 +37,8 @@ costs a whole index of the tree (0.9 s on labml-nn), at every rebuild.
 Pagefind writes a whole index from all its input at once. One index for the site would make a
 one-file edit index every page again (seconds on the 221 pages of labml-nn). So the site has
 $K$ indexes, *shards*: a page goes to the shard given by a hash of its address, and
-$K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages. A shard is kept in
+$K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages (up to
+`MAX_SHARDS`). A shard is kept in
 the cache folder under a key made of its pages' addresses, titles and HTML digests; an edit
 changes one page, so one shard is indexed again, whatever the size of the tree; and what
 Pagefind is sent for each page is kept too (`notes/`), so that of that shard only the edited
@@ -69,7 +70,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
@@ -89,6 +90,10 @@ FOLDER = "pagefind"
 SHARDS = f"{FOLDER}/shards.json"
 #: About how many pages a shard holds: an edit re-indexes this many pages.
 PAGES_PER_SHARD = 16
+#: At most this many shards: the browser fetches two small files of each shard before the first
+#: search, and asks each shard at every search. Past `MAX_SHARDS * PAGES_PER_SHARD` pages (1,024)
+#: the shards grow instead, and so does what an edit re-indexes.
+MAX_SHARDS = 64
 
 #: Bumped when what is indexed changes, so that kept shards are not reused.
 FORMAT = "2"
@@ -153,7 +158,7 @@ def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tre
         if html_sha is not None:
             module = module_name(f"{package}/{page.path}" if package else page.path)
             pages.append(IndexedPage(url, page.title, module, html_sha,
-                                     lambda page=page: page.html))
+                                     functools.partial(getattr, page, "html")))
     try:
         if not available():
             raise RuntimeError("Pagefind is not installed (pip install 'pagefind[bin]')")
@@ -302,9 +307,10 @@ def module_name(path: str) -> str:
 
 def shard_count(pages: int) -> int:
     """$K$: the power of two that keeps shards at about `PAGES_PER_SHARD` pages (a power of two,
-    so that pages move between shards only when the tree doubles or halves)."""
+    so that pages move between shards only when the tree doubles or halves), at most
+    `MAX_SHARDS`."""
     k = 1
-    while k * PAGES_PER_SHARD < pages:
+    while k * PAGES_PER_SHARD < pages and k < MAX_SHARDS:
         k *= 2
     return k
 
@@ -326,10 +332,11 @@ class IndexedPage:
     title: str
     module: str
     html_sha: str
-    html: object = field(repr=False, default=None)  # a callable that returns the HTML
+    # The HTML (a page of the cache reads its file when asked).
+    load: Callable[[], str | None] = field(repr=False, default=lambda: None)
 
     def read(self) -> str | None:
-        return self.html() if callable(self.html) else self.html  # type: ignore[return-value]
+        return self.load()
 
 
 def shard_key(pages: Iterable[IndexedPage]) -> str:

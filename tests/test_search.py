@@ -157,6 +157,7 @@ def test_formula_text_is_the_mathml_tokens_without_the_annotation():
 
 def test_shards_are_powers_of_two_and_stable():
     assert [search.shard_count(n) for n in (0, 1, 16, 17, 33, 221)] == [1, 1, 1, 2, 4, 16]
+    assert search.shard_count(2285) == search.MAX_SHARDS == 64  # PyTorch: shards of 36 pages
     assert search.shard_of("optimizers/adam.html", 16) == search.shard_of("optimizers/adam.html", 16)
     assert len({search.shard_of(f"p{n}.html", 4) for n in range(40)}) == 4
 
@@ -165,7 +166,7 @@ def test_a_page_of_another_template_is_indexed_whole_without_its_code(tmp_path):
     html = ('<html><body><header>Site</header><main><h1>Mine</h1><p>Annotated words</p>'
             '<div class="code"><span class="k">def</span> hidden_token</div></main></body></html>')
     assert search.notes_of(html, "Mine") is None
-    page = search.IndexedPage("mine.html", "Mine", "", "sha", html)
+    page = search.IndexedPage("mine.html", "Mine", "", "sha", lambda: html)
     files = search._index_many([[search.page_requests(page)]])[0]
     fragment = next(v for k, v in files.items() if k.startswith("fragment/"))
     text = gzip.decompress(fragment).decode("utf-8")
@@ -188,3 +189,19 @@ def test_the_cache_folder_holds_only_what_the_last_build_used(build, tmp_path):
     shutil.rmtree(tmp_path / "cache")
     build(src, tmp_path / "site", tmp_path / "cache")  # rebuilt from nothing
     assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
+
+
+def test_a_damaged_shard_in_the_cache_is_indexed_again_not_published(build, tmp_path, caplog):
+    src = make_tree(tmp_path / "tree", 2)
+    build(src, tmp_path / "site", tmp_path / "cache")
+    clean = index_files(tmp_path / "site")
+    tree_cache = next((tmp_path / "cache" / "search").iterdir())
+    shard = next(p for p in tree_cache.iterdir() if len(p.name) == 32)
+    data = bytearray(shard.read_bytes())
+    data[-10] ^= 0xFF  # a flipped byte in a fragment
+    shard.write_bytes(bytes(data))
+    (tmp_path / "site" / "pagefind" / "pagefind-entry.json").unlink()  # to be written again
+    site = build(src, tmp_path / "site", tmp_path / "cache")
+    assert site.stats["search_indexed"] == 1
+    assert "is damaged" in caplog.text
+    assert index_files(tmp_path / "site") == clean

@@ -63,9 +63,10 @@
     return h && h.text && h.text !== data.meta.title ? h.text : '';
   }
 
-  function item(data) {
+  function item(data, n) {
     var li = document.createElement('li');
     li.setAttribute('role', 'option');
+    li.id = 'search-result-' + n;
     var a = document.createElement('a');
     a.href = link(data);
     var title = document.createElement('span');
@@ -88,17 +89,25 @@
     return li;
   }
 
-  function show(items) {
+  // The list shown or hidden, and said so to assistive technology (the box is a combobox).
+  function open(yes) {
+    list.hidden = !yes;
+    input.setAttribute('aria-expanded', yes ? 'true' : 'false');
+    if (!yes) input.removeAttribute('aria-activedescendant');
+  }
+
+  function show(items, message) {
     list.innerHTML = '';
     active = -1;
+    input.removeAttribute('aria-activedescendant');
     items.forEach(function (li) { list.appendChild(li); });
-    list.hidden = items.length === 0 && !input.value.trim();
     if (!items.length && input.value.trim()) {
       var none = document.createElement('li');
       none.className = 'search-none';
-      none.textContent = 'No results';
+      none.textContent = message || 'No results';
       list.appendChild(none);
     }
+    open(items.length > 0 || !!input.value.trim());
   }
 
   function move(step) {
@@ -107,6 +116,7 @@
     if (active >= 0) items[active].removeAttribute('aria-selected');
     active = (active + step + items.length) % items.length;
     items[active].setAttribute('aria-selected', 'true');
+    input.setAttribute('aria-activedescendant', items[active].id);
     items[active].scrollIntoView({ block: 'nearest' });
   }
 
@@ -114,17 +124,25 @@
   function run() {
     var query = input.value.trim();
     var n = ++latest;
-    if (!query) { show([]); list.hidden = true; return; }
+    if (!query) { show([]); open(false); return; }
     load().then(function (pf) { return pf.debouncedSearch(query, {}, 120); }).then(function (search) {
       if (!search || n !== latest) return null;
       return Promise.all(search.results.slice(0, 10).map(function (r) { return r.data(); }));
     }).then(function (datas) {
       if (datas && n === latest) show(datas.map(item));
-    }).catch(function (e) { console.error('search:', e); });
+    }).catch(function (e) {
+      // Pages opened as files cannot load the index (browsers allow no module or fetch there).
+      show([], location.protocol === 'file:' ? 'Search needs the site served over HTTP'
+                                             : 'Search is unavailable');
+      console.error('search:', e);
+    });
   }
 
   input.addEventListener('input', run);
-  input.addEventListener('focus', function () { load(); if (input.value.trim()) list.hidden = false; });
+  input.addEventListener('focus', function () {
+    if (location.protocol !== 'file:') load();
+    if (input.value.trim()) open(true);
+  });
   input.addEventListener('keydown', function (e) {
     if (e.key === 'ArrowDown') { e.preventDefault(); move(1); }
     else if (e.key === 'ArrowUp') { e.preventDefault(); move(-1); }
@@ -134,7 +152,7 @@
       if (target) { e.preventDefault(); window.location.href = target.href; }
     } else if (e.key === 'Escape') {
       e.stopPropagation();
-      if (!list.hidden) list.hidden = true; else input.blur();
+      if (!list.hidden) open(false); else input.blur();
     }
   });
   document.addEventListener('keydown', function (e) {
@@ -147,9 +165,9 @@
     }
   });
   document.addEventListener('click', function (e) {
-    if (!box.contains(e.target)) list.hidden = true;
+    if (!box.contains(e.target)) open(false);
   });
   // A result on this same page: the hash changes and the browser scrolls to the section; the
   // list closes so that the reader sees it.
-  window.addEventListener('hashchange', function () { list.hidden = true; input.blur(); });
+  window.addEventListener('hashchange', function () { open(false); input.blur(); });
 })();

@@ -67,6 +67,11 @@ def test_regret_finds_the_amsgrad_note_and_opens_its_section(driver, real_server
     index = found.index(hit)
     for _ in range(index + 1):
         ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
+    # The box says what is open and which result is chosen (a combobox, for screen readers).
+    box = driver.execute_script(
+        "var i = document.querySelector('.site-search input'); return [i.getAttribute('aria-expanded'),"
+        " document.getElementById(i.getAttribute('aria-activedescendant')).getAttribute('aria-selected')]")
+    assert box == ["true", "true"], box
     ActionChains(driver).send_keys(Keys.ENTER).perform()
     section = hit["href"].split("#")[1]
     assert wait_for(driver, f"return location.hash === '#{section}'")
@@ -154,3 +159,13 @@ def test_a_result_on_the_same_page_closes_the_list_and_shows_its_section(driver,
     assert wait_for(driver, "return document.querySelector('.search-results').hidden")
     top = driver.execute_script(f"return document.getElementById('{section}').getBoundingClientRect().top")
     assert -2 <= top < 120, top
+
+
+def test_a_page_opened_as_a_file_says_search_needs_a_server(driver, real_site_dir):
+    driver.get((real_site_dir / AMSGRAD).as_uri())
+    wait_for(driver, "return document.readyState === 'complete'")
+    ActionChains(driver).send_keys("/").perform()
+    ActionChains(driver).send_keys("regret").perform()
+    assert wait_for(driver, "var n = document.querySelector('.search-none');"
+                            " return n && !n.closest('ul').hidden && n.textContent") == \
+        "Search needs the site served over HTTP"

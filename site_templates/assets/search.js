@@ -22,6 +22,7 @@
   var active = -1;
   var SECTION = /^section-\d+$/;
   var HEADING = /^h[1-6]$/i;
+  var EXCERPT = 24;  // words of a snippet
 
   // Pagefind's API, and the index: shard 0 beside the API, the other shards (pagefind/shards.json)
   // merged into it.
@@ -29,7 +30,7 @@
     if (!api) {
       var base = new URL(root + 'pagefind/', document.baseURI).href;
       api = import(base + 'pagefind.js').then(function (pf) {
-        return pf.options({ excerptLength: 24 }).then(function () {
+        return pf.options({ excerptLength: EXCERPT }).then(function () {
           return fetch(base + 'shards.json');
         }).then(function (r) { return r.json(); }).then(function (manifest) {
           return Promise.all(manifest.shards.map(function (shard) { return pf.mergeIndex(base + shard); }));
@@ -49,17 +50,45 @@
     return found;
   }
 
+  // Where in the page the snippet is: the first match of the window of EXCERPT words that
+  // Pagefind shows, the one where the matches weigh most (Pagefind's own choice, its
+  // `calculate_excerpt_region`, done again here: the result gives the window's words, not
+  // where it starts). The link and the heading are those of that match.
+  function focus(data) {
+    var matches = data.weighted_locations || [];
+    if (!matches.length) return null;
+    var words = [];
+    matches.forEach(function (m) { words[m.location] = (words[m.location] || 0) + m.balanced_score; });
+    var start = 0;
+    if (words.length > EXCERPT) {
+      var sum = 0, best, at = [0];
+      for (var i = 0; i < EXCERPT; i++) sum += words[i] || 0;
+      best = sum;
+      for (i = 0; i < words.length; i++) {
+        sum += (words[i + EXCERPT] || 0) - (words[i] || 0);
+        if (sum > best) { best = sum; at = [i]; }
+        else if (sum === best && at[at.length - 1] === i - 1) at.push(i);
+      }
+      start = at[Math.floor(at.length / 2)];
+    }
+    var inside = matches.map(function (m) { return m.location; })
+      .filter(function (l) { return l >= start; });
+    return inside.length ? Math.min.apply(null, inside) : matches[0].location;
+  }
+
   function link(data) {
     var url = data.raw_url || data.url;
     if (url.charAt(0) === '/') url = url.slice(1);
-    if (url.indexOf('#') >= 0 || !data.locations || !data.locations.length) return root + url;
-    var section = before(data.anchors, data.locations[0], function (a) { return SECTION.test(a.id); });
+    var at = focus(data);
+    if (url.indexOf('#') >= 0 || at === null) return root + url;
+    var section = before(data.anchors, at, function (a) { return SECTION.test(a.id); });
     return root + url + (section ? '#' + section.id : '');
   }
 
   function heading(data) {
-    if (!data.locations || !data.locations.length) return '';
-    var h = before(data.anchors, data.locations[0], function (a) { return HEADING.test(a.element); });
+    var at = focus(data);
+    if (at === null) return '';
+    var h = before(data.anchors, at, function (a) { return HEADING.test(a.element); });
     return h && h.text && h.text !== data.meta.title ? h.text : '';
   }
 

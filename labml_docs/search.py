@@ -96,11 +96,11 @@ PAGES_PER_SHARD = 16
 MAX_SHARDS = 64
 
 #: Bumped when what is indexed changes, so that kept shards are not reused.
-FORMAT = "2"
+FORMAT = "3"
 
 # The files of Pagefind's engine that the site uses (the API that `search.js` imports, its
 # worker and the WebAssembly of the search); its own interfaces (`pagefind-ui.js`) are left out.
-_ENGINE = re.compile(r"^(pagefind\.js|pagefind-worker\.js|wasm\.en\.pagefind)$")
+_ENGINE = re.compile(r"^(pagefind\.js|pagefind-worker\.js|wasm\.[\w-]+\.pagefind)$")
 # The files of one index.
 _INDEX = re.compile(r"^(pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|index/[^/]+|fragment/[^/]+|"
                     r"filter/[^/]+)$")
@@ -218,6 +218,15 @@ def _plain_math(html: str) -> str:
     return "".join(out)
 
 
+_LANG = re.compile(r'<html\b[^>]*?\slang="([^"]+)"')
+
+
+def language_of(html: str) -> str:
+    """The language of a page (its `<html lang>`; `en` if it says none)."""
+    found = _LANG.search(html, 0, 2000)
+    return found.group(1) if found else "en"
+
+
 def notes_of(html: str, title: str) -> str | None:
     """The page Pagefind indexes for a page of the site: its title, and each section's notes in
     an element with the section's id, formulas as text. `None` when the page does not have
@@ -234,7 +243,8 @@ def notes_of(html: str, title: str) -> str | None:
         notes = _HEADING.sub(lambda m: f'<h{m.group(1)} id="h-{next(headings)}">'
                              if "id=" not in m.group(2) else m.group(0), notes)
         body.append(f'<div id="{section_id}">\n{_plain_math(notes)}\n</div>')
-    return (f'<!DOCTYPE html><html lang="en"><head><title>{escape(title)}</title></head><body>'
+    return (f'<!DOCTYPE html><html lang="{escape(language_of(html))}"><head><title>'
+            f'{escape(title)}</title></head><body>'
             f'<div data-pagefind-meta="title" hidden data-pagefind-ignore>{escape(title)}</div>'
             + "\n".join(body) + "</body></html>")
 
@@ -364,31 +374,64 @@ def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
     for page in sorted(pages, key=lambda p: p.url):
         members[shard_of(page.url, k)].append(page)
     keys = [shard_key(m) for m in members]
-    engine_key = f"engine-{_version()}"
     kept: dict[str, dict[str, bytes] | None] = {
-        key: _read_bundle(folder / key) if folder is not None else None
-        for key in [engine_key, *keys]}
+        key: _read_bundle(folder / key) if folder is not None else None for key in keys}
     todo = [n for n in range(k) if kept[keys[n]] is None]
-    if todo or kept[engine_key] is None:
+    engine_key = f"engine-{_version()}"
+    engine = (_read_bundle(folder / engine_key) if folder is not None else None) or {}
+    engine_before = dict(engine)
+    if todo:
         notes = folder / "notes" if folder is not None else None
-        # (with every shard kept but not the engine, an empty index brings the engine)
-        targets: list[str | None] = [keys[n] for n in todo] or [None]
         # (lazily: Pagefind indexes a page while the next one's notes are read)
         lazy: list[Iterator[list[dict]]] = [
-            (_kept_requests(page, notes) for page in members[n]) for n in todo] or [iter(())]
-        for key, made in zip(targets, _index_many(lazy)):
-            if kept[engine_key] is None:
-                kept[engine_key] = _keep(folder, engine_key, made, _ENGINE)
-            if key is not None:
-                kept[key] = _keep(folder, key, made, _INDEX)
+            (_kept_requests(page, notes) for page in members[n]) for n in todo]
+        for n, made in zip(todo, _index_many(lazy)):
+            kept[keys[n]] = _keep(folder, keys[n], made, _INDEX)
+            engine.update((name, made[name]) for name in made if _ENGINE.match(name))
         if folder is not None:
             _collect(folder, {engine_key, *keys}, {f"{shard_key([p])}.json" for p in pages})
-    files: dict[str, bytes] = {}
-    for key, where in [(engine_key, FOLDER)] + [(key, shard_folder(n)) for n, key in enumerate(keys)]:
-        files.update((f"{where}/{name}", content) for name, content in (kept[key] or {}).items())
+    shards = [kept[key] or {} for key in keys]
+    used = _engine_files(shards)
+    if not used <= engine.keys():  # (the engine's cache was lost, or a language is new)
+        engine.update(_engine_for(shards))
+    if folder is not None and engine != engine_before:
+        _write_bundle(folder / engine_key, engine)
+    files = {f"{FOLDER}/{name}": engine[name] for name in sorted(used) if name in engine}
+    for n, shard in enumerate(shards):
+        files.update((f"{shard_folder(n)}/{name}", content) for name, content in shard.items())
     manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in range(1, k)]},
                           indent=0) + "\n"
     return SearchIndex(files, manifest, k, todo, len(pages))
+
+
+# ### The engine: Pagefind's API, its worker, and a WebAssembly search for each language
+#
+# Pagefind keeps an index for each language of the pages (the `lang` of their `<html>`), and
+# a search engine for each, whose stemming is that language's (`unknown` for a language it has
+# no stemmer for). The site publishes the engines of the languages its shards hold.
+
+def _languages(shard: dict[str, bytes]) -> dict[str, str]:
+    """The languages of a shard's index, and the engine each uses."""
+    try:
+        entry = json.loads(shard["pagefind-entry.json"])
+        return {lang: info.get("wasm") or "unknown" for lang, info in entry["languages"].items()}
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _engine_files(shards: list[dict[str, bytes]]) -> set[str]:
+    wasm = {w for shard in shards for w in _languages(shard).values()}
+    return {"pagefind.js", "pagefind-worker.js"} | {f"wasm.{w}.pagefind" for w in wasm}
+
+
+def _engine_for(shards: list[dict[str, bytes]]) -> dict[str, bytes]:
+    """Pagefind's engine for the languages of `shards`: from an index of one page in each."""
+    languages = sorted({lang for shard in shards for lang in _languages(shard)}) or ["en"]
+    pages = iter([[{"type": "AddFile", "url": f"/{lang}.html", "file_path": None,
+                    "file_contents": f'<html lang="{escape(lang)}"><body><p>{lang}</p></body></html>'}
+                   for lang in languages]])
+    made = _index_many([pages])[0]
+    return {name: content for name, content in made.items() if _ENGINE.match(name)}
 
 
 def _collect(folder: Path, shards: set[str], notes: set[str]) -> None:
@@ -411,10 +454,15 @@ def _collect(folder: Path, shards: set[str], notes: set[str]) -> None:
 def _keep(folder: Path | None, key: str, made: dict[str, bytes], wanted: re.Pattern) -> dict[str, bytes]:
     files = {name: made[name] for name in sorted(made) if wanted.match(name)}
     if folder is not None:
-        body = json.dumps([[name, len(c)] for name, c in files.items()]).encode("utf-8") + b"\n" \
-            + b"".join(files.values())
-        _write_checked(folder / key, body)
+        _write_bundle(folder / key, files)
     return files
+
+
+def _write_bundle(path: Path, files: dict[str, bytes]) -> None:
+    names = sorted(files)
+    body = json.dumps([[name, len(files[name])] for name in names]).encode("utf-8") + b"\n" \
+        + b"".join(files[name] for name in names)
+    _write_checked(path, body)
 
 
 def _read_bundle(path: Path) -> dict[str, bytes] | None:
@@ -463,10 +511,11 @@ def page_requests(page: IndexedPage) -> list[dict]:
     if html is None:
         return []
     notes = notes_of(html, page.title)
+    language = language_of(html)
     out: list[dict] = [{"type": "AddFile", "url": "/" + page.url, "file_path": None,
                         "file_contents": notes if notes is not None else _titled(html, page.title)}]
     for ident in identifiers_of(html, page.url, page.module):
-        out.append({"type": "AddRecord", "url": "/" + ident.url, "language": "en",
+        out.append({"type": "AddRecord", "url": "/" + ident.url, "language": language,
                     "content": f"{ident.name} {ident.qualname}", "filters": None, "sort": None,
                     "meta": {"title": ident.name, "kind": ident.kind, "qualname": ident.qualname}})
     return out
@@ -494,8 +543,7 @@ def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:
     through one Pagefind service."""
     def requests() -> Iterator[dict]:
         for n, pages in enumerate(shards):
-            yield {"type": "NewIndex", "config": {"force_language": "en",
-                                                  "exclude_selectors": EXCLUDE}}
+            yield {"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}}
             yield from ({**request, "index_id": n} for page in pages for request in page)
         for n in range(len(shards)):
             yield {"type": "GetFiles", "index_id": n}

@@ -205,3 +205,25 @@ def test_a_damaged_shard_in_the_cache_is_indexed_again_not_published(build, tmp_
     assert site.stats["search_indexed"] == 1
     assert "is damaged" in caplog.text
     assert index_files(tmp_path / "site") == clean
+
+
+def test_each_language_has_an_index_and_an_engine_of_its_own(build, tmp_path):
+    """Pages in another language (a translated edition, `<html lang="de">`) go to an index of
+    their language, searched with its stemming; the site publishes that language's engine."""
+    src = make_tree(tmp_path / "tree", 2)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    base = (Path(search.__file__).parent.parent / "site_templates" / "base.html").read_text()
+    (templates / "base.html").write_text(base.replace('<html lang="', '<html lang="de" data-x="', 1))
+    build(src, tmp_path / "site", tmp_path / "cache", templates_dir=str(templates))
+    entry = json.loads((tmp_path / "site" / "pagefind" / "pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["de"]
+    files = index_files(tmp_path / "site")
+    assert "pagefind/wasm.de.pagefind" in files and "pagefind/wasm.en.pagefind" not in files
+    # The engine of a language comes back even when the cache lost it but kept the shards.
+    tree_cache = next((tmp_path / "cache" / "search").iterdir())
+    next(p for p in tree_cache.iterdir() if p.name.startswith("engine-")).unlink()
+    (tmp_path / "site" / "pagefind" / "wasm.de.pagefind").unlink()
+    site = build(src, tmp_path / "site", tmp_path / "cache", templates_dir=str(templates))
+    assert site.stats["search_indexed"] == 0
+    assert index_files(tmp_path / "site") == files

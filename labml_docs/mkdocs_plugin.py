@@ -156,11 +156,12 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
         for name in _FROM_MKDOCS:
             if values[name] is None:
                 values[name] = config[name] or ""
-        # `search` here adds the notes to the index of the site's search plugin (below): the
-        # pages get no search box of their own and no Pagefind index (see [`search`](search.py)).
         values.update(source_dir=Path(values["source_dir"]),
                       cache_dir=str(base / values["cache_dir"]),
-                      templates_dir=values["templates_dir"] or "", search=False)
+                      templates_dir=values["templates_dir"] or "")
+        # `search` here adds the notes to the index of the site's search plugin (below): the
+        # pages get no search box of their own and no Pagefind index (see [`search`](search.py)).
+        values["search"] = False
         site_config = SiteConfig.from_dict(values, where="labml-docs plugin")
         # A changed configuration (mkdocs.yml edited under `mkdocs serve`) needs a new builder.
         if self.builder is not None and self.site_config != site_config:

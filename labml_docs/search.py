@@ -96,7 +96,7 @@ PAGES_PER_SHARD = 16
 MAX_SHARDS = 64
 
 #: Bumped when what is indexed changes, so that kept shards are not reused.
-FORMAT = "3"
+FORMAT = "4"
 
 # The files of Pagefind's engine that the site uses (the API that `search.js` imports, its
 # worker and the WebAssembly of the search); its own interfaces (`pagefind-ui.js`) are left out.
@@ -452,10 +452,21 @@ def _collect(folder: Path, shards: set[str], notes: set[str]) -> None:
 # indexed again rather than published.
 
 def _keep(folder: Path | None, key: str, made: dict[str, bytes], wanted: re.Pattern) -> dict[str, bytes]:
-    files = {name: made[name] for name in sorted(made) if wanted.match(name)}
+    files = {name: _canonical(name, made[name]) for name in sorted(made) if wanted.match(name)}
     if folder is not None:
         _write_bundle(folder / key, files)
     return files
+
+
+def _canonical(name: str, content: bytes) -> bytes:
+    """The file as the same input always gives it: Pagefind writes the languages of
+    `pagefind-entry.json` in the order of a hash map, which changes from one run to the next
+    when there are several; here they are in the order of their names."""
+    if name != "pagefind-entry.json":
+        return content
+    entry = json.loads(content)
+    entry["languages"] = dict(sorted(entry.get("languages", {}).items()))
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _write_bundle(path: Path, files: dict[str, bytes]) -> None:

@@ -227,3 +227,20 @@ def test_each_language_has_an_index_and_an_engine_of_its_own(build, tmp_path):
     site = build(src, tmp_path / "site", tmp_path / "cache", templates_dir=str(templates))
     assert site.stats["search_indexed"] == 0
     assert index_files(tmp_path / "site") == files
+
+
+def test_a_site_in_two_languages_is_indexed_the_same_every_time(build, tmp_path):
+    """Pagefind lists the languages of an index in an order of its own each run: the entry
+    file is written in one order, so two cold builds give the same bytes."""
+    src = make_tree(tmp_path / "tree", 6)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    base = (Path(search.__file__).parent.parent / "site_templates" / "base.html").read_text()
+    two = "{% if page.url.startswith('sub/') %}de{% else %}en{% endif %}"
+    (templates / "base.html").write_text(base.replace('<html lang="', f'<html lang="{two}" data-x="', 1))
+    for n in range(4):
+        build(src, tmp_path / f"site-{n}", tmp_path / f"cache-{n}", templates_dir=str(templates))
+    entry = json.loads((tmp_path / "site-0" / "pagefind" / "pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["de", "en"]
+    assert all(index_files(tmp_path / f"site-{n}") == index_files(tmp_path / "site-0")
+               for n in range(1, 4))

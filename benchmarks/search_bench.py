@@ -128,22 +128,24 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="labml-docs-search-bench-"))
     try:
-        src = work / Path(args.tree).name
-        shutil.copytree(args.tree, src)
         modes = {"search": (), "no search": ("--no-search",)}
+        # A tree of its own for each mode: an edit is seen by the build of its mode only.
+        trees = {mode: work / mode.replace(" ", "-") / Path(args.tree).name for mode in modes}
+        for src in trees.values():
+            shutil.copytree(args.tree, src)
         times: dict[tuple[str, str], list[float]] = {}
         for mode, flags in modes.items():
-            times[mode, "cold"] = [cli(src, work / f"out-{mode}", work / f"cache-{mode}", *flags)]
+            times[mode, "cold"] = [cli(trees[mode], work / f"out-{mode}", work / f"cache-{mode}", *flags)]
         n = 0
         for _ in range(args.repeat):
             for mode, flags in modes.items():
                 times.setdefault((mode, "no-op"), []).append(
-                    cli(src, work / f"out-{mode}", work / f"cache-{mode}", *flags))
+                    cli(trees[mode], work / f"out-{mode}", work / f"cache-{mode}", *flags))
+            n += 1
             for mode, flags in modes.items():
-                n += 1
-                edit(src / args.edit, n)
+                edit(trees[mode] / args.edit, n)
                 times.setdefault((mode, "one file"), []).append(
-                    cli(src, work / f"out-{mode}", work / f"cache-{mode}", *flags))
+                    cli(trees[mode], work / f"out-{mode}", work / f"cache-{mode}", *flags))
         print(f"tree {args.tree}: CLI, fresh process each")
         for kind in ("cold", "no-op", "one file"):
             on, off = times["search", kind], times["no search", kind]
@@ -155,7 +157,7 @@ def main() -> None:
               f"(fragments {sum(p.stat().st_size for p in files if p.suffix == '.pf_fragment'):,}, "
               f"engine {sum(p.stat().st_size for p in index.glob('*') if p.suffix in ('.js', '.pagefind')):,})")
         print("in one process (search part only):")
-        cache = work / "cache-inproc"
+        src, cache = trees["search"], work / "cache-inproc"
         for kind in ("cold", "no-op", "one file"):
             if kind == "one file":
                 n += 1

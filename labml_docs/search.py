@@ -397,9 +397,13 @@ def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
     if folder is not None and engine != engine_before:
         _write_bundle(folder / engine_key, engine)
     files = {f"{FOLDER}/{name}": engine[name] for name in sorted(used) if name in engine}
-    for n, shard in enumerate(shards):
-        files.update((f"{shard_folder(n)}/{name}", content) for name, content in shard.items())
-    manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in range(1, k)]},
+    # A shard with no page has no index for the browser to open: it is left out, and the first
+    # shard that has pages is the one beside the engine.
+    full = [n for n in range(k) if members[n]]
+    for n in full:
+        where = shard_folder(0 if n == full[0] else n)
+        files.update((f"{where}/{name}", content) for name, content in shards[n].items())
+    manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in full[1:]]},
                           indent=0) + "\n"
     return SearchIndex(files, manifest, k, todo, len(pages))
 

@@ -4,6 +4,7 @@ its pages do not change; published (and unpublished) with the pages."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import shutil
@@ -244,3 +245,18 @@ def test_a_site_in_two_languages_is_indexed_the_same_every_time(build, tmp_path)
     assert list(entry["languages"]) == ["de", "en"]
     assert all(index_files(tmp_path / f"site-{n}") == index_files(tmp_path / "site-0")
                for n in range(1, 4))
+
+
+def test_a_shard_without_pages_is_left_out(tmp_path):
+    """The browser cannot open an index of no page: with every page in shard 1, shard 1 is the
+    one beside the engine and the site lists no other."""
+    k = search.shard_count(17)
+    urls = [u for u in (f"p{n}.html" for n in range(200)) if search.shard_of(u, k) == 1][:17]
+    pages = [search.IndexedPage(u, u, "", u, functools.partial(
+        "<html lang=\"en\"><body><main><p>word {}</p></main></body></html>".format, u))
+        for u in urls]
+    index = search.build_index(pages, None)
+    assert index.shards == 2 and json.loads(index.manifest) == {"shards": []}
+    entry = json.loads(index.files["pagefind/pagefind-entry.json"])
+    assert entry["languages"]["en"]["page_count"] == 17
+    assert not any(name.startswith("pagefind/1/") for name in index.files)

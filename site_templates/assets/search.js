@@ -33,7 +33,11 @@
         return pf.options({ excerptLength: EXCERPT }).then(function () {
           return fetch(base + 'shards.json');
         }).then(function (r) { return r.json(); }).then(function (manifest) {
-          return Promise.all(manifest.shards.map(function (shard) { return pf.mergeIndex(base + shard); }));
+          return Promise.all(manifest.shards.map(function (shard) {
+            return pf.mergeIndex(base + shard).catch(function (e) {  // the others still serve
+              console.warn('search: cannot open ' + shard, e);
+            });
+          }));
         }).then(function () { return pf; });
       });
       api.catch(function () { api = null; });  // tried again at the next key

@@ -96,7 +96,7 @@ PAGES_PER_SHARD = 16
 MAX_SHARDS = 64
 
 #: Bumped when what is indexed changes, so that kept shards are not reused.
-FORMAT = "4"
+FORMAT = "5"
 
 # The files of Pagefind's engine that the site uses (the API that `search.js` imports, its
 # worker and the WebAssembly of the search); its own interfaces (`pagefind-ui.js`) are left out.
@@ -243,10 +243,19 @@ def notes_of(html: str, title: str) -> str | None:
         notes = _HEADING.sub(lambda m: f'<h{m.group(1)} id="h-{next(headings)}">'
                              if "id=" not in m.group(2) else m.group(0), notes)
         body.append(f'<div id="{section_id}">\n{_plain_math(notes)}\n</div>')
-    return (f'<!DOCTYPE html><html lang="{escape(language_of(html))}"><head><title>'
-            f'{escape(title)}</title></head><body>'
-            f'<div data-pagefind-meta="title" hidden data-pagefind-ignore>{escape(title)}</div>'
-            + "\n".join(body) + "</body></html>")
+    language = escape(language_of(html))
+    return (f'<!DOCTYPE html><html lang="{language}"><head><title>{escape(title)}</title></head>'
+            f'<body>{_labels(html, title)}' + "\n".join(body) + "</body></html>")
+
+
+def _labels(html: str, title: str) -> str:
+    """What a page's record says besides its text: its title, and its language as a filter.
+
+    A shard without pages in the reader's language answers from another language's index
+    (Pagefind falls back to the largest): the script asks for results of the page's own
+    language only, with this filter."""
+    return (f'<div data-pagefind-meta="title" hidden data-pagefind-ignore>{escape(title)}</div>'
+            f'<span hidden data-pagefind-filter="lang:{escape(language_of(html))}"></span>')
 
 
 #: What Pagefind leaves out of a whole page (a page without `page.html`'s sections).
@@ -531,7 +540,8 @@ def page_requests(page: IndexedPage) -> list[dict]:
                         "file_contents": notes if notes is not None else _titled(html, page.title)}]
     for ident in identifiers_of(html, page.url, page.module):
         out.append({"type": "AddRecord", "url": "/" + ident.url, "language": language,
-                    "content": f"{ident.name} {ident.qualname}", "filters": None, "sort": None,
+                    "content": f"{ident.name} {ident.qualname}", "filters": {"lang": [language]},
+                    "sort": None,
                     "meta": {"title": ident.name, "kind": ident.kind, "qualname": ident.qualname}})
     return out
 
@@ -575,8 +585,7 @@ def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:
 
 
 def _titled(html: str, title: str) -> str:
-    meta = f'<div hidden data-pagefind-ignore data-pagefind-meta="title">{escape(title)}</div>'
-    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + meta, html, count=1)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _labels(html, title), html, count=1)
 
 
 def _ask(requests: Iterator[dict]) -> list[dict]:

@@ -158,7 +158,9 @@
     var query = input.value.trim();
     var n = ++latest;
     if (!query) { show([]); open(false); return; }
-    load().then(function (pf) { return pf.debouncedSearch(query, {}, 120); }).then(function (search) {
+    // Results in the page's language only (a translated edition searches its own notes).
+    var filters = { lang: document.documentElement.lang || 'en' };
+    load().then(function (pf) { return pf.debouncedSearch(query, { filters: filters }, 120); }).then(function (search) {
       if (!search || n !== latest) return null;
       return Promise.all(search.results.slice(0, 10).map(function (r) { return r.data(); }));
     }).then(function (datas) {

@@ -4,6 +4,7 @@ Pagefind's index and API served from 127.0.0.1, our script (``assets/search.js``
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from conftest import console_errors, external, requested_urls, set_color_scheme, set_viewport
@@ -169,3 +170,37 @@ def test_a_page_opened_as_a_file_says_search_needs_a_server(driver, real_site_di
     assert wait_for(driver, "var n = document.querySelector('.search-none');"
                             " return n && !n.closest('ul').hidden && n.textContent") == \
         "Search needs the site served over HTTP"
+
+
+@pytest.fixture(scope="module")
+def two_language_server(serve, tmp_path_factory):
+    """40 pages in four shards, two of them in German (their `<html lang="de">`, as a translated
+    edition's): some shards have no German page, and would answer in English."""
+    from trees import make_tree
+
+    from labml_docs.build import Builder
+    from labml_docs.config import SiteConfig
+
+    tmp = tmp_path_factory.mktemp("languages")
+    src = make_tree(tmp / "tree", 38)
+    templates = tmp / "templates"
+    templates.mkdir()
+    base = (Path(__file__).resolve().parents[2] / "site_templates" / "base.html").read_text()
+    lang = "{% if page.url in ('sub/module_1.html', 'sub/module_3.html') %}de{% else %}en{% endif %}"
+    (templates / "base.html").write_text(base.replace('<html lang="', f'<html lang="{lang}" data-x="', 1))
+    config = SiteConfig.from_dict({"source_dir": src, "cache_dir": str(tmp / "cache"),
+                                   "templates_dir": str(templates)})
+    with Builder(config) as builder:
+        site = builder.build(tmp / "site")
+    assert site.stats["search_shards"] == 4
+    return serve(tmp / "site")
+
+
+def test_a_page_finds_the_notes_of_its_own_language(driver, two_language_server):
+    set_viewport(driver, 1280, 900)
+    german = search(driver, two_language_server, "sub/module_1.html", "Scales")
+    english = search(driver, two_language_server, "module_0.html", "Scales")
+    german_pages = {"sub/module_1.html", "sub/module_3.html"}
+    assert {r["url"].split("/", 3)[3].split("#")[0] for r in german} == german_pages, german
+    assert english and not any(r["url"].split("/", 3)[3].split("#")[0] in german_pages
+                               for r in english), english

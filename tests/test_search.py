@@ -121,6 +121,7 @@ def test_without_a_cache_folder_the_index_is_built_and_nothing_is_left(build, tm
     src = make_tree(tmp_path / "tree", 2)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
+    monkeypatch.chdir(tmp_path)  # (the math cache of `cache_dir: ""` is `./math`)
     config = SiteConfig.from_dict({"source_dir": src, "cache_dir": ""})
     with Builder(config) as builder:
         builder.page_cache.disabled = True

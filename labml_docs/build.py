@@ -17,7 +17,8 @@ summary: From a source tree to a folder of pages; the whole data path in one fun
 5. **keep** what was rendered in the page cache;
 6. **assemble** the site in the order of the tree, with the messages of every page;
 
-and `Builder.build` then **publishes** it ([`publish`](publish.py)).
+and `Builder.build` then adds the [search index](search.py) of the standalone site and
+**publishes** it ([`publish`](publish.py)).
 
 A page whose inputs have not changed comes from the page cache: no parse, no Markdown, no math,
 no template; its messages are reported again from the cache. A rebuild of an unchanged tree
@@ -42,6 +43,7 @@ from .page import PageBuilder, PreparedPage, RenderedPage
 from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
 from .publish import publish
 from .scan import SourceFile, check_output_folder, scan
+from .search import add_search_index
 from .urls import href
 from .workers import HOME, Finished, PageRenderer, Progress, XrefFactory, collector_paused, templates_cache
 
@@ -61,6 +63,8 @@ class Site:
     assets: dict[str, Path] = field(default_factory=dict)
     # Other generated files (the sitemap): site path → text.
     extra: dict[str, str] = field(default_factory=dict)
+    # Generated binary files (the search index): site path → bytes.
+    files: dict[str, bytes] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     # The sha256 of each page's HTML, where the page cache knows it: `publish` compares it with
@@ -221,6 +225,7 @@ class Builder:
             from .i18n.edition import add_editions
             add_editions(self, site)
         cache_dir = None if self.page_cache.disabled else self.cache_dir
+        add_search_index(site, self.config, cache_dir, self._tree_name())
         site.diagnostics.extend(publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None,
                                         overwrite=overwrite, cache_dir=cache_dir))
         return site

@@ -69,6 +69,9 @@ def _site_options(f):
         click.option("--cache-dir", help="Folder of the persistent caches."),
         click.option("--jobs", "-j", type=int,
                      help="Worker processes for rendering (default: one per core)."),
+        click.option("--search/--no-search", default=None,
+                     help="A search box over an index of the notes, built with the site "
+                          "(default: on)."),
         click.option("--sanitize", is_flag=True, default=None,
                      help="Clean raw HTML out of the notes (for trees you do not trust)."),
         click.option("--locale-dir", help="Folder of the translation catalogs "

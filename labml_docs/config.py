@@ -92,6 +92,10 @@ class SiteConfig:
     # `def` and `class` open a section of its own (see `parse._Splitter`).
     sections: SectionRule = "labml"
     cross_references: bool = True
+    # A search box in every standalone page, over an index of the notes that Pagefind builds
+    # with the site (see [`search`](search.py)); the MkDocs plugin and `--into` never build
+    # one: the theme's own search serves there.
+    search: bool = True
     # A whole page of `site_templates/base.html`, or a block for a theme's page
     # (`theme_base.html`): the MkDocs plugin and `build --into` ask for `theme`.
     layout: Layout = "standalone"

@@ -166,6 +166,9 @@ class LabmlDocsPlugin(BasePlugin[LabmlDocsConfig]):
                       cache_dir=str(base / values["cache_dir"]),
                       locale_dir=str(base / values["locale_dir"]) if values["locale_dir"] else "",
                       templates_dir=values["templates_dir"] or "")
+        # `search` here adds the notes to the index of the site's search plugin (below): the
+        # pages get no search box of their own and no Pagefind index (see [`search`](search.py)).
+        values["search"] = False
         site_config = SiteConfig.from_dict(values, where="labml-docs plugin")
         # A changed configuration (mkdocs.yml edited under `mkdocs serve`) needs a new builder.
         if self.builder is not None and self.site_config != site_config:

@@ -22,7 +22,8 @@ other files in (a `.git`, a `CNAME`, notes), and that an earlier build filled. T
 
 Unchanged files are not touched: the record keeps each file's token (what it is: `page:` and
 the sha256 of the HTML, `asset:` with the source's path, size and mtime, `text:` and the
-sha256 of a generated file) and the `(inode, size, mtime)` it was given. A one-page edit
+sha256 of a generated file, `bytes:` and the sha256 of a generated binary file, such as the
+[search index](search.py)'s) and the `(inode, size, mtime)` it was given. A one-page edit
 rewrites that page, and the home page and sitemap if they change. A file a person edited in
 place has another stat, so it is written again.
 
@@ -37,6 +38,7 @@ changes it.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import logging
 import os
@@ -78,8 +80,8 @@ class Output:
     # What the file is, for the record; `None` for a page that failed to build (it keeps the
     # version already published, if there is one).
     token: str | None
-    kind: Literal["page", "text", "asset"]
-    # The page (`RenderedPage`), the text, or the asset's source path.
+    kind: Literal["page", "text", "bytes", "asset"]
+    # The page (`RenderedPage`), the text, the bytes, or the asset's source path.
     value: object
 
     def write(self, target: str) -> None:
@@ -87,6 +89,10 @@ class Output:
         disk)."""
         if self.kind == "asset":
             shutil.copyfile(self.value, target)  # type: ignore[arg-type]
+            return
+        if self.kind == "bytes":
+            with open(target, "wb") as f:
+                f.write(self.value)  # type: ignore[arg-type]
             return
         text = self.value if isinstance(self.value, str) else self.value.html  # type: ignore[attr-defined]
         with open(target, "wb") as f:
@@ -103,6 +109,8 @@ def outputs(site: Site, katex_dir=None) -> list[Output]:
         out.append(Output(url, f"page:{html_sha}" if html_sha else None, "page", page))
     for url, text in sorted(site.extra.items()):
         out.append(Output(url, "text:" + sha256(text), "text", text))
+    for url, data in sorted(site.files.items()):  # the search index
+        out.append(Output(url, "bytes:" + hashlib.sha256(data).hexdigest(), "bytes", data))
     for url, source in sorted(site.assets.items()) + site_asset_files(katex_dir):
         try:
             st = os.stat(source)

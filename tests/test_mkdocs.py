@@ -196,6 +196,8 @@ def test_small_project(tmp_path):
     first = (site / "pkg" / "first.html").read_text(encoding="utf-8")
     assert 'class="section"' in first and 'class="katex"' in first
     assert 'href="second.html"' in first
+    # The search plugin serves: no search box or Pagefind index of ours (see test_search.py).
+    assert "site-search" not in first and not (site / "pagefind").exists()
     second = (site / "pkg" / "second.html").read_text(encoding="utf-8")
     assert 'href="first.html#section-1"' in second
     assert (site / "pkg" / "readme.html").is_file()

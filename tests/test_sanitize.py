@@ -200,6 +200,8 @@ def hostile_leftovers(page: str) -> list[str]:
     """Each way of running a script that is still in the notes of `page`."""
     found = []
     for e in elements(page):
+        if e.tag == "input" and e.attrs.get("aria-label") == "Search the notes":
+            continue  # the header's search box (its `div.docs` is no note)
         if e.tag in SCRIPT_TAGS:
             found.append(f"<{e.tag}>")
         for name, value in e.attrs.items():

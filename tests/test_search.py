@@ -1,0 +1,263 @@
+"""The search index of the standalone site: Pagefind's, in shards; the notes only, as readers
+see them; identifiers at their definitions; deterministic, cold or incremental; kept while
+its pages do not change; published (and unpublished) with the pages."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from trees import make_tree, snapshot
+
+from labml_docs import search
+from labml_docs.build import Builder
+from labml_docs.config import SiteConfig
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "labml_nn"
+pytestmark = pytest.mark.skipif(not search.available(), reason="pagefind[bin] is not installed")
+
+
+@pytest.fixture
+def build(math_renderer):
+    def run(src: Path, out: Path, cache: Path, **settings):
+        config = SiteConfig.from_dict({"source_dir": src, "cache_dir": str(cache), **settings})
+        return Builder(config, math=math_renderer).build(out)
+    return run
+
+
+def index_files(site: Path) -> dict[str, bytes]:
+    return {k: v for k, v in snapshot(site).items() if k.startswith("pagefind/")}
+
+
+def fragments(site: Path) -> list[dict]:
+    out = []
+    for path in sorted((site / "pagefind").rglob("*.pf_fragment")):
+        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        out.append(json.loads(text[text.index("{"):]))
+    return out
+
+
+def test_the_notes_as_readers_see_them_and_identifiers_at_their_definitions(build, tmp_path):
+    site = build(SRC, tmp_path / "a", tmp_path / "cache-a")
+    out = tmp_path / "a"
+    files = index_files(out)
+    assert {"pagefind/pagefind.js", "pagefind/pagefind-worker.js", "pagefind/wasm.en.pagefind",
+            "pagefind/shards.json", "pagefind/pagefind-entry.json"} <= files.keys()
+    assert not any("pagefind-ui" in k or "unknown" in k for k in files)  # our own interface
+    assert site.stats["search_shards"] == 1 and site.stats["search_indexed"] == 1
+    pages = [f for f in fragments(out) if "kind" not in f["meta"]]
+    assert len(pages) == site.stats["pages"]
+    amsgrad = next(f for f in pages if f["url"] == "/optimizers/amsgrad.html")
+    assert amsgrad["meta"]["title"] == "AMSGrad optimizer"
+    assert "regret" in amsgrad["content"]
+    # A formula is its tokens (`x ∈ [ − 1 , 1 ]`), not its TeX nor KaTeX's glyph spans twice.
+    assert "x ∈ [ − 1 , 1 ]" in amsgrad["content"]
+    text = " ".join(f["content"] for f in pages)
+    for token in ("torch.no_grad", "def step", "self.defaults", "application/x-tex",
+                  "htmlClass", "\\beta", "coloredeq", "Link to section"):
+        assert token not in text, token
+    assert "#" not in amsgrad["content"].split()  # the sections' `#` links
+    # Every section is an anchor: a match links to its section.
+    ids = [a["id"] for a in amsgrad["anchors"]]
+    assert "section-0" in ids and len([i for i in ids if i.startswith("section-")]) > 10
+    # Identifiers: a record each, at the section of the definition.
+    idents = {f["meta"]["title"]: f for f in fragments(out) if "kind" in f["meta"]}
+    cls = idents["AMSGrad"]
+    assert cls["meta"] == {"title": "AMSGrad", "kind": "class",
+                           "qualname": "labml_nn.optimizers.amsgrad.AMSGrad"}
+    section = cls["url"].split("#")[1]
+    page = (out / "optimizers/amsgrad.html").read_text()
+    at = page.index(f'id="{section}"')
+    assert "<span class=\"nc\">AMSGrad</span>" in page[at:page.index('<div class="section"', at + 1)]
+    assert idents["Adam.step_param"]["meta"]["kind"] == "method"
+    assert not any(name.startswith("_") or "._" in name for name in idents)
+
+
+def test_deterministic_kept_and_rebuilt_one_shard_at_a_time(build, tmp_path):
+    """A tree of 40 pages has four shards: two cold builds give the same bytes; a no-op keeps
+    every shard; an edit indexes one shard again, and gives what a cold build gives."""
+    src = make_tree(tmp_path / "tree", 38)
+    a = build(src, tmp_path / "a", tmp_path / "cache-a")
+    assert a.stats["search_shards"] == 4 and a.stats["search_indexed"] == 4
+    build(src, tmp_path / "b", tmp_path / "cache-b")
+    assert index_files(tmp_path / "a") == index_files(tmp_path / "b")
+    assert json.loads((tmp_path / "a/pagefind/shards.json").read_text()) == \
+        {"shards": ["1/", "2/", "3/"]}
+    again = build(src, tmp_path / "a", tmp_path / "cache-a")
+    assert again.stats["search_indexed"] == 0
+    edited = src / "module_4.py"
+    edited.write_text(edited.read_text().replace("Scales by", "Doubles and scales by"))
+    after = build(src, tmp_path / "a", tmp_path / "cache-a")
+    assert after.stats["search_indexed"] == 1
+    cold = build(src, tmp_path / "c", tmp_path / "cache-c")
+    assert cold.stats["search_indexed"] == 4
+    assert index_files(tmp_path / "a") == index_files(tmp_path / "c")
+    assert any("Doubles" in f["content"] for f in fragments(tmp_path / "a"))
+    # The cache keeps the shards of this version only.
+    tree_cache = next((tmp_path / "cache-a" / "search").iterdir())
+    shards = [p for p in tree_cache.iterdir() if len(p.name) == 32]
+    assert len(shards) == 4
+
+
+def test_search_off_publishes_no_index_and_removes_the_one_published(build, tmp_path):
+    src = make_tree(tmp_path / "tree", 3)
+    out = tmp_path / "site"
+    build(src, out, tmp_path / "cache")
+    assert (out / "pagefind" / "pagefind.js").is_file()
+    assert 'class="site-search"' in (out / "module_0.html").read_text()
+    (out / "pagefind" / "mine.txt").write_text("a file of the site's owner")
+    site = build(src, out, tmp_path / "cache", search=False)
+    assert "search_shards" not in site.stats
+    assert sorted(p.name for p in (out / "pagefind").rglob("*")) == ["mine.txt"]
+    assert 'class="site-search"' not in (out / "module_0.html").read_text()
+    assert "search.js" not in (out / "index.html").read_text()
+
+
+def test_without_a_cache_folder_the_index_is_built_and_nothing_is_left(build, tmp_path, monkeypatch):
+    src = make_tree(tmp_path / "tree", 2)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.chdir(tmp_path)  # (the math cache of `cache_dir: ""` is `./math`)
+    config = SiteConfig.from_dict({"source_dir": src, "cache_dir": ""})
+    with Builder(config) as builder:
+        builder.page_cache.disabled = True
+        builder.build(tmp_path / "site")
+    assert (tmp_path / "site" / "pagefind" / "pagefind-entry.json").is_file()
+    assert not [p for p in (tmp_path / "tmp").iterdir() if p.name.startswith("labml-docs-search")]
+
+
+def test_a_failing_indexer_costs_the_index_not_the_pages(build, tmp_path, monkeypatch):
+    src = make_tree(tmp_path / "tree", 2)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/bin/false")
+    search._binary.cache_clear()
+    try:
+        site = build(src, tmp_path / "site", tmp_path / "cache")
+    finally:
+        search._binary.cache_clear()
+    assert (tmp_path / "site" / "module_0.html").is_file()
+    assert not (tmp_path / "site" / "pagefind").exists()
+    assert any("no search index: pagefind" in d.message and d.level == "warning"
+               for d in site.diagnostics), site.diagnostics
+
+
+# ## The parts
+
+
+def test_formula_text_is_the_mathml_tokens_without_the_annotation():
+    katex = ('<span class="katex"><span class="katex-mathml"><math><semantics><mrow><msub><mi>v'
+             '</mi><mi>t</mi></msub><mo>&lt;</mo><mn>1</mn></mrow><annotation encoding='
+             '"application/x-tex">\\htmlClass{coloredeq}{v_t} &lt; 1</annotation></semantics>'
+             '</math></span><span class="katex-html" aria-hidden="true"><span class="base">'
+             '<span class="mord">v</span><span class="vlist">\u200b</span></span></span></span>')
+    assert search.formula_text(katex) == "v t < 1"
+    assert search._plain_math(f"<p>if {katex}, then</p>") == "<p>if  v t &lt; 1 , then</p>"
+
+
+def test_shards_are_powers_of_two_and_stable():
+    assert [search.shard_count(n) for n in (0, 1, 16, 17, 33, 221)] == [1, 1, 1, 2, 4, 16]
+    assert search.shard_count(2285) == search.MAX_SHARDS == 64  # PyTorch: shards of 36 pages
+    assert search.shard_of("optimizers/adam.html", 16) == search.shard_of("optimizers/adam.html", 16)
+    assert len({search.shard_of(f"p{n}.html", 4) for n in range(40)}) == 4
+
+
+def test_a_page_of_another_template_is_indexed_whole_without_its_code(tmp_path):
+    html = ('<html><body><header>Site</header><main><h1>Mine</h1><p>Annotated words</p>'
+            '<div class="code"><span class="k">def</span> hidden_token</div></main></body></html>')
+    assert search.notes_of(html, "Mine") is None
+    page = search.IndexedPage("mine.html", "Mine", "", "sha", lambda: html)
+    files = search._index_many([[search.page_requests(page)]])[0]
+    fragment = next(v for k, v in files.items() if k.startswith("fragment/"))
+    text = gzip.decompress(fragment).decode("utf-8")
+    content = json.loads(text[text.index("{"):])["content"]
+    assert "Annotated words" in content and "hidden_token" not in content
+    assert "Site" not in content
+
+
+def test_the_cache_folder_holds_only_what_the_last_build_used(build, tmp_path):
+    src = make_tree(tmp_path / "tree", 2)
+    build(src, tmp_path / "site", tmp_path / "cache")
+    for n in range(3):
+        page = src / "module_0.py"
+        page.write_text(page.read_text() + f"\n# Edit {n}\n")
+        site = build(src, tmp_path / "site", tmp_path / "cache")
+    tree_cache = next((tmp_path / "cache" / "search").iterdir())
+    names = sorted(p.name for p in tree_cache.iterdir())
+    assert len(names) == 3 and "notes" in names and any(n.startswith("engine-") for n in names)
+    assert len(list((tree_cache / "notes").iterdir())) == len(site.pages)  # one per page
+    shutil.rmtree(tmp_path / "cache")
+    build(src, tmp_path / "site", tmp_path / "cache")  # rebuilt from nothing
+    assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
+
+
+def test_a_damaged_shard_in_the_cache_is_indexed_again_not_published(build, tmp_path, caplog):
+    src = make_tree(tmp_path / "tree", 2)
+    build(src, tmp_path / "site", tmp_path / "cache")
+    clean = index_files(tmp_path / "site")
+    tree_cache = next((tmp_path / "cache" / "search").iterdir())
+    shard = next(p for p in tree_cache.iterdir() if len(p.name) == 32)
+    data = bytearray(shard.read_bytes())
+    data[-10] ^= 0xFF  # a flipped byte in a fragment
+    shard.write_bytes(bytes(data))
+    (tmp_path / "site" / "pagefind" / "pagefind-entry.json").unlink()  # to be written again
+    site = build(src, tmp_path / "site", tmp_path / "cache")
+    assert site.stats["search_indexed"] == 1
+    assert "is damaged" in caplog.text
+    assert index_files(tmp_path / "site") == clean
+
+
+def test_each_language_has_an_index_and_an_engine_of_its_own(build, tmp_path):
+    """Pages in another language (a translated edition, `<html lang="de">`) go to an index of
+    their language, searched with its stemming; the site publishes that language's engine."""
+    src = make_tree(tmp_path / "tree", 2)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    base = (Path(search.__file__).parent.parent / "site_templates" / "base.html").read_text()
+    (templates / "base.html").write_text(base.replace('<html lang="', '<html lang="de" data-x="', 1))
+    build(src, tmp_path / "site", tmp_path / "cache", templates_dir=str(templates))
+    entry = json.loads((tmp_path / "site" / "pagefind" / "pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["de"]
+    files = index_files(tmp_path / "site")
+    assert "pagefind/wasm.de.pagefind" in files and "pagefind/wasm.en.pagefind" not in files
+    # The engine of a language comes back even when the cache lost it but kept the shards.
+    tree_cache = next((tmp_path / "cache" / "search").iterdir())
+    next(p for p in tree_cache.iterdir() if p.name.startswith("engine-")).unlink()
+    (tmp_path / "site" / "pagefind" / "wasm.de.pagefind").unlink()
+    site = build(src, tmp_path / "site", tmp_path / "cache", templates_dir=str(templates))
+    assert site.stats["search_indexed"] == 0
+    assert index_files(tmp_path / "site") == files
+
+
+def test_a_site_in_two_languages_is_indexed_the_same_every_time(build, tmp_path):
+    """Pagefind lists the languages of an index in an order of its own each run: the entry
+    file is written in one order, so two cold builds give the same bytes."""
+    src = make_tree(tmp_path / "tree", 6)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    base = (Path(search.__file__).parent.parent / "site_templates" / "base.html").read_text()
+    two = "{% if page.url.startswith('sub/') %}de{% else %}en{% endif %}"
+    (templates / "base.html").write_text(base.replace('<html lang="', f'<html lang="{two}" data-x="', 1))
+    for n in range(4):
+        build(src, tmp_path / f"site-{n}", tmp_path / f"cache-{n}", templates_dir=str(templates))
+    entry = json.loads((tmp_path / "site-0" / "pagefind" / "pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["de", "en"]
+    assert all(index_files(tmp_path / f"site-{n}") == index_files(tmp_path / "site-0")
+               for n in range(1, 4))
+
+
+def test_a_shard_without_pages_is_left_out(tmp_path):
+    """The browser cannot open an index of no page: with every page in shard 1, shard 1 is the
+    one beside the engine and the site lists no other."""
+    k = search.shard_count(17)
+    urls = [u for u in (f"p{n}.html" for n in range(200)) if search.shard_of(u, k) == 1][:17]
+    pages = [search.IndexedPage(u, u, "", u, functools.partial(
+        "<html lang=\"en\"><body><main><p>word {}</p></main></body></html>".format, u))
+        for u in urls]
+    index = search.build_index(pages, None)
+    assert index.shards == 2 and json.loads(index.manifest) == {"shards": []}
+    entry = json.loads(index.files["pagefind/pagefind-entry.json"])
+    assert entry["languages"]["en"]["page_count"] == 17
+    assert not any(name.startswith("pagefind/1/") for name in index.files)

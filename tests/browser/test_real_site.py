@@ -623,7 +623,7 @@ def test_tab_reaches_every_link_in_order(driver, real_server):
     )
     assert all(links), "an <a> without href cannot be focused"
     stops = driver.execute_script(
-        "return document.querySelectorAll('a[href], [tabindex]:not([tabindex=\"-1\"]), button').length")
+        "return document.querySelectorAll('a[href], [tabindex]:not([tabindex=\"-1\"]), button, input').length")
     ActionChains(driver).send_keys(Keys.TAB * (stops + 2)).perform()
     focused = driver.execute_script("return window.__focused")
     reached = [i for i in focused if isinstance(i, int)]

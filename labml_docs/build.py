@@ -258,7 +258,7 @@ class Builder:
         if not source_dir.is_dir():
             raise FileNotFoundError(f"{source_dir}: no such folder")
         skipped: list[Diagnostic] = []
-        files = scan(source_dir, self.config.follow_external_symlinks, skipped)
+        files = scan(source_dir, self.config.follow_external_symlinks, skipped, (self.cache_dir,))
         self._last_files = files
         sources = [f for f in files if f.kind != "asset"]
         hashes = self._digests = self.hashes.hash_files(sources)
@@ -509,7 +509,7 @@ class Builder:
     def _rescue(self, entry: Entry) -> str | None:
         """Render one page again, alone: its cached HTML went bad after the build checked it."""
         files = self._last_files or scan(Path(self.config.source_dir),
-                                         self.config.follow_external_symlinks)
+                                         self.config.follow_external_symlinks, None, (self.cache_dir,))
         math = _CacheFirstMath(self.config, lambda: self.math, running=self._math is not None)
         with self._renderer(files, math) as renderer:
             if entry.path:

@@ -23,6 +23,7 @@ overwrite it: `check_output_folder` says so before anything is written.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -63,16 +64,22 @@ def skipped_dir(name: str) -> bool:
 
 
 def scan(source_dir: Path, follow_external_symlinks: bool = False,
-         skipped: list[Diagnostic] | None = None) -> list[SourceFile]:
+         skipped: list[Diagnostic] | None = None,
+         leave_out: Iterable[Path | None] = ()) -> list[SourceFile]:
     """Every page and asset of the tree, in a fixed order.
 
     A file that is a symbolic link to somewhere outside the tree (`readme.md -> /etc/passwd`)
-    is left out, unless `follow_external_symlinks`; a warning for each goes into `skipped`."""
+    is left out, unless `follow_external_symlinks`; a warning for each goes into `skipped`.
+    So are the folders `leave_out` (the build's cache, when it lies inside the tree: what the
+    build writes there is not part of the tree)."""
     files = []
     top = os.fspath(source_dir)
     real_top = os.path.realpath(top)
+    inside = {real for real in (os.path.realpath(p) for p in leave_out if p is not None)
+              if _inside(real, real_top)}
     for root, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not skipped_dir(d))
+        dirs[:] = sorted(d for d in dirs if not skipped_dir(d)
+                         and not (inside and os.path.realpath(os.path.join(root, d)) in inside))
         prefix = os.path.relpath(root, top)
         prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
         for name in names:

@@ -412,6 +412,22 @@ def test_a_symbolic_link_out_of_the_tree_is_skipped_unless_allowed(tree, build_s
     assert "SECRET-WORDS" in read(out, "readme.html")
     assert not [d for d in site.diagnostics if "outside the source tree" in d.message]
 
+def test_a_cache_inside_the_tree_is_not_part_of_it(write_tree, build_site, tmp_path):
+    """`--cache-dir src/cache` (serve's default beside a tree is elsewhere, but people choose):
+    what the build keeps there (JSON, a person's note.txt) is never published as an asset, and
+    the next build does not read it as the tree changing under it."""
+    tree = write_tree({"__init__.py": "", "a.py": '"""\n# A\n"""\nx = 1\n'})
+    cache = tree / "cache"
+    cache.mkdir()
+    (cache / "note.txt").write_text("written by someone\n", encoding="utf-8")
+    site, out = build_site(tree, cache_dir=str(cache))
+    assert site.errors == [] and list(cache.rglob("*.json"))
+    (tree / "b.py").write_text('"""\n# B\n"""\ny = 1\n', encoding="utf-8")
+    site, out = build_site(tree, cache_dir=str(cache))
+    assert site.errors == [] and (out / "b.html").is_file()
+    assert not (out / "cache").exists() and not any("cache/" in url for url in site.assets)
+
+
 def test_a_formula_on_the_home_page_survives_a_build_with_workers(write_tree, build_site):
     # Enough pages for worker processes: the home page is prepared in a chunk like the others
     # but finished last, by the caller, and must still have its math then.

@@ -29,7 +29,8 @@ def shown_commands(markdown: Path, languages: tuple[str, ...] = ("bash", "sh")) 
     blocks = re.findall(r"^```(\w+)\n(.*?)^```", text, flags=re.M | re.S)
     lines = [line for language, body in blocks if language in languages
              for line in body.splitlines()]
-    return [line.split("  #")[0].strip() for line in lines if line.strip()]
+    commands = [line.split("  #")[0].strip() for line in lines]
+    return [c for c in commands if c and not c.startswith("#")]
 
 
 def as_run_here(command: str) -> list[str]:
@@ -66,7 +67,7 @@ def test_readme_commands_call_programs_of_the_virtualenv():
 
 
 def test_readme_build_and_check_work_and_build_does_not_replace_the_mkdocs_site(tmp_path):
-    """README's `build` and `check` of `src/labml_nn`, from a copy of the repository's layout:
+    """README's `build`, `check` and `i18n` of `src/labml_nn`, from a copy of the repository's layout:
     they succeed, and the site goes beside the `site/` that `make site` (MkDocs) wrote."""
     shutil.copytree(REPO / "src" / "labml_nn", tmp_path / "src" / "labml_nn",
                     ignore=shutil.ignore_patterns("__pycache__", ".*"))
@@ -75,7 +76,7 @@ def test_readme_build_and_check_work_and_build_does_not_replace_the_mkdocs_site(
     (mkdocs_site / "index.html").write_text("MkDocs' site\n", encoding="utf-8")
     commands = [c for c in shown_commands(REPO / "README.md")
                 if c.startswith(".venv/bin/labml-docs ") and " serve " not in c]
-    assert {shlex.split(c)[1] for c in commands} == {"build", "check"}
+    assert {shlex.split(c)[1] for c in commands} == {"build", "check", "i18n"}
     for command in commands:
         done = run(as_run_here(command), cwd=tmp_path)
         assert done.returncode == 0, f"{command}\n{done.stderr}"

@@ -241,7 +241,8 @@ def pages(config: SiteConfig) -> Iterator[tuple[SourceFile, Page | None, list[Di
     from ..scan import scan
 
     skipped: list[Diagnostic] = []
-    for file in scan(Path(config.source_dir), config.follow_external_symlinks, skipped):
+    cache = Path(config.cache_dir) if config.cache_dir else None
+    for file in scan(Path(config.source_dir), config.follow_external_symlinks, skipped, (cache,)):
         if file.kind == "asset":
             continue
         try:

@@ -376,4 +376,27 @@ def get_tokens(lexer: Lexer, text: str) -> Iterator[tuple[Any, str]]:
 _TYPE_AND_TEXT = itemgetter(1, 2)
 
 
-__all__ = ["FastRegexLexer", "accelerator", "get_tokens"]
+# ## Paying for the joined patterns only when they pay back
+#
+# Joining costs regex compiling: about 0.25 s in each process for Python's states, more than
+# Pygments takes to lex a file of a few thousand lines. A build that renders one edited page
+# (or a worker given a few small files) would pay it for nothing. So each process lexes its
+# first `SLOW_START` characters with Pygments, and joins once it has lexed that much: the
+# break-even point of the two costs (Pygments lexes about 1 MB/s here, the joined patterns
+# 4-5 MB/s). The tokens are the same either way.
+
+SLOW_START = 256 * 1024
+_lexed_slowly: "weakref.WeakKeyDictionary[Lexer, int]" = weakref.WeakKeyDictionary()
+
+
+def lex(lexer: Lexer, text: str) -> Iterator[tuple[Any, str]]:
+    """`get_tokens(lexer, text)`, by Pygments itself until this process has lexed
+    `SLOW_START` characters with `lexer`."""
+    done = _lexed_slowly.get(lexer, 0)
+    if done < SLOW_START and lexer not in _FAST:
+        _lexed_slowly[lexer] = done + len(text)
+        return iter(lexer.get_tokens(text))
+    return get_tokens(lexer, text)
+
+
+__all__ = ["SLOW_START", "FastRegexLexer", "accelerator", "get_tokens", "lex"]

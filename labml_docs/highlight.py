@@ -9,7 +9,8 @@ summary: One Pygments pass over a whole file, cut into the lines each section sh
 Sections show slices of a file, but a lexer needs the whole file to know its state: a line in
 the middle of a multi-line string is a string, not code. So the file is lexed once, the token
 stream is cut into lines, and each section formats the lines it shows. The lexer is Pygments'
-own, run by [`fast_lexer`](fast_lexer.py): the same tokens, several times faster.
+own, run by [`fast_lexer`](fast_lexer.py): the same tokens, several times faster (once a
+process has lexed enough to pay for setting it up).
 
 Each line starts with `<span class="lineno">N</span>`, N being its number in the source file.
 Names that the [cross-reference index](xref/__init__.py) knows become links to their definitions.
@@ -23,7 +24,7 @@ from pygments.lexers import PythonLexer, get_lexer_by_name
 from pygments.token import STANDARD_TYPES, Name, Token
 from pygments.util import ClassNotFound
 
-from .fast_lexer import get_tokens
+from .fast_lexer import lex
 
 # `(line, column)` of a name's first character → the address of its definition.
 Links = Mapping[tuple[int, int], str]
@@ -57,7 +58,7 @@ def lex_lines(source: str, lexer: Lexer | None = None) -> list[Line]:
     lines: list[Line] = [line]
     add = line.append
     column = 0
-    for ttype, value in get_tokens(lexer or _python_lexer(), source):
+    for ttype, value in lex(lexer or _python_lexer(), source):
         if "\n" not in value:  # most tokens
             if value:
                 add((ttype, value, column))

@@ -16,7 +16,7 @@ from pygments.lexer import RegexLexer, bygroups, default, include
 from pygments.lexers import PythonConsoleLexer, PythonLexer, get_lexer_by_name
 from pygments.token import Comment, Keyword, Name, Punctuation, String, Text
 
-from labml_docs.fast_lexer import accelerator, get_tokens
+from labml_docs.fast_lexer import _FAST, SLOW_START, accelerator, get_tokens, lex
 from labml_docs.highlight import FileHighlighter, format_line, highlight_block, lex_lines
 
 LEXER = PythonLexer(stripnl=False, ensurenl=True)
@@ -217,3 +217,18 @@ def test_file_highlighter_numbers_lines():
 
 def test_highlight_block_drops_trailing_blank_lines():
     assert highlight_block("x\n\n\n").endswith('<span class="n">x</span></pre></div>')
+
+
+def test_a_process_joins_the_patterns_only_once_it_has_lexed_enough():
+    """A one-file rebuild does not pay for joining (regex compiling costs more than Pygments
+    takes on a small file); the tokens are Pygments' on both sides of the switch."""
+    lexer = PythonLexer(stripnl=False, ensurenl=True)  # a lexer of its own: counted from 0
+    text = 'def f(x):\n    """A note with $x$."""\n    return x + 1  # a comment\n'
+    lexed = 0
+    while lexed < SLOW_START:
+        assert list(lex(lexer, text)) == pygments_tokens(lexer, text)
+        assert lexer not in _FAST  # not set up yet
+        lexed += len(text) * 200
+        list(lex(lexer, text * 200))
+    assert list(lex(lexer, text)) == pygments_tokens(lexer, text)
+    assert accelerator(lexer) is not None and lexer in _FAST

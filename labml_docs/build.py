@@ -66,6 +66,8 @@ class Site:
     # The sha256 of each page's HTML, where the page cache knows it: `publish` compares it with
     # what it published without reading the page.
     html_shas: dict[str, str] = field(default_factory=dict)
+    # The addresses of the pages this build rendered (the others came from the page cache).
+    rendered: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -164,6 +166,8 @@ class Builder:
         self._last: Rendered | None = None
         self._last_files: list[SourceFile] = []
         self._digests: dict[str, str] = {}
+        # The index the plan made, if it needed one (`_plan_index`); `False`: it has no facts.
+        self._index: Any = None
 
     @property
     def env(self) -> Environment:
@@ -232,6 +236,7 @@ class Builder:
             entries = {url: entry for url in self._order(plan)
                        if (entry := plan.cached.get(url) or fresh.get(url)) is not None}
             site = self.assemble(plan, rendered, entries)
+            site.rendered = sorted(page.url for page in rendered.prepared)
             self._remember(rendered, entries)
             site.stats = self._stats(rendered, renderer, math, site, entries, started)
             return site
@@ -266,8 +271,7 @@ class Builder:
                 continue
             key = plan.keys[file.url] = page_key(fingerprint, file.path, digest)
             entry = self._lookup(key)
-            if entry is not None and entry.url == file.url \
-                    and self._deps_hold(entry, plan.known, plan.hashes):
+            if entry is not None and entry.url == file.url and self._deps_hold(entry, plan):
                 plan.cached[file.url] = entry
             else:
                 plan.todo.append(file)
@@ -283,6 +287,10 @@ class Builder:
 
     def _renderer(self, files: list[SourceFile], math: Any) -> PageRenderer:
         xref = self.xref_factory if self.config.cross_references else None
+        index, self._index = self._index, None
+        if xref is not None and index:  # the plan's lazy index, for the first that asks for one
+            factory, lent = xref, [index]
+            xref = lambda files, lazy: lent.pop() if lazy and lent else factory(files, lazy)  # noqa: E731
         return PageRenderer(self.config, self.env, files, xref, math, self.page_cache,
                             self.progress)
 
@@ -343,7 +351,8 @@ class Builder:
                        for link in docs.links],
                 deps=Dependencies(exists=dict(sorted(done.deps.exists.items())),
                                   files={p: plan.hashes.get(p) for p in done.deps.files},
-                                  listing=home_hash if page.url == HOME else None))
+                                  listing=home_hash if page.url == HOME else None,
+                                  facts=done.deps.facts))
             self.page_cache.put(entry, None if done.stored else done.rendered.html)
             if not self.page_cache.disabled:
                 self._entries[key] = entry
@@ -472,11 +481,37 @@ class Builder:
             self._entries[key] = entry
         return entry
 
-    @staticmethod
-    def _deps_hold(entry: Entry, known: set[str], hashes: dict[str, str]) -> bool:
+    def _deps_hold(self, entry: Entry, plan: Plan) -> bool:
+        """Whether what the page depends on besides its source is as it was: the pages its
+        breadcrumbs looked for, and the other files its links were read from; of a file that
+        changed, only the facts the links were read from count (`xref.XrefIndex.fact_record`):
+        if those are unchanged, the entry now holds for the new file."""
         deps = entry.deps
-        return all((url in known) == existed for url, existed in deps.exists.items()) \
-            and all(hashes.get(path) == digest for path, digest in deps.files.items())
+        if not all((url in plan.known) == existed for url, existed in deps.exists.items()):
+            return False
+        changed = [path for path, digest in deps.files.items()
+                   if plan.hashes.get(path) != digest]
+        if not changed:
+            return True
+        index = self._plan_index(plan) if all(path in deps.facts for path in changed) else None
+        if index is None or not all(
+                plan.hashes.get(path) is not None
+                and index.facts_digest(path, deps.facts[path][1:]) == deps.facts[path][0]
+                for path in changed):
+            return False
+        for path in changed:
+            deps.files[path] = plan.hashes[path]
+        if hasattr(entry, "_line"):
+            entry._line = None  # its line in the build record is made again
+        return True
+
+    def _plan_index(self, plan: Plan) -> Any:
+        """The cross-reference index of this build, to check the facts of files that changed;
+        made once per render, and lent to the renderer (it has read those files already)."""
+        if self._index is None and self.xref_factory is not None and self.config.cross_references:
+            index = self.xref_factory(plan.files, lazy=True)
+            self._index = index if hasattr(index, "facts_digest") else False
+        return self._index or None
 
     def _loader(self, entry: Entry) -> Callable[[], str | None]:
         def load() -> str | None:

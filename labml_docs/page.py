@@ -73,6 +73,9 @@ class PageDeps:
     exists: dict[str, bool] = field(default_factory=dict)
     # The other source files whose definitions the page links to.
     files: list[str] = field(default_factory=list)
+    # Per such file, the facts of it the links were read from and the digest of their values
+    # (`XrefIndex.fact_record`): a change of the file that leaves them alone leaves the page.
+    facts: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,7 +205,8 @@ class PageBuilder:
         self.url_set = set(self.urls.values())
         # The cross-reference index: `links_for(page) -> {(line, column): href}`; if it also has
         # `dependencies(page) -> iterable of source paths` (the files whose definitions the
-        # links point to), a change to any of them renders the page again.
+        # links point to), a change to any of them renders the page again, unless it also has
+        # `fact_record(page)` and the facts of the file recorded there are unchanged.
         self.xref = None
 
     def prepare(self, file) -> PreparedPage:
@@ -289,6 +293,9 @@ class PageBuilder:
         dependencies = getattr(self.xref, "dependencies", None)
         if dependencies is not None:
             page.deps.files = sorted(set(dependencies(page.page)) - {page.path})
+        fact_record = getattr(self.xref, "fact_record", None)
+        if fact_record is not None:
+            page.deps.facts = fact_record(page.page)
         highlighter = FileHighlighter(page.page.source, links, page.page.language)
         sections = []
         position = 0

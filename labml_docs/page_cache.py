@@ -84,22 +84,33 @@ class Dependencies:
     files: dict[str, str | None] = field(default_factory=dict)
     # The home page only: `listing_hash` of every page's address, title and summary.
     listing: str | None = None
+    # Per file of `files`, the digest of the facts of it the links were read from, then those
+    # facts (`xref.XrefIndex.fact_record`): when the file changed but these did not, the page
+    # holds.
+    facts: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"exists": self.exists, "files": self.files}
         if self.listing is not None:
             data["listing"] = self.listing
+        if self.facts:
+            data["facts"] = self.facts
         return data
 
     @classmethod
     def from_json(cls, data: Any) -> Dependencies:
         """Raises `TypeError` for what `to_json` does not make. (A value of the wrong type
         only fails the check, and the page is rendered again.)"""
-        if not isinstance(data, dict) or not data.keys() <= {"exists", "files", "listing"}:
+        if not isinstance(data, dict) \
+                or not data.keys() <= {"exists", "files", "listing", "facts"}:
             raise TypeError("deps")
-        deps = cls(data.get("exists", {}), data.get("files", {}), data.get("listing"))
+        deps = cls(data.get("exists", {}), data.get("files", {}), data.get("listing"),
+                   data.get("facts", {}))
         if not isinstance(deps.exists, dict) or not isinstance(deps.files, dict) \
-                or not isinstance(deps.listing, (str, type(None))):
+                or not isinstance(deps.listing, (str, type(None))) \
+                or not isinstance(deps.facts, dict) \
+                or not all(isinstance(v, list) and v and all(isinstance(k, str) for k in v)
+                           for v in deps.facts.values()):
             raise TypeError("deps")
         return deps
 

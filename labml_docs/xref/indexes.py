@@ -12,6 +12,18 @@ of the links for the page cache. It comes in two modes, which give the same answ
 
 `index_files` makes either from the build's list of files, deciding the tree's package from
 the per-file summaries ([`summaries`](summaries.py)) when it is lazy.
+
+## What a page's links depend on
+
+A page's links are a function of the facts of other files that its look-ups read
+([`resolve`](resolve.py): what a module or a class binds a name to, a module's star imports, a
+class's bases), each described here as the page sees it: a definition by its kind, name and the
+*section* of its page that shows it, not by its line. `fact_record` gives, per other file, the
+facts read and one digest of their values; the build keeps it with the page and, when that file
+changes, asks `facts_digest` of the new file. The same digest: the page's links are the same,
+and the page is not rendered again. So a comment, a note or a function body edited changes no
+other page; a definition renamed, added or moved to another section renders the pages that
+looked it up.
 """
 
 from __future__ import annotations
@@ -28,9 +40,21 @@ from typing import Any
 from ..config import SectionRule
 from ..parse import Page
 from ..urls import page_url
-from .collect import Def, Definition, ModuleInfo, collect, syntax_tree
+from .collect import (
+    Binding,
+    ClassInfo,
+    Def,
+    Definition,
+    FromImport,
+    ModuleImport,
+    ModuleInfo,
+    Opaque,
+    SelfParam,
+    collect,
+    syntax_tree,
+)
 from .package import imported_names, module_name, package_of
-from .resolve import ModuleValue, Resolver, Value
+from .resolve import Fact, ModuleValue, Resolver, Value
 from .summaries import FileSummaries, Summary, TreeFile, read_page
 
 # `(line, column)` of a name's first character → the address of its definition.
@@ -55,6 +79,12 @@ class XrefIndex:
         self._section_lines: dict[str, dict[int, int]] = {}
         self._section_starts: dict[str, list[tuple[int, int]]] = {}
         self._links: dict[str, Links] = {}
+        # Path → the facts of other files its links were read from (see `fact_record`).
+        self._facts: dict[str, frozenset[Fact]] = {}
+        self._fact_records: dict[str, dict[str, list[str]]] = {}
+        # Path → its module and its classes by dotted name, once collected.
+        self._modules: dict[str, ModuleInfo] = {}
+        self._classes_of: dict[str, dict[str, ClassInfo]] = {}
         # The look-up machinery; `None` in a process the index was sent to (not pickled).
         self._resolver = resolver
 
@@ -89,14 +119,17 @@ class XrefIndex:
         self._machinery().add_module(module, classes, order)
         self._index_sections(page)
         self._sources[page.path] = page.source
+        self._modules[page.path], self._classes_of[page.path] = module, classes
         return module
 
     def _resolve_targets(self, module: ModuleInfo) -> None:
         resolver = self._machinery()
         targets, consulted = resolver.track(lambda: resolver.targets(module))
         self._targets[module.path] = targets
-        files = consulted | {d.path for d in targets.values()}
-        self._dependencies[module.path] = frozenset(files - {module.path})
+        path = module.path
+        self._facts[path] = frozenset(f for f in consulted if f[0] != path)
+        files = {f[0] for f in consulted} | {d.path for d in targets.values()}
+        self._dependencies[path] = frozenset(files - {path})
         # The ASTs are not needed any more.
         module.sites = []
         resolver.forget_nodes()
@@ -221,6 +254,73 @@ class XrefIndex:
         """
         return set(self._dependencies.get(page.path, ())) if self._indexed(page) else set()
 
+    # ### Dependencies on definitions
+
+    def fact_record(self, page: Page) -> dict[str, list[str]]:
+        """Per other file the page's links were read from: the digest of the values of the
+        facts read there, then the facts (`"kind|scope|name"`), for `facts_digest` to check."""
+        if not self._indexed(page):
+            return {}
+        if page.path not in self._fact_records:
+            self._fact_records[page.path] = self._record_facts(page.path)
+        return dict(self._fact_records[page.path])
+
+    def _record_facts(self, page_path: str) -> dict[str, list[str]]:
+        by_path: dict[str, list[Fact]] = {}
+        for fact in self._facts.get(page_path, ()):
+            by_path.setdefault(fact[0], []).append(fact)
+        record: dict[str, list[str]] = {}
+        for path in sorted(by_path):
+            keys = sorted("|".join(f[1:]) for f in by_path[path])
+            record[path] = [self.facts_digest(path, keys), *keys]
+        return record
+
+    def facts_digest(self, path: str, keys: list[str]) -> str:
+        """The digest of the values, in the tree as this index reads it, of facts of the file
+        `path` (as `fact_record` writes them)."""
+        self._prepare_module(path)
+        digest = hashlib.sha256()
+        for key in keys:
+            kind, _, rest = key.partition("|")
+            scope, _, name = rest.partition("|")
+            digest.update(f"{key}={self._fact_value(path, kind, scope, name)}\n".encode())
+        return digest.hexdigest()
+
+    def _fact_value(self, path: str, kind: str, scope: str, name: str) -> str:
+        """A fact of a file as a page sees it (`-`: the file, scope or name is not there)."""
+        module = self._modules.get(path)
+        if module is None:
+            return "-"
+        if kind == "file":
+            return hashlib.sha256(self._sources.get(path, "").encode("utf-8", "surrogatepass")
+                                  ).hexdigest()
+        if kind == "star":
+            return " ".join(module.scope.star_imports) if scope == module.name else "-"
+        info = self._classes_of[path].get(scope)
+        if kind == "bases":
+            return "-" if info is None else " ".join(ast.dump(b) for b in info.bases)
+        found = module.scope if scope == module.name else info.scope if info else None
+        return "-" if found is None else self._describe(found.get(name))
+
+    def _describe(self, binding: Binding | None) -> str:
+        """A binding as a page's links see it: a definition by its section, not its line."""
+        if binding is None:
+            return "-"
+        if isinstance(binding, Def):
+            d = binding.definition
+            return f"def {d.kind} {d.qualname} {self.section_of(d.path, d.line)}"
+        if isinstance(binding, FromImport):
+            return f"from {binding.module} {binding.name}"
+        if isinstance(binding, ModuleImport):
+            return f"import {binding.module}"
+        if isinstance(binding, SelfParam):
+            return f"self {binding.cls.definition.qualname}"
+        assert isinstance(binding, Opaque)
+        return "opaque"
+
+    def _prepare_module(self, path: str) -> None:
+        """Make sure the file `path` is collected, if it is one of the tree and parses."""
+
     def fingerprint(self, page: Page) -> str:
         """A stable hash of the page's links: equal fingerprints, equal links."""
         digest = hashlib.sha256()
@@ -277,11 +377,15 @@ class EagerIndex(XrefIndex):
             for module in modules:
                 self._resolve_targets(module)
             self._definitions = self._find_definitions(modules)
+            # What a worker it is sent to cannot compute without the syntax trees.
+            for module in modules:
+                self._fact_records[module.path] = self._record_facts(module.path)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_resolver"] = None
         state["imports"] = {}
+        state["_modules"], state["_classes_of"] = {}, {}
         return state
 
 
@@ -304,9 +408,8 @@ class LazyIndex(XrefIndex):
         for path in paths:
             self._by_name.setdefault(module_name(path, package)[0], []).append(path)
         self._load_page = load
-        # Path → its page once read (`None`: it could not be), its module once collected.
+        # Path → its page once read (`None`: it could not be).
         self._pages: dict[str, Page | None] = {}
-        self._modules: dict[str, ModuleInfo] = {}
         self._add_known(paths)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -327,7 +430,11 @@ class LazyIndex(XrefIndex):
             page = self._page(path)
             tree = syntax_tree(page) if page is not None else None
             if page is not None and tree is not None:
-                self._modules[path] = self._collect(page, tree, self._order[path])
+                self._collect(page, tree, self._order[path])
+
+    def _prepare_module(self, path: str) -> None:
+        if path in self._order:
+            self._load_module(module_name(path, self.package)[0])
 
     def _prepare(self, page: Page) -> None:
         """Collect and resolve the page's file, if it is one of the tree."""

@@ -137,9 +137,12 @@ def build(code: Path, src: Path, out: Path, cache: Path, jobs: int, memory: bool
 
 
 def pycco(src: Path, out: Path) -> Run:
+    # From the tree's parent folder: run from the tree itself, `python -m` would import the
+    # tree's own modules over the standard library's (torch has a `random.py`).
     shutil.rmtree(out, ignore_errors=True)
-    files = sorted(str(p.relative_to(src)) for p in src.rglob("*.py"))
-    return run([sys.executable, "-m", "pycco.main", "-p", "-d", str(out)] + files, cwd=src)
+    files = sorted(str(p.relative_to(src.parent)) for p in src.rglob("*.py"))
+    return run([sys.executable, "-m", "pycco.main", "-p", "-d", str(out)] + files,
+               cwd=src.parent)
 
 
 def copy_tree(src: Path, dest: Path, folders: list[str] | None = None) -> int:

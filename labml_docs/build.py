@@ -12,8 +12,10 @@ summary: From a source tree to a folder of pages; the whole data path in one fun
 2. **plan**: which pages the [page cache](page_cache.py) holds with all their inputs
    unchanged, and which must be rendered;
 3. **render** those: prepare, colour, math, finish ([`workers`](workers.py), in worker
-   processes when there are many; the stages of one page are in [`page`](page.py));
-4. the **home page** last, as it lists every page's title;
+   processes when there are many; the stages of one page are in [`page`](page.py)); the home
+   page is finished with them once every page's title is known;
+4. the **home page**, if it was not rendered with them: from the cache, unless the pages it
+   lists changed;
 5. **keep** what was rendered in the page cache;
 6. **assemble** the site in the order of the tree, with the messages of every page;
 
@@ -30,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from .math import MathOptions, MathRenderer, MathResult
+    from .xref.summaries import Summary
 
 log = logging.getLogger("labml_docs")
 
@@ -229,8 +232,8 @@ class Builder:
             math = _CacheFirstMath(self.config, lambda: self.math, running=self._math is not None)
             plan = self.plan(self.scan())
             with self._renderer(plan.files, math) as renderer:
-                prepared, finished = renderer.render(plan.todo, self.jobs())
-                rendered = Rendered(prepared, finished, self._listing(plan, prepared))
+                rendered = Rendered(*renderer.render(plan.todo, self.jobs(),
+                                                     lambda pages: self._listing(plan, pages)))
                 rendered.finished += self._home(plan, rendered, renderer)
             fresh = self.keep(plan, rendered)
             entries = {url: entry for url in self._order(plan)
@@ -290,18 +293,22 @@ class Builder:
         index, self._index = self._index, None
         if xref is not None and index:  # the plan's lazy index, for the first that asks for one
             factory, lent = xref, [index]
-            xref = lambda files, lazy: lent.pop() if lazy and lent else factory(files, lazy)  # noqa: E731
+
+            def xref(files: list[SourceFile], lazy: bool,
+                     known: Mapping[str, Summary] | None = None) -> Any:
+                return lent.pop() if lazy and lent else factory(files, lazy, known)
         return PageRenderer(self.config, self.env, files, xref, math, self.page_cache,
                             self.progress)
 
-    def _tree_index(self, files: list[SourceFile], lazy: bool) -> Any:
+    def _tree_index(self, files: list[SourceFile], lazy: bool,
+                    known: Mapping[str, Summary] | None = None) -> Any:
         """The default cross-reference index: the tree's definitions, with the index's own
         cache of per-file summaries beside the page cache."""
         from .xref import index_files
         cache_dir = self.cache_dir if not self.page_cache.disabled else None
         return index_files(files, source_dir=self.config.source_dir, lazy=lazy,
                            digests=self._digests, cache_dir=cache_dir,
-                           sections=self.config.sections)
+                           sections=self.config.sections, known=known)
 
     @staticmethod
     def _listing(plan: Plan, prepared: list[PreparedPage]) -> list[dict]:
@@ -314,21 +321,21 @@ class Builder:
                for p in prepared if not p.failed])
 
     def _home(self, plan: Plan, rendered: Rendered, renderer: PageRenderer) -> list[Finished]:
-        """The home page, finished last with every title known, unless the cache holds it with
-        the same list of pages."""
+        """The home page, when it was not rendered with the pages: from the cache if it lists
+        the same pages, else rendered now."""
+        if any(done.url == HOME for done in rendered.finished):
+            return []
         home = plan.cached.get(HOME)
-        if home is not None and home.deps.listing != listing_hash(rendered.listing):
-            del plan.cached[HOME]
-            home = None
-        page = next((p for p in rendered.prepared if p.url == HOME), None)
-        if home is None and page is None:
-            if plan.home_file is not None:
-                page = renderer.prepare_here([plan.home_file])[0]
-            else:
-                page = PreparedPage("", HOME, _home_source(self.config))
-            rendered.prepared.append(page)
-            renderer.math_of([page])
-        return [renderer.finish_home(page, rendered.listing)] if page is not None else []
+        if home is not None and home.deps.listing == listing_hash(rendered.listing):
+            return []
+        plan.cached.pop(HOME, None)
+        if plan.home_file is not None:
+            page = renderer.prepare_here([plan.home_file])[0]
+        else:
+            page = PreparedPage("", HOME, _home_source(self.config))
+        rendered.prepared.append(page)
+        renderer.math_of([page])
+        return [renderer.finish_home(page, rendered.listing)]
 
     # ## Keep and assemble
 

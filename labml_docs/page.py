@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from .config import SiteConfig
 from .diagnostics import Diagnostic
+from .fingerprint import sha256
 from .parse import Page, parse_markdown, parse_python
 from .urls import href
 
@@ -91,10 +92,31 @@ class PreparedPage:
     deps: PageDeps = field(default_factory=PageDeps)
     # The formulas as they go to KaTeX (coloured); computed with the notes, in `prepare`.
     math_input: list[Formula] | None = None
+    # A Python file: the sha256 of the bytes read, and its summary for the cross-reference
+    # index (what it imports; `None` if it does not parse), from the parse of `prepare`.
+    digest: str | None = None
+    imports: list[str] | None = None
 
     @property
     def formulas(self) -> list[FormulaRef]:
         return [f for d in self.docs for f in d.formulas]
+
+    def release(self) -> None:
+        """Once the page is finished, drop what only finishing needed (its source, sections,
+        notes and math): what is left is what the build keeps of it (address, title, summary,
+        links, formula count, messages)."""
+        page = self.page
+        title, summary = page.title, page.summary
+        # The title and summary move into the front matter, which they come from first: only
+        # when they come out of it unchanged.
+        if title and title == title.strip() and summary == " ".join(summary.split()):
+            meta = {k: v for k, v in page.meta.items() if k != "description"}
+            self.page = Page(page.path, meta={**meta, "title": title, "summary": summary},
+                             diagnostics=page.diagnostics, language=page.language,
+                             failed=page.failed)
+        self.math_html, self.math_input = [], None
+        for docs in self.docs:
+            docs.html, docs.marks = "", None
 
 
 def read_source(path: str, data: bytes,
@@ -216,15 +238,20 @@ class PageBuilder:
             return PreparedPage(file.path, file.url, Page(file.path), failed=True, diagnostics=[
                 Diagnostic(file.path, 1, f"cannot read: {e.strerror or e}")])
         text, problem = read_source(file.path, data, python=file.kind == "python")
+        from .xref.summaries import summary_of
+
+        python = file.kind == "python"
+        digest = sha256(data) if python else None
         if problem is not None:
             return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
-                                failed=True)
+                                failed=True, digest=digest)
         assert text is not None  # (no problem: decoded)
-        if file.kind == "python":
+        if python:
             page = parse_python(text, file.path, self.config.sections)
         else:
             page = parse_markdown(text, file.path)
-        prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
+        prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics),
+                                digest=digest, imports=summary_of(page) if python else None)
         prepared.failed = page.failed
         for section in page.sections:
             try:

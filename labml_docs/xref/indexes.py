@@ -32,7 +32,8 @@ import ast
 import gc
 import hashlib
 import posixpath
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,10 @@ class XrefIndex:
         self._targets: dict[str, dict[tuple[int, int], Definition]] = {}
         self._dependencies: dict[str, frozenset[str]] = {}
         self._definitions: dict[str, Definition] = {}
-        # Path → {line → section index}, and the first lines of the sections with code.
-        self._section_lines: dict[str, dict[int, int]] = {}
+        # Path → the runs of consecutive lines one section shows (first lines, last lines,
+        # sections: a few numbers a section, where a dictionary of every line took a hundred
+        # bytes a line), and the first lines of the sections with code.
+        self._section_runs: dict[str, tuple[list[int], list[int], list[int]]] = {}
         self._section_starts: dict[str, list[tuple[int, int]]] = {}
         self._links: dict[str, Links] = {}
         # Path → the facts of other files its links were read from (see `fact_record`).
@@ -115,7 +118,8 @@ class XrefIndex:
     def _collect(self, page: Page, tree: ast.Module, order: int) -> ModuleInfo:
         """Collect a file (`order`: its place in the tree's path order)."""
         name, is_package = module_name(page.path, self.package)
-        module, classes = collect(tree, name, page.path, page.source.split("\n"), is_package)
+        # (Its lines are split from the source when its own names are resolved.)
+        module, classes = collect(tree, name, page.path, [], is_package)
         self._machinery().add_module(module, classes, order)
         self._index_sections(page)
         self._sources[page.path] = page.source
@@ -124,9 +128,11 @@ class XrefIndex:
 
     def _resolve_targets(self, module: ModuleInfo) -> None:
         resolver = self._machinery()
-        targets, consulted = resolver.track(lambda: resolver.targets(module))
-        self._targets[module.path] = targets
         path = module.path
+        module.lines = self._sources[path].split("\n")
+        targets, consulted = resolver.track(lambda: resolver.targets(module))
+        module.lines = []
+        self._targets[path] = targets
         self._facts[path] = frozenset(f for f in consulted if f[0] != path)
         files = {f[0] for f in consulted} | {d.path for d in targets.values()}
         self._dependencies[path] = frozenset(files - {path})
@@ -151,7 +157,17 @@ class XrefIndex:
                 starts.append((section.code[0][0], i))
             for lineno, _ in section.code:
                 lines.setdefault(lineno, i)
-        self._section_lines[page.path] = lines
+        firsts: list[int] = []
+        lasts: list[int] = []
+        sections: list[int] = []
+        for line, i in sorted(lines.items()):
+            if sections and sections[-1] == i and lasts[-1] == line - 1:
+                lasts[-1] = line
+            else:
+                firsts.append(line)
+                lasts.append(line)
+                sections.append(i)
+        self._section_runs[page.path] = (firsts, lasts, sections)
         self._section_starts[page.path] = starts
 
     # What a lazy index must do before it answers; the eager one has done it all.
@@ -167,9 +183,12 @@ class XrefIndex:
     def section_of(self, path: str, line: int) -> int | None:
         """The section showing `line`, else the next section with code, else the last one."""
         self._prepare_sections(path)
-        found = self._section_lines.get(path, {}).get(line)
-        if found is not None:
-            return found
+        runs = self._section_runs.get(path)
+        if runs is not None:
+            firsts, lasts, sections = runs
+            n = bisect_right(firsts, line) - 1
+            if n >= 0 and line <= lasts[n]:
+                return sections[n]
         starts = self._section_starts.get(path, [])
         for first, i in starts:
             if first > line:
@@ -408,8 +427,10 @@ class LazyIndex(XrefIndex):
         for path in paths:
             self._by_name.setdefault(module_name(path, package)[0], []).append(path)
         self._load_page = load
-        # Path → its page once read (`None`: it could not be).
+        # Path → its page once read (`None`: it could not be, or it is collected).
         self._pages: dict[str, Page | None] = {}
+        # The files collected without the places their names are read (see `_load_module`).
+        self._bare: set[str] = set()
         self._add_known(paths)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -421,8 +442,13 @@ class LazyIndex(XrefIndex):
             self._pages[path] = self._load_page(path) if path in self._order else None
         return self._pages[path]
 
-    def _load_module(self, name: str) -> None:
-        """Collect every file of the module `name` (the first one in path order answers)."""
+    def _load_module(self, name: str, own: str | None = None) -> None:
+        """Collect every file of the module `name` (the first one in path order answers).
+
+        Of a file other than `own` (the page whose links are asked for), only what other
+        files look up is kept: its module and class scopes. The places its names are read,
+        with their syntax nodes and the scopes of its functions, are most of an index's memory,
+        and only its own page needs them (`_prepare` collects it again if it comes to that)."""
         paths = self._by_name.pop(name, None)
         if paths is None:
             return
@@ -430,7 +456,12 @@ class LazyIndex(XrefIndex):
             page = self._page(path)
             tree = syntax_tree(page) if page is not None else None
             if page is not None and tree is not None:
-                self._collect(page, tree, self._order[path])
+                module = self._collect(page, tree, self._order[path])
+                if path != own:
+                    module.sites = []
+                    self._bare.add(path)
+                # Collected: its sections and source are kept, its page is not needed any more.
+                self._pages[path] = None
 
     def _prepare_module(self, path: str) -> None:
         if path in self._order:
@@ -442,13 +473,21 @@ class LazyIndex(XrefIndex):
             return
         # The page the build has just parsed is the one the index would read.
         self._pages.setdefault(page.path, page)
-        self._load_module(module_name(page.path, self.package)[0])
+        name, is_package = module_name(page.path, self.package)
+        self._load_module(name, own=page.path)
         module = self._modules.get(page.path)
+        if module is not None and page.path in self._bare:
+            # Collected for the look-ups of another page, without the places names are read:
+            # again, for them. (Its scopes and classes as the resolver knows them stay: these
+            # bind the same names to the same things.)
+            self._bare.discard(page.path)
+            tree = syntax_tree(page)
+            module = collect(tree, name, page.path, [], is_package)[0] if tree else None
         if module is not None:
             self._resolve_targets(module)
 
     def _prepare_sections(self, path: str) -> None:
-        if path not in self._section_lines:
+        if path not in self._section_runs:
             page = self._page(path)
             if page is not None:
                 self._index_sections(page)
@@ -465,7 +504,8 @@ class LazyIndex(XrefIndex):
 def index_files(files: Iterable[TreeFile], package: str | None = None,
                 source_dir: str | Path | None = None, *, lazy: bool = False,
                 digests: dict[str, str] | None = None,
-                cache_dir: str | Path | None = None, sections: SectionRule = "labml") -> XrefIndex:
+                cache_dir: str | Path | None = None, sections: SectionRule = "labml",
+                known: Mapping[str, Summary] | None = None) -> XrefIndex:
     """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
 
     For `Builder.xref_factory`: the links of one page depend on the other files of the tree. A
@@ -476,10 +516,13 @@ def index_files(files: Iterable[TreeFile], package: str | None = None,
     every file (whether it parses, and what it imports, for the package name) comes from
     `cache_dir`, by the file's sha256 (`digests`: path → sha256). `sections`: the rule that
     cuts files into sections (see [`parse`](../parse.py)), for the sections links point at.
+    `known`: summaries the build has just computed (`summaries.summary_of`), by sha256: files
+    it has parsed are not parsed again for them.
     """
     python = [f for f in files
               if getattr(f, "kind", "python") == "python" and f.path.endswith(".py")]
     summaries = FileSummaries(cache_dir)
+    summaries.learn(dict(known or {}))
     if lazy:
         index: XrefIndex = _lazy_index(python, package, source_dir, digests or {}, summaries,
                                        sections)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import pickle
 import posixpath
 import re
 import tokenize
@@ -101,10 +102,31 @@ class PreparedPage:
     def formulas(self) -> list[FormulaRef]:
         return [f for d in self.docs for f in d.formulas]
 
+    # What the build keeps of a page, and what only finishing needs: the parsed page (its
+    # source and sections) and the notes' HTML, most of its memory. A build holds every page it
+    # renders between prepare and finish, so that the home page can list them all: the parts
+    # only finishing needs wait as bytes (`pack`), about a third of their size as objects.
+
+    def pack(self) -> bytes:
+        """Take out the parts only `finish` needs, as bytes, for `unpack`."""
+        blob = pickle.dumps((self.page, [(docs.html, docs.marks) for docs in self.docs]),
+                            pickle.HIGHEST_PROTOCOL)
+        self._lighten()
+        return blob
+
+    def unpack(self, blob: bytes) -> None:
+        self.page, parts = pickle.loads(blob)
+        for docs, (html, marks) in zip(self.docs, parts):
+            docs.html, docs.marks = html, marks
+
     def release(self) -> None:
         """Once the page is finished, drop what only finishing needed (its source, sections,
         notes and math): what is left is what the build keeps of it (address, title, summary,
         links, formula count, messages)."""
+        self._lighten()
+        self.math_html, self.math_input = [], None
+
+    def _lighten(self) -> None:
         page = self.page
         title, summary = page.title, page.summary
         # The title and summary move into the front matter, which they come from first: only
@@ -114,7 +136,6 @@ class PreparedPage:
             self.page = Page(page.path, meta={**meta, "title": title, "summary": summary},
                              diagnostics=page.diagnostics, language=page.language,
                              failed=page.failed)
-        self.math_html, self.math_input = [], None
         for docs in self.docs:
             docs.html, docs.marks = "", None
 

@@ -125,6 +125,9 @@ class PageRenderer:
         self._here: PageBuilder | None = None
         # The summaries of the files prepared so far, by sha256 (for the index).
         self.known: dict[str, Summary] = {}
+        # The parts of the pages prepared by workers that only finishing needs, as bytes, by
+        # address (`PreparedPage.pack`).
+        self._parts: dict[str, bytes] = {}
 
     def __enter__(self) -> PageRenderer:
         return self
@@ -205,15 +208,20 @@ class PageRenderer:
     def _prepare_in_workers(self, todo: list[SourceFile]) -> list[PreparedPage]:
         """The math of a chunk is rendered here while the workers prepare the next chunks."""
         self.pool = self._start_workers(None)
-        futures = [self.pool.submit(_prepare_chunk, chunk) for chunk in self._chunks(todo)]
-        prepared: list[PreparedPage] = []
+        futures = {self.pool.submit(_prepare_chunk, chunk): n
+                   for n, chunk in enumerate(self._chunks(todo))}
+        chunks: list[list[PreparedPage]] = [[] for _ in futures]
+        count = 0
         for future in as_completed(futures):
-            pages = future.result()
-            prepared += pages
-            self._report("prepare", len(prepared), len(todo))
+            packed = future.result()
+            pages = chunks[futures[future]] = [page for page, _ in packed]
+            self._parts.update((page.url, blob) for page, blob in packed)
+            count += len(pages)
+            self._report("prepare", count, len(todo))
             self.math_of(pages)
-        self._learn(prepared)
         self.pool.shutdown()
+        prepared = [page for chunk in chunks for page in chunk]  # in the order of `todo`
+        self._learn(prepared)
         return prepared
 
     def _finish_in_workers(self, prepared: list[PreparedPage],
@@ -224,14 +232,16 @@ class PageRenderer:
         forking = "fork" in multiprocessing.get_all_start_methods()
         index = self.xref(self.files, lazy=forking, known=self.known) if self.xref else None
         self.pool = self._start_workers(index)
-        futures = {self.pool.submit(_finish_chunk, [(p, _list(p, listed)) for p in chunk]): chunk
+        futures = {self.pool.submit(_finish_chunk, [(p, self._parts[p.url], _list(p, listed))
+                                                    for p in chunk]): chunk
                    for chunk in self._chunks(prepared)}
         finished: list[Finished] = []
         for future in as_completed(futures):
             finished += future.result()
             self._report("finish", len(finished), len(prepared))
-            for page in futures[future]:  # the largest part goes
+            for page in futures[future]:
                 page.release()
+                del self._parts[page.url]
         return finished
 
     def _start_workers(self, xref: Any) -> Executor:
@@ -287,14 +297,19 @@ def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
     _worker_cache = PageCache(cache_dir)
 
 
-def _prepare_chunk(files: list[SourceFile]) -> list[PreparedPage]:
+def _prepare_chunk(files: list[SourceFile]) -> list[tuple[PreparedPage, bytes]]:
     assert _worker is not None
-    return [_worker.prepare(file) for file in files]
+    pages = [_worker.prepare(file) for file in files]
+    return [(page, page.pack()) for page in pages]
 
 
-def _finish_chunk(items: list[tuple[PreparedPage, list[dict] | None]]) -> list[Finished]:
+def _finish_chunk(items: list[tuple[PreparedPage, bytes, list[dict] | None]]) -> list[Finished]:
     assert _worker is not None and _worker_cache is not None
-    return [finish_one(_worker, _worker_cache, page, listing) for page, listing in items]
+    out = []
+    for page, parts, listing in items:
+        page.unpack(parts)
+        out.append(finish_one(_worker, _worker_cache, page, listing))
+    return out
 
 
 def _exit_with_parent(parent: int) -> None:

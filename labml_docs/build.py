@@ -500,10 +500,18 @@ class Builder:
                    if plan.hashes.get(path) != digest]
         if not changed:
             return True
-        index = self._plan_index(plan) if all(path in deps.facts for path in changed) else None
+        if not all(path in deps.facts for path in changed):
+            return False
+        facts = deps.facts
+        if any(len(facts[path]) == 1 for path in changed):
+            # Read from the build record, which keeps only their digests: the entry's own file
+            # has the facts.
+            whole = self.page_cache.get(entry.key)
+            facts = whole.deps.facts if whole is not None else {}
+        index = self._plan_index(plan)
         if index is None or not all(
-                plan.hashes.get(path) is not None
-                and index.facts_digest(path, deps.facts[path][1:]) == deps.facts[path][0]
+                plan.hashes.get(path) is not None and len(facts.get(path, ())) > 1
+                and index.facts_digest(path, facts[path][1:]) == facts[path][0]
                 for path in changed):
             return False
         for path in changed:

@@ -303,7 +303,7 @@ class PageCache:
         if html is not None:
             self.put_html(entry.html_sha, entry.html_len, html)
         try:
-            body = (_header_line(entry) + "\n"
+            body = (_header_line(entry, record=False) + "\n"
                     + json.dumps(entry.text, ensure_ascii=False)).encode("utf-8", "surrogatepass")
             write_atomic(self.meta_file(entry.key), sha256(body).encode("ascii") + b"\n" + body)
         except OSError as e:
@@ -472,12 +472,19 @@ class PageCache:
         return keys, html
 
 
-def _header_line(entry: Entry) -> str:
+def _header_line(entry: Entry, record: bool = True) -> str:
     """The JSON of an entry's fields but its text, on one line (the first line of its file,
-    and its line in a build record); an entry read from a record already has it."""
-    line = getattr(entry, "_line", None)
+    and its line in a build record); an entry read from a record already has it.
+
+    In a record, the facts of each file an entry depends on are only their digest: the facts
+    themselves are most of an entry's bytes (8 of the 10 MB of PyTorch's record), and only a
+    page whose dependency changed needs them, from its own file (`Builder._deps_hold`)."""
+    line = getattr(entry, "_line", None) if record else None
     if line is None:  # (the key comes first: record lines sort by key)
-        line = json.dumps(entry.header(), ensure_ascii=False, separators=(",", ":"))
+        header = entry.header()
+        if record and entry.deps.facts:
+            header["deps"]["facts"] = {path: facts[:1] for path, facts in entry.deps.facts.items()}
+        line = json.dumps(header, ensure_ascii=False, separators=(",", ":"))
     return line
 
 

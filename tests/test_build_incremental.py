@@ -336,3 +336,14 @@ def test_a_definition_added_renders_only_its_page(build, tmp_path):
     rendered_again, changed = _edit_renders(
         build, tmp_path, lambda text: text + "\n\ndef added(y):\n    return y\n")
     assert rendered_again == ["core.html"] and not changed
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_cold_build_keeps_the_summary_of_every_file_from_its_own_parse(build, tmp_path, jobs):
+    """The next build's index finds every file's summary on disk: it parses none of them."""
+    import json
+
+    src = make_tree(tmp_path / "src", 40)
+    build(src, jobs=jobs)
+    kept = json.loads((tmp_path / "cache" / "xref" / "files.json").read_text("utf-8"))["files"]
+    assert len(kept) == len(list(src.rglob("*.py")))

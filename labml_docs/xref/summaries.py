@@ -80,6 +80,8 @@ class FileSummaries:
         # What the last build kept, and what this one will keep (the files asked about).
         self.old: dict[str, Summary] = {}
         self.new: dict[str, Summary] = {}
+        # What the build learnt from its own parse (`learn`).
+        self.learnt: dict[str, Summary] = {}
         # How many files had to be read.
         self.misses = 0
         if self.path is not None:
@@ -92,11 +94,15 @@ class FileSummaries:
                 pass
 
     def learn(self, known: dict[str, Summary]) -> None:
-        """Summaries this build computed from its own parse (`summary_of`), by sha256."""
-        self.old.update(known)
+        """Summaries this build computed from its own parse (`summary_of`), by sha256: answers
+        for `get`, which `save` keeps (they are not on disk yet)."""
+        self.learnt.update(known)
 
     def get(self, file: TreeFile, digest: str | None) -> Summary:
         """The summary of a file whose bytes had the sha256 `digest` when the build hashed them."""
+        if digest is not None and digest in self.learnt:
+            self.new[digest] = self.learnt[digest]
+            return self.new[digest]
         if digest is not None and digest in self.old:
             value = self.old[digest]
             if value is None or (isinstance(value, list)

@@ -148,8 +148,10 @@ class PageRenderer:
         """The page builder of this process, made when first needed."""
         if self._here is None:
             self._here = PageBuilder(self.config, self.env, self.files)
-            self._here.xref = self.xref(self.files, lazy=True, known=self.known) \
-                if self.xref else None
+            index: Any = self.xref(self.files, lazy=True, known=self.known) if self.xref else None
+            if index is not None and hasattr(index, "lean"):  # it finishes every page it links
+                index.lean = False
+            self._here.xref = index
         return self._here
 
     def prepare_here(self, files: list[SourceFile]) -> list[PreparedPage]:

@@ -431,6 +431,9 @@ class LazyIndex(XrefIndex):
         self._pages: dict[str, Page | None] = {}
         # The files collected without the places their names are read (see `_load_module`).
         self._bare: set[str] = set()
+        # Whether to collect so: in a worker, which finishes some of the pages; not in a
+        # process that finishes them all (it would collect most files twice).
+        self.lean = True
         self._add_known(paths)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -457,7 +460,7 @@ class LazyIndex(XrefIndex):
             tree = syntax_tree(page) if page is not None else None
             if page is not None and tree is not None:
                 module = self._collect(page, tree, self._order[path])
-                if path != own:
+                if self.lean and path != own:
                     module.sites = []
                     self._bare.add(path)
                 # Collected: its sections and source are kept, its page is not needed any more.

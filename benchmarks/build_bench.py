@@ -21,6 +21,8 @@ It prints, in one table:
   250, 500 and 1,000 files: it should grow at most linearly;
 * pycco (`pycco -p -d OUT files...`) on the same tree, which renders no math, and the ratios.
 
+With `--tree PATH`, a real tree instead: see [`tree_bench`](tree_bench.py).
+
 Goals: cold ≤ pycco, no-op < 0.5 s, one file < 0.3 s (an edit that adds no formula; one that
 adds a formula also pays for starting Node.js, about 0.1 s, and is reported on its own).
 """
@@ -194,12 +196,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--formulas", type=int, default=20, help="per file")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=None, help="3; 1 with --tree")
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
     parser.add_argument("--no-pycco", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--jobs", type=int, default=0)
+    real = parser.add_argument_group("a real tree instead (see benchmarks/tree_bench.py)")
+    real.add_argument("--tree", help="build this tree (copied: it is edited)")
+    real.add_argument("--code", action="append", metavar="LABEL=DIR",
+                      help="a checkout of labml-docs to measure (repeat to compare)")
+    real.add_argument("--subset", help="folders of the tree, comma-separated: pycco and -j 1 on them")
+    real.add_argument("--edit", help="the file to edit (default: optim/adam.py or optimizers/adam.py)")
+    real.add_argument("--work", help="folder to work in")
     args = parser.parse_args()
+    if args.tree:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from tree_bench import tree_main
+        args.repeat = args.repeat or 1
+        tree_main(args)
+        return
+    args.repeat = args.repeat or 3
 
     # The generator's bytecode, as an installed package has it (pip compiles at install; an
     # editable install, or PYTHONDONTWRITEBYTECODE, would leave every run compiling it again).

@@ -12,8 +12,10 @@ summary: From a source tree to a folder of pages; the whole data path in one fun
 2. **plan**: which pages the [page cache](page_cache.py) holds with all their inputs
    unchanged, and which must be rendered;
 3. **render** those: prepare, colour, math, finish ([`workers`](workers.py), in worker
-   processes when there are many; the stages of one page are in [`page`](page.py));
-4. the **home page** last, as it lists every page's title;
+   processes when there are many; the stages of one page are in [`page`](page.py)); the home
+   page is finished with them once every page's title is known;
+4. the **home page**, if it was not rendered with them: from the cache, unless the pages it
+   lists changed;
 5. **keep** what was rendered in the page cache;
 6. **assemble** the site in the order of the tree, with the messages of every page;
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from .math import MathOptions, MathRenderer, MathResult
+    from .xref.summaries import Summary
 
 log = logging.getLogger("labml_docs")
 
@@ -70,6 +73,8 @@ class Site:
     # The sha256 of each page's HTML, where the page cache knows it: `publish` compares it with
     # what it published without reading the page.
     html_shas: dict[str, str] = field(default_factory=dict)
+    # The addresses of the pages this build rendered (the others came from the page cache).
+    rendered: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -170,6 +175,8 @@ class Builder:
         self._digests: dict[str, str] = {}
         # The builders of the translated editions, by language (see [`i18n`](i18n/__init__.py)).
         self.editions: dict[str, Builder] = {}
+        # The index the plan made, if it needed one (`_plan_index`); `False`: it has no facts.
+        self._index: Any = None
 
     @property
     def env(self) -> Environment:
@@ -239,13 +246,14 @@ class Builder:
             math = _CacheFirstMath(self.config, lambda: self.math, running=self._math is not None)
             plan = self.plan(self.scan())
             with self._renderer(plan.files, math) as renderer:
-                prepared, finished = renderer.render(plan.todo, self.jobs())
-                rendered = Rendered(prepared, finished, self._listing(plan, prepared))
+                rendered = Rendered(*renderer.render(plan.todo, self.jobs(),
+                                                     lambda pages: self._listing(plan, pages)))
                 rendered.finished += self._home(plan, rendered, renderer)
             fresh = self.keep(plan, rendered)
             entries = {url: entry for url in self._order(plan)
                        if (entry := plan.cached.get(url) or fresh.get(url)) is not None}
             site = self.assemble(plan, rendered, entries)
+            site.rendered = sorted(page.url for page in rendered.prepared)
             self._remember(rendered, entries)
             site.stats = self._stats(rendered, renderer, math, site, entries, started)
             return site
@@ -283,8 +291,7 @@ class Builder:
                 digest += catalog_digest(self.config, file.url)
             key = plan.keys[file.url] = page_key(fingerprint, file.path, digest)
             entry = self._lookup(key)
-            if entry is not None and entry.url == file.url \
-                    and self._deps_hold(entry, plan.known, plan.hashes):
+            if entry is not None and entry.url == file.url and self._deps_hold(entry, plan):
                 plan.cached[file.url] = entry
             else:
                 plan.todo.append(file)
@@ -300,17 +307,25 @@ class Builder:
 
     def _renderer(self, files: list[SourceFile], math: Any) -> PageRenderer:
         xref = self.xref_factory if self.config.cross_references else None
+        index, self._index = self._index, None
+        if xref is not None and index:  # the plan's lazy index, for the first that asks for one
+            factory, lent = xref, [index]
+
+            def xref(files: list[SourceFile], lazy: bool,
+                     known: Mapping[str, Summary] | None = None) -> Any:
+                return lent.pop() if lazy and lent else factory(files, lazy, known)
         return PageRenderer(self.config, self.env, files, xref, math, self.page_cache,
                             self.progress)
 
-    def _tree_index(self, files: list[SourceFile], lazy: bool) -> Any:
+    def _tree_index(self, files: list[SourceFile], lazy: bool,
+                    known: Mapping[str, Summary] | None = None) -> Any:
         """The default cross-reference index: the tree's definitions, with the index's own
         cache of per-file summaries beside the page cache."""
         from .xref import index_files
         cache_dir = self.cache_dir if not self.page_cache.disabled else None
         return index_files(files, source_dir=self.config.source_dir, lazy=lazy,
                            digests=self._digests, cache_dir=cache_dir,
-                           sections=self.config.sections)
+                           sections=self.config.sections, known=known)
 
     @staticmethod
     def _listing(plan: Plan, prepared: list[PreparedPage]) -> list[dict]:
@@ -323,21 +338,21 @@ class Builder:
                for p in prepared if not p.failed])
 
     def _home(self, plan: Plan, rendered: Rendered, renderer: PageRenderer) -> list[Finished]:
-        """The home page, finished last with every title known, unless the cache holds it with
-        the same list of pages."""
+        """The home page, when it was not rendered with the pages: from the cache if it lists
+        the same pages, else rendered now."""
+        if any(done.url == HOME for done in rendered.finished):
+            return []
         home = plan.cached.get(HOME)
-        if home is not None and home.deps.listing != listing_hash(rendered.listing):
-            del plan.cached[HOME]
-            home = None
-        page = next((p for p in rendered.prepared if p.url == HOME), None)
-        if home is None and page is None:
-            if plan.home_file is not None:
-                page = renderer.prepare_here([plan.home_file])[0]
-            else:
-                page = PreparedPage("", HOME, _home_source(self.config))
-            rendered.prepared.append(page)
-            renderer.math_of([page])
-        return [renderer.finish_home(page, rendered.listing)] if page is not None else []
+        if home is not None and home.deps.listing == listing_hash(rendered.listing):
+            return []
+        plan.cached.pop(HOME, None)
+        if plan.home_file is not None:
+            page = renderer.prepare_here([plan.home_file])[0]
+        else:
+            page = PreparedPage("", HOME, _home_source(self.config))
+        rendered.prepared.append(page)
+        renderer.math_of([page])
+        return [renderer.finish_home(page, rendered.listing)]
 
     # ## Keep and assemble
 
@@ -360,7 +375,8 @@ class Builder:
                        for link in docs.links],
                 deps=Dependencies(exists=dict(sorted(done.deps.exists.items())),
                                   files={p: plan.hashes.get(p) for p in done.deps.files},
-                                  listing=home_hash if page.url == HOME else None))
+                                  listing=home_hash if page.url == HOME else None,
+                                  facts=done.deps.facts))
             self.page_cache.put(entry, None if done.stored else done.rendered.html)
             if not self.page_cache.disabled:
                 self._entries[key] = entry
@@ -490,11 +506,45 @@ class Builder:
             self._entries[key] = entry
         return entry
 
-    @staticmethod
-    def _deps_hold(entry: Entry, known: set[str], hashes: dict[str, str]) -> bool:
+    def _deps_hold(self, entry: Entry, plan: Plan) -> bool:
+        """Whether what the page depends on besides its source is as it was: the pages its
+        breadcrumbs looked for, and the other files its links were read from; of a file that
+        changed, only the facts the links were read from count (`xref.XrefIndex.fact_record`):
+        if those are unchanged, the entry now holds for the new file."""
         deps = entry.deps
-        return all((url in known) == existed for url, existed in deps.exists.items()) \
-            and all(hashes.get(path) == digest for path, digest in deps.files.items())
+        if not all((url in plan.known) == existed for url, existed in deps.exists.items()):
+            return False
+        changed = [path for path, digest in deps.files.items()
+                   if plan.hashes.get(path) != digest]
+        if not changed:
+            return True
+        if not all(path in deps.facts for path in changed):
+            return False
+        facts = deps.facts
+        if any(len(facts[path]) == 1 for path in changed):
+            # Read from the build record, which keeps only their digests: the entry's own file
+            # has the facts.
+            whole = self.page_cache.get(entry.key)
+            facts = whole.deps.facts if whole is not None else {}
+        index = self._plan_index(plan)
+        if index is None or not all(
+                plan.hashes.get(path) is not None and len(facts.get(path, ())) > 1
+                and index.facts_digest(path, facts[path][1:]) == facts[path][0]
+                for path in changed):
+            return False
+        for path in changed:
+            deps.files[path] = plan.hashes[path]
+        if hasattr(entry, "_line"):
+            entry._line = None  # its line in the build record is made again
+        return True
+
+    def _plan_index(self, plan: Plan) -> Any:
+        """The cross-reference index of this build, to check the facts of files that changed;
+        made once per render, and lent to the renderer (it has read those files already)."""
+        if self._index is None and self.xref_factory is not None and self.config.cross_references:
+            index = self.xref_factory(plan.files, lazy=True)
+            self._index = index if hasattr(index, "facts_digest") else False
+        return self._index or None
 
     def _loader(self, entry: Entry) -> Callable[[], str | None]:
         def load() -> str | None:

@@ -19,8 +19,10 @@ decide it:
 * **the recorded dependencies** of the entry (`page_cache.Dependencies`), checked on every
   build against the current tree: `exists` (the pages the breadcrumbs looked for, and whether
   they existed), `files` (the sha256 of the other source files the page's cross-reference
-  links came from, as the xref index reports them) and `listing` (the home page only:
-  `listing_hash` of every page's address, title and summary).
+  links came from, as the xref index reports them), `facts` (per such file, the facts of it
+  the links were read from, and a digest of their values: when the file changed but not these,
+  as after a comment or a function body is edited, the page holds) and `listing` (the home
+  page only: `listing_hash` of every page's address, title and summary).
 
 Relative links are *not* dependencies: an entry keeps the links of its notes, and every build
 checks them again against the pages and files that exist now; their messages do not change

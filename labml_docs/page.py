@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import pickle
 import posixpath
 import re
 import tokenize
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from .config import SiteConfig
 from .diagnostics import Diagnostic
+from .fingerprint import sha256
 from .parse import Page, parse_markdown, parse_python
 from .urls import href
 
@@ -73,6 +75,9 @@ class PageDeps:
     exists: dict[str, bool] = field(default_factory=dict)
     # The other source files whose definitions the page links to.
     files: list[str] = field(default_factory=list)
+    # Per such file, the facts of it the links were read from and the digest of their values
+    # (`XrefIndex.fact_record`): a change of the file that leaves them alone leaves the page.
+    facts: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,10 +93,51 @@ class PreparedPage:
     deps: PageDeps = field(default_factory=PageDeps)
     # The formulas as they go to KaTeX (coloured); computed with the notes, in `prepare`.
     math_input: list[Formula] | None = None
+    # A Python file: the sha256 of the bytes read, and its summary for the cross-reference
+    # index (what it imports; `None` if it does not parse), from the parse of `prepare`.
+    digest: str | None = None
+    imports: list[str] | None = None
 
     @property
     def formulas(self) -> list[FormulaRef]:
         return [f for d in self.docs for f in d.formulas]
+
+    # What the build keeps of a page, and what only finishing needs: the parsed page (its
+    # source and sections) and the notes' HTML, most of its memory. A build holds every page it
+    # renders between prepare and finish, so that the home page can list them all: the parts
+    # only finishing needs wait as bytes (`pack`), about a third of their size as objects.
+
+    def pack(self) -> bytes:
+        """Take out the parts only `finish` needs, as bytes, for `unpack`."""
+        blob = pickle.dumps((self.page, [(docs.html, docs.marks) for docs in self.docs]),
+                            pickle.HIGHEST_PROTOCOL)
+        self._lighten()
+        return blob
+
+    def unpack(self, blob: bytes) -> None:
+        self.page, parts = pickle.loads(blob)
+        for docs, (html, marks) in zip(self.docs, parts):
+            docs.html, docs.marks = html, marks
+
+    def release(self) -> None:
+        """Once the page is finished, drop what only finishing needed (its source, sections,
+        notes and math): what is left is what the build keeps of it (address, title, summary,
+        links, formula count, messages)."""
+        self._lighten()
+        self.math_html, self.math_input = [], None
+
+    def _lighten(self) -> None:
+        page = self.page
+        title, summary = page.title, page.summary
+        # The title and summary move into the front matter, which they come from first: only
+        # when they come out of it unchanged.
+        if title and title == title.strip() and summary == " ".join(summary.split()):
+            meta = {k: v for k, v in page.meta.items() if k != "description"}
+            self.page = Page(page.path, meta={**meta, "title": title, "summary": summary},
+                             diagnostics=page.diagnostics, language=page.language,
+                             failed=page.failed)
+        for docs in self.docs:
+            docs.html, docs.marks = "", None
 
 
 def read_source(path: str, data: bytes,
@@ -217,7 +263,8 @@ class PageBuilder:
         self.url_set = set(self.urls.values())
         # The cross-reference index: `links_for(page) -> {(line, column): href}`; if it also has
         # `dependencies(page) -> iterable of source paths` (the files whose definitions the
-        # links point to), a change to any of them renders the page again.
+        # links point to), a change to any of them renders the page again, unless it also has
+        # `fact_record(page)` and the facts of the file recorded there are unchanged.
         self.xref = None
 
     def prepare(self, file) -> PreparedPage:
@@ -227,15 +274,20 @@ class PageBuilder:
             return PreparedPage(file.path, file.url, Page(file.path), failed=True, diagnostics=[
                 Diagnostic(file.path, 1, f"cannot read: {e.strerror or e}")])
         text, problem = read_source(file.path, data, python=file.kind == "python")
+        from .xref.summaries import summary_of
+
+        python = file.kind == "python"
+        digest = sha256(data) if python else None
         if problem is not None:
             return PreparedPage(file.path, file.url, Page(file.path), diagnostics=[problem],
-                                failed=True)
+                                failed=True, digest=digest)
         assert text is not None  # (no problem: decoded)
-        if file.kind == "python":
+        if python:
             page = parse_python(text, file.path, self.config.sections)
         else:
             page = parse_markdown(text, file.path)
-        prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics))
+        prepared = PreparedPage(file.path, file.url, page, diagnostics=list(page.diagnostics),
+                                digest=digest, imports=summary_of(page) if python else None)
         prepared.failed = page.failed
         # A translated edition renders each note in its language (see [`i18n`](i18n/__init__.py)).
         notes, mark, order = [section.docs for section in page.sections], "", None
@@ -325,6 +377,9 @@ class PageBuilder:
         dependencies = getattr(self.xref, "dependencies", None)
         if dependencies is not None:
             page.deps.files = sorted(set(dependencies(page.page)) - {page.path})
+        fact_record = getattr(self.xref, "fact_record", None)
+        if fact_record is not None:
+            page.deps.facts = fact_record(page.page)
         highlighter = FileHighlighter(page.page.source, links, page.page.language)
         sections = []
         position = 0

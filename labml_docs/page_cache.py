@@ -84,22 +84,33 @@ class Dependencies:
     files: dict[str, str | None] = field(default_factory=dict)
     # The home page only: `listing_hash` of every page's address, title and summary.
     listing: str | None = None
+    # Per file of `files`, the digest of the facts of it the links were read from, then those
+    # facts (`xref.XrefIndex.fact_record`): when the file changed but these did not, the page
+    # holds.
+    facts: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"exists": self.exists, "files": self.files}
         if self.listing is not None:
             data["listing"] = self.listing
+        if self.facts:
+            data["facts"] = self.facts
         return data
 
     @classmethod
     def from_json(cls, data: Any) -> Dependencies:
         """Raises `TypeError` for what `to_json` does not make. (A value of the wrong type
         only fails the check, and the page is rendered again.)"""
-        if not isinstance(data, dict) or not data.keys() <= {"exists", "files", "listing"}:
+        if not isinstance(data, dict) \
+                or not data.keys() <= {"exists", "files", "listing", "facts"}:
             raise TypeError("deps")
-        deps = cls(data.get("exists", {}), data.get("files", {}), data.get("listing"))
+        deps = cls(data.get("exists", {}), data.get("files", {}), data.get("listing"),
+                   data.get("facts", {}))
         if not isinstance(deps.exists, dict) or not isinstance(deps.files, dict) \
-                or not isinstance(deps.listing, (str, type(None))):
+                or not isinstance(deps.listing, (str, type(None))) \
+                or not isinstance(deps.facts, dict) \
+                or not all(isinstance(v, list) and v and all(isinstance(k, str) for k in v)
+                           for v in deps.facts.values()):
             raise TypeError("deps")
         return deps
 
@@ -292,7 +303,7 @@ class PageCache:
         if html is not None:
             self.put_html(entry.html_sha, entry.html_len, html)
         try:
-            body = (_header_line(entry) + "\n"
+            body = (_header_line(entry, record=False) + "\n"
                     + json.dumps(entry.text, ensure_ascii=False)).encode("utf-8", "surrogatepass")
             write_atomic(self.meta_file(entry.key), sha256(body).encode("ascii") + b"\n" + body)
         except OSError as e:
@@ -461,12 +472,19 @@ class PageCache:
         return keys, html
 
 
-def _header_line(entry: Entry) -> str:
+def _header_line(entry: Entry, record: bool = True) -> str:
     """The JSON of an entry's fields but its text, on one line (the first line of its file,
-    and its line in a build record); an entry read from a record already has it."""
-    line = getattr(entry, "_line", None)
+    and its line in a build record); an entry read from a record already has it.
+
+    In a record, the facts of each file an entry depends on are only their digest: the facts
+    themselves are most of an entry's bytes (8 of the 10 MB of PyTorch's record), and only a
+    page whose dependency changed needs them, from its own file (`Builder._deps_hold`)."""
+    line = getattr(entry, "_line", None) if record else None
     if line is None:  # (the key comes first: record lines sort by key)
-        line = json.dumps(entry.header(), ensure_ascii=False, separators=(",", ":"))
+        header = entry.header()
+        if record and entry.deps.facts:
+            header["deps"]["facts"] = {path: facts[:1] for path, facts in entry.deps.facts.items()}
+        line = json.dumps(header, ensure_ascii=False, separators=(",", ":"))
     return line
 
 

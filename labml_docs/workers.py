@@ -12,14 +12,22 @@ summary: >
 goes through the stages of [`page`](page.py):
 
 1. **prepare**: read, parse, render the notes with the math cut out, colour the equations;
+   the parse also says what the file imports (its [summary](xref/summaries.py));
 2. **math**: the formulas of many pages at once, through the math cache and one KaTeX engine;
-3. **finish**: highlight the code, put the math in place, fill the template.
+3. **finish**: highlight the code, link names to their definitions, put the math in place,
+   fill the template. The home page is finished with the others, with every page's title.
+
+The links need the [cross-reference index](xref/__init__.py) of the whole tree, and the index
+needs the summary of every file (to name the tree's package): so every page is prepared before
+any is finished, and the summaries come from that one parse, not from a pass of their own.
 
 With few pages everything runs here. With many (`PARALLEL_THRESHOLD`), *prepare* and *finish*
-run in worker processes while *math* stays in this process, for one KaTeX engine: the math of a
-chunk of pages is rendered while the workers prepare the next chunks, and its finish starts as
-soon as its math is done. A worker puts the HTML of a page straight into the page cache and
-sends back only its checksum. The output does not depend on the number of workers.
+run in worker processes, the largest files first (the last to start are short), while *math*
+stays in this process, for one KaTeX engine: the math of a chunk of pages is rendered while
+the workers prepare the next chunks. The workers that finish are started (forked) once the
+index exists, so that each has it without building it. A worker puts the HTML of a page
+straight into the page cache and sends back only its checksum. The output does not depend on
+the number of workers.
 """
 
 from __future__ import annotations
@@ -29,17 +37,18 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .page import PageBuilder, PageDeps, PreparedPage, RenderedPage, render_math
 from .page_cache import PageCache, html_fields
+from .xref.summaries import Summary
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -58,9 +67,15 @@ Progress = Callable[[str, int, int], None]
 class XrefFactory(Protocol):
     """Makes the cross-reference index of the pages to render: `lazy`, it reads only the files
     that the pages it is asked about link into (the index of a forked worker, or of this
-    process); else the whole tree (an index that is sent to spawned workers)."""
+    process); else the whole tree (an index that is sent to spawned workers). `known`: the
+    summaries of files this build has parsed already, by the sha256 of their bytes."""
 
-    def __call__(self, files: list[SourceFile], lazy: bool) -> Any: ...
+    def __call__(self, files: list[SourceFile], lazy: bool,
+                 known: Mapping[str, Summary] | None = None) -> Any: ...
+
+
+#: What the home page lists, from the pages prepared (`Builder._listing`).
+Listing = Callable[[list[PreparedPage]], list[dict]]
 
 
 @dataclass
@@ -108,6 +123,11 @@ class PageRenderer:
         self.pool: Executor | None = None
         self.jobs = 1
         self._here: PageBuilder | None = None
+        # The summaries of the files prepared so far, by sha256 (for the index).
+        self.known: dict[str, Summary] = {}
+        # The parts of the pages prepared by workers that only finishing needs, as bytes, by
+        # address (`PreparedPage.pack`).
+        self._parts: dict[str, bytes] = {}
 
     def __enter__(self) -> PageRenderer:
         return self
@@ -128,7 +148,10 @@ class PageRenderer:
         """The page builder of this process, made when first needed."""
         if self._here is None:
             self._here = PageBuilder(self.config, self.env, self.files)
-            self._here.xref = self.xref(self.files, lazy=True) if self.xref else None
+            index: Any = self.xref(self.files, lazy=True, known=self.known) if self.xref else None
+            if index is not None and hasattr(index, "lean"):  # it finishes every page it links
+                index.lean = False
+            self._here.xref = index
         return self._here
 
     def prepare_here(self, files: list[SourceFile]) -> list[PreparedPage]:
@@ -136,7 +159,12 @@ class PageRenderer:
         for n, file in enumerate(files):
             out.append(self.here.prepare(file))
             self._report("prepare", n + 1, len(files))
+        self._learn(out)
         return out
+
+    def _learn(self, pages: list[PreparedPage]) -> None:
+        """Keep the summaries of the files just prepared, for the index."""
+        self.known.update((p.digest, p.imports) for p in pages if p.digest is not None)
 
     def math_of(self, pages: list[PreparedPage]) -> None:
         count = sum(len(p.formulas) for p in pages)
@@ -147,82 +175,108 @@ class PageRenderer:
         out = []
         for n, (page, listing) in enumerate(items):
             out.append(finish_one(self.here, self.page_cache, page, listing))
+            page.release()
             self._report("finish", n + 1, len(items))
         return out
 
     def finish_home(self, home: PreparedPage, listing: list[dict]) -> Finished:
-        """The home page, last: it lists every page's title."""
+        """The home page, when it was not one of the pages rendered: it lists every title."""
         return self.finish_here([(home, listing)])[0]
 
     # ### The pages of the tree
 
-    def render(self, todo: list[SourceFile], jobs: int) -> tuple[list[PreparedPage],
-                                                                 list[Finished]]:
-        """Prepare, render the math of, and finish `todo`, but the home page (`finish_home`)."""
-        if not todo:
-            return [], []
-        self.pool = self._start_workers(len(todo), jobs)
-        if self.pool is None:
+    def render(self, todo: list[SourceFile], jobs: int, listing: Listing
+               ) -> tuple[list[PreparedPage], list[Finished], list[dict]]:
+        """Prepare, render the math of, and finish `todo`: the pages, finished, and what the
+        home page lists (`listing` of the pages prepared). The home page, if it is one of
+        `todo`, is finished with that list."""
+        if len(todo) < PARALLEL_THRESHOLD or min(jobs, len(todo) // 8) < 2:
             prepared = self.prepare_here(todo)
             self.math_of(prepared)
-            return prepared, self.finish_here([(p, None) for p in prepared if p.url != HOME])
-        return self._render_in_workers(self.pool, todo)
+            listed = listing(prepared)
+            return prepared, self.finish_here([(p, _list(p, listed)) for p in prepared]), listed
+        self.jobs = min(jobs, len(todo) // 8)
+        order = {file.url: n for n, file in enumerate(todo)}
+        prepared = self._prepare_in_workers(_largest_first(todo))
+        listed = listing(prepared)
+        finished = self._finish_in_workers(prepared, listed)
+        return (sorted(prepared, key=lambda p: order[p.url]),
+                sorted(finished, key=lambda f: order[f.url]), listed)
 
-    def _render_in_workers(self, pool: Executor, todo: list[SourceFile]):
-        """The math of a chunk is rendered here while the workers prepare the next chunks, and
-        its finish starts as soon as its math is done."""
-        size = max(1, min(16, math.ceil(len(todo) / (self.jobs * 4))))  # small: overlap
-        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-        preparing: dict[Future, int] = {pool.submit(_prepare_chunk, chunk): n
-                                        for n, chunk in enumerate(chunks)}
-        finishing: dict[Future, int] = {}
-        prepared: list[list[PreparedPage]] = [[] for _ in chunks]
-        finished: list[list[Finished]] = [[] for _ in chunks]
-        counts = {"prepare": 0, "finish": 0}
-        pending = set(preparing)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                if future in preparing:
-                    n = preparing[future]
-                    pages = prepared[n] = future.result()
-                    counts["prepare"] += len(pages)
-                    self._report("prepare", counts["prepare"], len(todo))
-                    self.math_of(pages)
-                    follow = pool.submit(_finish_chunk, [p for p in pages if p.url != HOME])
-                    finishing[follow] = n
-                    pending.add(follow)
-                else:
-                    n = finishing[future]
-                    finished[n] = future.result()
-                    counts["finish"] += len(finished[n])
-                    self._report("finish", counts["finish"], len(todo))
-                    # Done: the largest part goes, but only from the pages just finished;
-                    # the home page is finished later and needs its math.
-                    for page in prepared[n]:
-                        if page.url != HOME:
-                            page.math_html, page.math_input = [], None
-        return ([p for chunk in prepared for p in chunk],
-                [f for chunk in finished for f in chunk])
+    def _chunks(self, items: list[T]) -> list[list[T]]:
+        size = max(1, min(16, math.ceil(len(items) / (self.jobs * 4))))  # small: overlap
+        return [items[i:i + size] for i in range(0, len(items), size)]
 
-    def _start_workers(self, count: int, jobs: int) -> Executor | None:
-        self.jobs = min(jobs, max(1, count // 8))
-        if count < PARALLEL_THRESHOLD or self.jobs < 2:
-            self.jobs = 1
-            return None
+    def _prepare_in_workers(self, todo: list[SourceFile]) -> list[PreparedPage]:
+        """The math of a chunk is rendered here while the workers prepare the next chunks."""
+        self.pool = self._start_workers(None)
+        futures = {self.pool.submit(_prepare_chunk, chunk): n
+                   for n, chunk in enumerate(self._chunks(todo))}
+        chunks: list[list[PreparedPage]] = [[] for _ in futures]
+        count = 0
+        for future in as_completed(futures):
+            packed = future.result()
+            pages = chunks[futures[future]] = [page for page, _ in packed]
+            self._parts.update((page.url, blob) for page, blob in packed)
+            count += len(pages)
+            self._report("prepare", count, len(todo))
+            self.math_of(pages)
+        self.pool.shutdown()
+        prepared = [page for chunk in chunks for page in chunk]  # in the order of `todo`
+        self._learn(prepared)
+        return prepared
+
+    def _finish_in_workers(self, prepared: list[PreparedPage],
+                           listed: list[dict]) -> list[Finished]:
+        """Workers forked now that every summary is known, each with the index (lazy: it reads
+        the files its pages link into)."""
+        import multiprocessing
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        index = self.xref(self.files, lazy=forking, known=self.known) if self.xref else None
+        self.pool = self._start_workers(index)
+        futures = {self.pool.submit(_finish_chunk, [(p, self._parts[p.url], _list(p, listed))
+                                                    for p in chunk]): chunk
+                   for chunk in self._chunks(prepared)}
+        finished: list[Finished] = []
+        for future in as_completed(futures):
+            finished += future.result()
+            self._report("finish", len(finished), len(prepared))
+            for page in futures[future]:
+                page.release()
+                del self._parts[page.url]
+        return finished
+
+    def _start_workers(self, xref: Any) -> Executor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         forking = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if forking else "spawn")
-        # Forked workers each get a lazy index (it does not pickle): a worker reads the files
-        # its pages need, and this process does not index the whole tree before the workers
-        # start (9 s and 500 MiB for a thousand files).
-        xref = self.xref(self.files, lazy=forking) if self.xref else None
+        # A forked worker gets the lazy index as it is (it does not pickle): it reads the files
+        # its pages need. A spawned one gets a whole index, pickled.
         cache_dir = None if self.page_cache.disabled else self.page_cache.directory
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
                                    initializer=_start_worker,
                                    initargs=(self.config, self.files, xref, cache_dir, os.getpid()))
+
+
+T = TypeVar("T")
+
+
+def _list(page: PreparedPage, listed: list[dict]) -> list[dict] | None:
+    """What a page lists: the home page, every page; the others, nothing."""
+    return listed if page.url == HOME else None
+
+
+def _largest_first(files: list[SourceFile]) -> list[SourceFile]:
+    """The largest files first: the last pages to start are short, and no worker waits long
+    for the others at the end."""
+    def size(file: SourceFile) -> int:
+        try:
+            return os.stat(file.absolute).st_size
+        except OSError:
+            return 0
+    return sorted(files, key=lambda f: (-size(f), f.url))
 
 
 # ## Inside a worker
@@ -245,14 +299,19 @@ def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
     _worker_cache = PageCache(cache_dir)
 
 
-def _prepare_chunk(files: list[SourceFile]) -> list[PreparedPage]:
+def _prepare_chunk(files: list[SourceFile]) -> list[tuple[PreparedPage, bytes]]:
     assert _worker is not None
-    return [_worker.prepare(file) for file in files]
+    pages = [_worker.prepare(file) for file in files]
+    return [(page, page.pack()) for page in pages]
 
 
-def _finish_chunk(pages: list[PreparedPage]) -> list[Finished]:
+def _finish_chunk(items: list[tuple[PreparedPage, bytes, list[dict] | None]]) -> list[Finished]:
     assert _worker is not None and _worker_cache is not None
-    return [finish_one(_worker, _worker_cache, page, None) for page in pages]
+    out = []
+    for page, parts, listing in items:
+        page.unpack(parts)
+        out.append(finish_one(_worker, _worker_cache, page, listing))
+    return out
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -229,3 +229,121 @@ def test_two_builds_at_once_into_the_same_site_and_cache(tmp_path):
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+# ## Dependencies on definitions, not on files
+
+LINKED = {
+    "__init__.py": '"""\n# A package\n"""\n',
+    "core.py": '''"""
+# Core
+"""
+
+
+def helper(x):
+    """Add one."""
+    return x + 1
+
+
+# ## Scaling
+#
+# Twice as much.
+
+def scale(x):
+    return 2 * x
+
+
+class Thing:
+    """A thing."""
+
+    def run(self):
+        # Help once.
+        return helper(1)
+''',
+    "uses_helper.py": '"""\n# Uses helper\n"""\nfrom pkg.core import helper\n\n\n'
+                      'def f():\n    return helper(2)\n',
+    "uses_scale.py": '"""\n# Uses scale\n"""\nfrom pkg.core import scale\n\n\n'
+                     'def g():\n    return scale(3)\n',
+    "uses_thing.py": '"""\n# Uses the module\n"""\nfrom pkg import core\n\n\n'
+                     'def h():\n    return core.Thing().run()\n',
+    "alone.py": '"""\n# Alone\n"""\n\n\ndef k():\n    return 4\n',
+}
+
+
+def _linked_tree(root: Path) -> Path:
+    src = root / "pkg"
+    src.mkdir(parents=True)
+    for name, text in LINKED.items():
+        (src / name).write_text(text, encoding="utf-8")
+    return src
+
+
+def _links(src: Path) -> dict[str, dict]:
+    """Every page's links, from an index of the tree as it is now."""
+    from labml_docs.parse import parse_python
+    from labml_docs.xref import XrefIndex
+
+    pages = [parse_python(p.read_text("utf-8"), p.relative_to(src).as_posix())
+             for p in sorted(src.glob("*.py"))]
+    index = XrefIndex.build(pages, "pkg")
+    return {page.path[:-3] + ".html": index.links_for(page) for page in pages}
+
+
+def _edit_renders(build, tmp_path: Path, edit) -> tuple[list[str], set[str]]:
+    """Build the tree, `edit(core.py)`, build again: the pages rendered again, and the other
+    pages whose links changed; the site is byte for byte that of a cold build of the edited
+    tree."""
+    src = _linked_tree(tmp_path / "tree")
+    build(src)
+    before = _links(src)
+    core = src / "core.py"
+    core.write_text(edit(core.read_text("utf-8")), encoding="utf-8")
+    site = build(src)
+    after = _links(src)
+    build(src, out=tmp_path / "cold", cache=tmp_path / "cold-cache")
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
+    return site.rendered, {url for url in after if after[url] != before[url]} - {"core.html"}
+
+
+def test_an_edit_that_changes_no_definition_renders_only_its_page(build, tmp_path):
+    rendered_again, changed = _edit_renders(build, tmp_path, lambda text: text.replace(
+        "# Help once.", "# Help once, and only once.\n        x = 1").replace(
+        '"""Add one."""', '"""Add one: a longer note."""') + "\n# The end.\n")
+    assert rendered_again == ["core.html"] and not changed
+
+
+def test_renaming_a_function_renders_its_page_and_exactly_the_pages_that_link_to_it(
+        build, tmp_path):
+    rendered_again, changed = _edit_renders(
+        build, tmp_path, lambda text: text.replace("def helper(x)", "def helper_renamed(x)"))
+    assert changed == {"uses_helper.html"}
+    assert rendered_again == ["core.html", "uses_helper.html"]
+
+
+def test_a_definition_moved_to_another_section_renders_the_pages_whose_hrefs_change(
+        build, tmp_path):
+    def move(text: str) -> str:
+        scale = "def scale(x):\n    return 2 * x\n"
+        return text.replace(scale, "").replace("def helper(x)", scale + "\n\ndef helper(x)")
+
+    rendered_again, changed = _edit_renders(build, tmp_path, move)
+    # (The cold build it equals has the new hrefs.)
+    assert "uses_scale.html" in changed and "alone.html" not in changed
+    assert rendered_again == sorted(changed | {"core.html"})
+
+
+def test_a_definition_added_renders_only_its_page(build, tmp_path):
+    rendered_again, changed = _edit_renders(
+        build, tmp_path, lambda text: text + "\n\ndef added(y):\n    return y\n")
+    assert rendered_again == ["core.html"] and not changed
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_cold_build_keeps_the_summary_of_every_file_from_its_own_parse(build, tmp_path, jobs):
+    """The next build's index finds every file's summary on disk: it parses none of them."""
+    import json
+
+    src = make_tree(tmp_path / "src", 40)
+    build(src, jobs=jobs)
+    kept = json.loads((tmp_path / "cache" / "xref" / "files.json").read_text("utf-8"))["files"]
+    assert len(kept) == len(list(src.rglob("*.py")))

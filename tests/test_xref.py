@@ -874,7 +874,7 @@ def test_builder_uses_the_lazy_index_for_a_few_pages(tmp_path):
         builder.build(tmp_path / "site")
     # A new process, with a whole-tree index: the same pages.
     with Builder(SiteConfig.from_dict({"source_dir": source, "math_engine": "auto"})) as builder:
-        builder.xref_factory = lambda files, lazy: index_files(files, source_dir=source)
+        builder.xref_factory = lambda files, lazy, known=None: index_files(files, source_dir=source)
         builder.build(tmp_path / "eager")
 
     def pages(site):
@@ -891,7 +891,8 @@ def test_builder_renders_the_links_and_tracks_dependencies(tmp_path, build_site)
     config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
                                    "math_engine": "auto"})
     with Builder(config) as builder:
-        builder.xref_factory = lambda files, lazy: index_files(files, source_dir=config.source_dir)
+        builder.xref_factory = lambda files, lazy, known=None: index_files(
+            files, source_dir=config.source_dir)
         builder.build(tmp_path / "site")
         html = (tmp_path / "site" / "models" / "adam.html").read_text(encoding="utf-8")
         pages = {p: parse_python(textwrap.dedent(t).lstrip("\n"), p) for p, t in TREE.items()}
@@ -928,7 +929,8 @@ def test_published_page_follows_its_dependencies(tmp_path):
     config = SiteConfig.from_dict({"source_dir": source, "cache_dir": str(tmp_path / "cache"),
                                    "math_engine": "auto"})
     with Builder(config) as builder:
-        builder.xref_factory = lambda files, lazy: index_files(files, source_dir=config.source_dir)
+        builder.xref_factory = lambda files, lazy, known=None: index_files(
+            files, source_dir=config.source_dir)
         builder.build(tmp_path / "site")
         write_files(source, {"base.py": TREE["base.py"].replace(
             "            def reset(self, state):",

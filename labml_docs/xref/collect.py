@@ -131,9 +131,12 @@ class ModuleInfo:
     # Every place a name is read, dropped once the module's names are resolved (they hold the
     # syntax tree).
     sites: list[Site] = field(default_factory=list)
+    # The fact "anything of this file" (see `resolve.Fact`), made once.
+    file_fact: tuple[str, str, str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.scope = Scope("module", None, self, self.name)
+        self.file_fact = (self.path, "file", "", "")
 
 
 def syntax_tree(page: Page) -> ast.Module | None:

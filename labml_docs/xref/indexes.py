@@ -12,6 +12,18 @@ of the links for the page cache. It comes in two modes, which give the same answ
 
 `index_files` makes either from the build's list of files, deciding the tree's package from
 the per-file summaries ([`summaries`](summaries.py)) when it is lazy.
+
+## What a page's links depend on
+
+A page's links are a function of the facts of other files that its look-ups read
+([`resolve`](resolve.py): what a module or a class binds a name to, a module's star imports, a
+class's bases), each described here as the page sees it: a definition by its kind, name and the
+*section* of its page that shows it, not by its line. `fact_record` gives, per other file, the
+facts read and one digest of their values; the build keeps it with the page and, when that file
+changes, asks `facts_digest` of the new file. The same digest: the page's links are the same,
+and the page is not rendered again. So a comment, a note or a function body edited changes no
+other page; a definition renamed, added or moved to another section renders the pages that
+looked it up.
 """
 
 from __future__ import annotations
@@ -20,7 +32,8 @@ import ast
 import gc
 import hashlib
 import posixpath
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,9 +41,21 @@ from typing import Any
 from ..config import SectionRule
 from ..parse import Page
 from ..urls import page_url
-from .collect import Def, Definition, ModuleInfo, collect, syntax_tree
+from .collect import (
+    Binding,
+    ClassInfo,
+    Def,
+    Definition,
+    FromImport,
+    ModuleImport,
+    ModuleInfo,
+    Opaque,
+    SelfParam,
+    collect,
+    syntax_tree,
+)
 from .package import imported_names, module_name, package_of
-from .resolve import ModuleValue, Resolver, Value
+from .resolve import Fact, ModuleValue, Resolver, Value
 from .summaries import FileSummaries, Summary, TreeFile, read_page
 
 # `(line, column)` of a name's first character → the address of its definition.
@@ -51,10 +76,18 @@ class XrefIndex:
         self._targets: dict[str, dict[tuple[int, int], Definition]] = {}
         self._dependencies: dict[str, frozenset[str]] = {}
         self._definitions: dict[str, Definition] = {}
-        # Path → {line → section index}, and the first lines of the sections with code.
-        self._section_lines: dict[str, dict[int, int]] = {}
+        # Path → the runs of consecutive lines one section shows (first lines, last lines,
+        # sections: a few numbers a section, where a dictionary of every line took a hundred
+        # bytes a line), and the first lines of the sections with code.
+        self._section_runs: dict[str, tuple[list[int], list[int], list[int]]] = {}
         self._section_starts: dict[str, list[tuple[int, int]]] = {}
         self._links: dict[str, Links] = {}
+        # Path → the facts of other files its links were read from (see `fact_record`).
+        self._facts: dict[str, frozenset[Fact]] = {}
+        self._fact_records: dict[str, dict[str, list[str]]] = {}
+        # Path → its module and its classes by dotted name, once collected.
+        self._modules: dict[str, ModuleInfo] = {}
+        self._classes_of: dict[str, dict[str, ClassInfo]] = {}
         # The look-up machinery; `None` in a process the index was sent to (not pickled).
         self._resolver = resolver
 
@@ -85,18 +118,24 @@ class XrefIndex:
     def _collect(self, page: Page, tree: ast.Module, order: int) -> ModuleInfo:
         """Collect a file (`order`: its place in the tree's path order)."""
         name, is_package = module_name(page.path, self.package)
-        module, classes = collect(tree, name, page.path, page.source.split("\n"), is_package)
+        # (Its lines are split from the source when its own names are resolved.)
+        module, classes = collect(tree, name, page.path, [], is_package)
         self._machinery().add_module(module, classes, order)
         self._index_sections(page)
         self._sources[page.path] = page.source
+        self._modules[page.path], self._classes_of[page.path] = module, classes
         return module
 
     def _resolve_targets(self, module: ModuleInfo) -> None:
         resolver = self._machinery()
+        path = module.path
+        module.lines = self._sources[path].split("\n")
         targets, consulted = resolver.track(lambda: resolver.targets(module))
-        self._targets[module.path] = targets
-        files = consulted | {d.path for d in targets.values()}
-        self._dependencies[module.path] = frozenset(files - {module.path})
+        module.lines = []
+        self._targets[path] = targets
+        self._facts[path] = frozenset(f for f in consulted if f[0] != path)
+        files = {f[0] for f in consulted} | {d.path for d in targets.values()}
+        self._dependencies[path] = frozenset(files - {path})
         # The ASTs are not needed any more.
         module.sites = []
         resolver.forget_nodes()
@@ -118,7 +157,17 @@ class XrefIndex:
                 starts.append((section.code[0][0], i))
             for lineno, _ in section.code:
                 lines.setdefault(lineno, i)
-        self._section_lines[page.path] = lines
+        firsts: list[int] = []
+        lasts: list[int] = []
+        sections: list[int] = []
+        for line, i in sorted(lines.items()):
+            if sections and sections[-1] == i and lasts[-1] == line - 1:
+                lasts[-1] = line
+            else:
+                firsts.append(line)
+                lasts.append(line)
+                sections.append(i)
+        self._section_runs[page.path] = (firsts, lasts, sections)
         self._section_starts[page.path] = starts
 
     # What a lazy index must do before it answers; the eager one has done it all.
@@ -134,9 +183,12 @@ class XrefIndex:
     def section_of(self, path: str, line: int) -> int | None:
         """The section showing `line`, else the next section with code, else the last one."""
         self._prepare_sections(path)
-        found = self._section_lines.get(path, {}).get(line)
-        if found is not None:
-            return found
+        runs = self._section_runs.get(path)
+        if runs is not None:
+            firsts, lasts, sections = runs
+            n = bisect_right(firsts, line) - 1
+            if n >= 0 and line <= lasts[n]:
+                return sections[n]
         starts = self._section_starts.get(path, [])
         for first, i in starts:
             if first > line:
@@ -221,6 +273,73 @@ class XrefIndex:
         """
         return set(self._dependencies.get(page.path, ())) if self._indexed(page) else set()
 
+    # ### Dependencies on definitions
+
+    def fact_record(self, page: Page) -> dict[str, list[str]]:
+        """Per other file the page's links were read from: the digest of the values of the
+        facts read there, then the facts (`"kind|scope|name"`), for `facts_digest` to check."""
+        if not self._indexed(page):
+            return {}
+        if page.path not in self._fact_records:
+            self._fact_records[page.path] = self._record_facts(page.path)
+        return dict(self._fact_records[page.path])
+
+    def _record_facts(self, page_path: str) -> dict[str, list[str]]:
+        by_path: dict[str, list[Fact]] = {}
+        for fact in self._facts.get(page_path, ()):
+            by_path.setdefault(fact[0], []).append(fact)
+        record: dict[str, list[str]] = {}
+        for path in sorted(by_path):
+            keys = sorted("|".join(f[1:]) for f in by_path[path])
+            record[path] = [self.facts_digest(path, keys), *keys]
+        return record
+
+    def facts_digest(self, path: str, keys: list[str]) -> str:
+        """The digest of the values, in the tree as this index reads it, of facts of the file
+        `path` (as `fact_record` writes them)."""
+        self._prepare_module(path)
+        digest = hashlib.sha256()
+        for key in keys:
+            kind, _, rest = key.partition("|")
+            scope, _, name = rest.partition("|")
+            digest.update(f"{key}={self._fact_value(path, kind, scope, name)}\n".encode())
+        return digest.hexdigest()
+
+    def _fact_value(self, path: str, kind: str, scope: str, name: str) -> str:
+        """A fact of a file as a page sees it (`-`: the file, scope or name is not there)."""
+        module = self._modules.get(path)
+        if module is None:
+            return "-"
+        if kind == "file":
+            return hashlib.sha256(self._sources.get(path, "").encode("utf-8", "surrogatepass")
+                                  ).hexdigest()
+        if kind == "star":
+            return " ".join(module.scope.star_imports) if scope == module.name else "-"
+        info = self._classes_of[path].get(scope)
+        if kind == "bases":
+            return "-" if info is None else " ".join(ast.dump(b) for b in info.bases)
+        found = module.scope if scope == module.name else info.scope if info else None
+        return "-" if found is None else self._describe(found.get(name))
+
+    def _describe(self, binding: Binding | None) -> str:
+        """A binding as a page's links see it: a definition by its section, not its line."""
+        if binding is None:
+            return "-"
+        if isinstance(binding, Def):
+            d = binding.definition
+            return f"def {d.kind} {d.qualname} {self.section_of(d.path, d.line)}"
+        if isinstance(binding, FromImport):
+            return f"from {binding.module} {binding.name}"
+        if isinstance(binding, ModuleImport):
+            return f"import {binding.module}"
+        if isinstance(binding, SelfParam):
+            return f"self {binding.cls.definition.qualname}"
+        assert isinstance(binding, Opaque)
+        return "opaque"
+
+    def _prepare_module(self, path: str) -> None:
+        """Make sure the file `path` is collected, if it is one of the tree and parses."""
+
     def fingerprint(self, page: Page) -> str:
         """A stable hash of the page's links: equal fingerprints, equal links."""
         digest = hashlib.sha256()
@@ -277,11 +396,15 @@ class EagerIndex(XrefIndex):
             for module in modules:
                 self._resolve_targets(module)
             self._definitions = self._find_definitions(modules)
+            # What a worker it is sent to cannot compute without the syntax trees.
+            for module in modules:
+                self._fact_records[module.path] = self._record_facts(module.path)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_resolver"] = None
         state["imports"] = {}
+        state["_modules"], state["_classes_of"] = {}, {}
         return state
 
 
@@ -304,9 +427,13 @@ class LazyIndex(XrefIndex):
         for path in paths:
             self._by_name.setdefault(module_name(path, package)[0], []).append(path)
         self._load_page = load
-        # Path → its page once read (`None`: it could not be), its module once collected.
+        # Path → its page once read (`None`: it could not be, or it is collected).
         self._pages: dict[str, Page | None] = {}
-        self._modules: dict[str, ModuleInfo] = {}
+        # The files collected without the places their names are read (see `_load_module`).
+        self._bare: set[str] = set()
+        # Whether to collect so: in a worker, which finishes some of the pages; not in a
+        # process that finishes them all (it would collect most files twice).
+        self.lean = True
         self._add_known(paths)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -318,8 +445,13 @@ class LazyIndex(XrefIndex):
             self._pages[path] = self._load_page(path) if path in self._order else None
         return self._pages[path]
 
-    def _load_module(self, name: str) -> None:
-        """Collect every file of the module `name` (the first one in path order answers)."""
+    def _load_module(self, name: str, own: str | None = None) -> None:
+        """Collect every file of the module `name` (the first one in path order answers).
+
+        Of a file other than `own` (the page whose links are asked for), only what other
+        files look up is kept: its module and class scopes. The places its names are read,
+        with their syntax nodes and the scopes of its functions, are most of an index's memory,
+        and only its own page needs them (`_prepare` collects it again if it comes to that)."""
         paths = self._by_name.pop(name, None)
         if paths is None:
             return
@@ -327,7 +459,16 @@ class LazyIndex(XrefIndex):
             page = self._page(path)
             tree = syntax_tree(page) if page is not None else None
             if page is not None and tree is not None:
-                self._modules[path] = self._collect(page, tree, self._order[path])
+                module = self._collect(page, tree, self._order[path])
+                if self.lean and path != own:
+                    module.sites = []
+                    self._bare.add(path)
+                # Collected: its sections and source are kept, its page is not needed any more.
+                self._pages[path] = None
+
+    def _prepare_module(self, path: str) -> None:
+        if path in self._order:
+            self._load_module(module_name(path, self.package)[0])
 
     def _prepare(self, page: Page) -> None:
         """Collect and resolve the page's file, if it is one of the tree."""
@@ -335,13 +476,21 @@ class LazyIndex(XrefIndex):
             return
         # The page the build has just parsed is the one the index would read.
         self._pages.setdefault(page.path, page)
-        self._load_module(module_name(page.path, self.package)[0])
+        name, is_package = module_name(page.path, self.package)
+        self._load_module(name, own=page.path)
         module = self._modules.get(page.path)
+        if module is not None and page.path in self._bare:
+            # Collected for the look-ups of another page, without the places names are read:
+            # again, for them. (Its scopes and classes as the resolver knows them stay: these
+            # bind the same names to the same things.)
+            self._bare.discard(page.path)
+            tree = syntax_tree(page)
+            module = collect(tree, name, page.path, [], is_package)[0] if tree else None
         if module is not None:
             self._resolve_targets(module)
 
     def _prepare_sections(self, path: str) -> None:
-        if path not in self._section_lines:
+        if path not in self._section_runs:
             page = self._page(path)
             if page is not None:
                 self._index_sections(page)
@@ -358,7 +507,8 @@ class LazyIndex(XrefIndex):
 def index_files(files: Iterable[TreeFile], package: str | None = None,
                 source_dir: str | Path | None = None, *, lazy: bool = False,
                 digests: dict[str, str] | None = None,
-                cache_dir: str | Path | None = None, sections: SectionRule = "labml") -> XrefIndex:
+                cache_dir: str | Path | None = None, sections: SectionRule = "labml",
+                known: Mapping[str, Summary] | None = None) -> XrefIndex:
     """The index of a build's files (`SourceFile`s: `.path`, `.absolute`, `.kind`).
 
     For `Builder.xref_factory`: the links of one page depend on the other files of the tree. A
@@ -369,10 +519,13 @@ def index_files(files: Iterable[TreeFile], package: str | None = None,
     every file (whether it parses, and what it imports, for the package name) comes from
     `cache_dir`, by the file's sha256 (`digests`: path → sha256). `sections`: the rule that
     cuts files into sections (see [`parse`](../parse.py)), for the sections links point at.
+    `known`: summaries the build has just computed (`summaries.summary_of`), by sha256: files
+    it has parsed are not parsed again for them.
     """
     python = [f for f in files
               if getattr(f, "kind", "python") == "python" and f.path.endswith(".py")]
     summaries = FileSummaries(cache_dir)
+    summaries.learn(dict(known or {}))
     if lazy:
         index: XrefIndex = _lazy_index(python, package, source_dir, digests or {}, summaries,
                                        sections)

@@ -7,10 +7,13 @@ from its methods); an import is followed into the module it names, through re-ex
 `__init__.py` files; `self.method` and `super().method` are looked up along the class's bases
 that are in the tree, in Python's method resolution order (C3).
 
-Every answer is remembered with the files it was read from. A page's *dependencies* are those
-files: the ones its links land in, and also the ones they went through (a re-exporting
-`__init__.py`, the base classes searched for a method). A change to any of them may change the
-page's links, so the build renders the page again.
+Every answer is remembered with the *facts* it was read from: what one file binds a name to in
+one of its scopes (`Fact`), the modules it star-imports, the bases of one of its classes. A
+page's links are a function of the facts its look-ups read (and of the tree's list of modules),
+so its *dependencies* are those facts, not whole files: the build renders it again only when
+the value of one of them changed (see [`indexes`](indexes.py), `XrefIndex.fact_record`). A
+comment or a function body changes no fact; renaming a function changes the facts of the pages
+that looked its name up, and no others.
 """
 
 from __future__ import annotations
@@ -59,6 +62,31 @@ class SuperValue:
 Value = Definition | ModuleValue | SelfParam | SuperValue
 T = TypeVar("T")
 
+# A fact of one file that a look-up read: `(path, kind, scope, name)`, where `kind` is
+# - `"b"`: what `name` is bound to in the scope (module or class) of dotted name `scope`;
+# - `"star"`: the modules that the module `scope` star-imports;
+# - `"bases"`: the base class expressions of the class `scope`;
+# - `"file"`: anything else of the file (the scopes of its functions): its whole text.
+Fact = tuple[str, str, str, str]
+
+
+class _Facts(set[Fact]):
+    """The facts a look-up read: those it read itself, and the remembered sets of the answers
+    it took, each once. (A module's names take the same answers again and again, and these
+    sets can be long: merging each answer's set at every use cost a fifth of a build.)"""
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: dict[int, frozenset[Fact]] = {}
+
+    def take(self, facts: frozenset[Fact]) -> None:
+        # (By identity: `parts` holds each set, so no two of them share one.)
+        self.parts[id(facts)] = facts
+
+    def frozen(self) -> frozenset[Fact]:
+        return frozenset(self.union(*self.parts.values()))
+
 
 class Resolver:
     """Looks names up across the modules of the tree.
@@ -77,13 +105,13 @@ class Resolver:
         # the files were collected in.
         self._class_order: dict[str, int] = {}
         self._load = load
-        # Key → (answer, the files it was read from).
-        self._memo: dict[Hashable, tuple[Any, frozenset[str]]] = {}
+        # Key → (answer, the facts it was read from).
+        self._memo: dict[Hashable, tuple[Any, frozenset[Fact]]] = {}
         # What expressions (keyed by their syntax nodes) resolved to: only for the module being
         # resolved (`forget_nodes`), or the index would keep every file's syntax tree alive.
-        self._node_memo: dict[Hashable, tuple[Any, frozenset[str]]] = {}
-        # The files consulted by the look-ups in progress, innermost last.
-        self._consulted: list[set[str]] = [set()]
+        self._node_memo: dict[Hashable, tuple[Any, frozenset[Fact]]] = {}
+        # The facts read by the look-ups in progress, innermost last.
+        self._consulted: list[_Facts] = [_Facts()]
 
     def add_module(self, module: ModuleInfo, classes: dict[str, ClassInfo], order: int) -> None:
         """A collected module, and its classes; `order` is its file's place in path order (of
@@ -108,30 +136,30 @@ class Resolver:
                 self._load(".".join(parts[:i]))
         return self.classes.get(qualname)
 
-    # ### Remembering answers, and the files they come from
+    # ### Remembering answers, and the facts they come from
 
     def _remember(self, key: Hashable, compute: Callable[[], T], pending: T | None = None
                   ) -> T | None:
-        """`compute()`, memoised with the files it consulted; `pending` while it runs (cycles),
+        """`compute()`, memoised with the facts it read; `pending` while it runs (cycles),
         and when look-ups nest deeper than `MAX_NESTING` (then nothing is remembered)."""
         memo = self._memo if isinstance(key, tuple) else self._node_memo
         known = memo.get(key)
         if known is not None:
-            self._consulted[-1].update(known[1])
+            self._consulted[-1].take(known[1])
             return known[0]
         if len(self._consulted) > MAX_NESTING:
             return pending
         memo[key] = (pending, frozenset())
-        self._consulted.append(set())
+        self._consulted.append(_Facts())
         try:
             value = compute()
         except BaseException:
             memo.pop(key, None)  # never computed: a later look-up must not take `pending`
             raise
         finally:
-            files = frozenset(self._consulted.pop())
-        memo[key] = (value, files)
-        self._consulted[-1].update(files)
+            facts = self._consulted.pop().frozen()
+        memo[key] = (value, facts)
+        self._consulted[-1].take(facts)
         return value
 
     def forget_nodes(self) -> None:
@@ -139,14 +167,14 @@ class Resolver:
         look-up of the same expression (a class's base) computes it again."""
         self._node_memo.clear()
 
-    def track(self, compute: Callable[[], T]) -> tuple[T, set[str]]:
-        """`(compute(), the files it consulted)`."""
-        self._consulted.append(set())
+    def track(self, compute: Callable[[], T]) -> tuple[T, set[Fact]]:
+        """`(compute(), the facts it read)`."""
+        self._consulted.append(_Facts())
         try:
             value = compute()
         finally:
-            files = self._consulted.pop()
-        return value, files
+            facts = self._consulted.pop().frozen()
+        return value, set(facts)
 
     # ### Names and expressions
 
@@ -172,11 +200,13 @@ class Resolver:
         value = None
         found = self.module(module)
         if found is not None:
-            self._consulted[-1].add(found.path)
+            consulted = self._consulted[-1]
+            consulted.add((found.path, "b", found.name, name))
             binding = found.scope.get(name)
             if binding is not None:
                 value = self.binding_value(binding, depth)
             elif not name.startswith("_"):
+                consulted.add((found.path, "star", found.name, ""))
                 for star in found.scope.star_imports:
                     value = self.module_attr(star, name, depth + 1)
                     if value is not None:
@@ -188,14 +218,21 @@ class Resolver:
     def lookup(self, scope: Scope | None, name: str) -> Binding | None:
         """The binding a name read in `scope` refers to; `None` for builtins and unknowns."""
         first = True
+        consulted = self._consulted[-1]
         while scope is not None:
+            path = scope.module.path
             if scope.kind == "module":
+                consulted.add((path, "b", scope.qualname, name))
                 binding = scope.get(name)
                 if binding is None and not name.startswith("_"):
+                    consulted.add((path, "star", scope.qualname, ""))
                     for star in scope.star_imports:
                         if self.module_attr(star, name) is not None:
                             return FromImport(star, name)
                 return binding
+            # What a function's scope says is not one of the facts: it is the file's text.
+            consulted.add((path, "b", scope.qualname, name) if scope.kind == "class"
+                          else scope.module.file_fact)
             if scope.kind != "class" and name in scope.globals:
                 scope = scope.module.scope
                 continue
@@ -247,7 +284,9 @@ class Resolver:
         return None
 
     def _class_member(self, mro: list[ClassInfo], attr: str, depth: int) -> Value | None:
+        consulted = self._consulted[-1]
         for info in mro:
+            consulted.add((info.definition.path, "b", info.scope.qualname, attr))
             binding = info.scope.get(attr)
             if binding is not None:
                 value = self.binding_value(binding, depth)
@@ -280,7 +319,7 @@ class Resolver:
         return found if found is not None else [info]
 
     def _mro(self, info: ClassInfo) -> list[ClassInfo]:
-        self._consulted[-1].add(info.definition.path)
+        self._consulted[-1].add((info.definition.path, "bases", info.scope.qualname, ""))
         bases = self._bases(info)
         if len(bases) == 1:  # what C3 gives, in time linear rather than square in its length
             return [info] + self._mro_of(bases[0])
@@ -372,4 +411,4 @@ def c3(sequences: list[list[ClassInfo]]) -> list[ClassInfo]:
     return result
 
 
-__all__ = ["MAX_DEPTH", "MAX_NESTING", "ModuleValue", "Resolver", "SuperValue", "Value", "c3"]
+__all__ = ["MAX_DEPTH", "MAX_NESTING", "Fact", "ModuleValue", "Resolver", "SuperValue", "Value", "c3"]

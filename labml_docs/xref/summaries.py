@@ -42,6 +42,14 @@ class TreeFile(Protocol):
     def absolute(self) -> Path: ...
 
 
+def summary_of(page: Page) -> Summary:
+    """The summary of a page the build has just parsed (decoded as `read_source` decodes it),
+    from the syntax tree its parser lent (not taken: the index may take it later); a file
+    with no tree (empty, or not parsing) is parsed again here, as `FileSummaries.get` would."""
+    tree = page.syntax_tree or syntax_tree(Page(page.path, source=page.source))
+    return None if tree is None else imported_names(tree)
+
+
 def read_page(file: TreeFile, shas: dict[str, str] | None = None,
               sections: SectionRule = "labml") -> Page | None:
     """The page of a file (`None` if it cannot be read or decoded, as the page builder decodes
@@ -72,6 +80,8 @@ class FileSummaries:
         # What the last build kept, and what this one will keep (the files asked about).
         self.old: dict[str, Summary] = {}
         self.new: dict[str, Summary] = {}
+        # What the build learnt from its own parse (`learn`).
+        self.learnt: dict[str, Summary] = {}
         # How many files had to be read.
         self.misses = 0
         if self.path is not None:
@@ -83,8 +93,16 @@ class FileSummaries:
             except (OSError, ValueError, AttributeError):
                 pass
 
+    def learn(self, known: dict[str, Summary]) -> None:
+        """Summaries this build computed from its own parse (`summary_of`), by sha256: answers
+        for `get`, which `save` keeps (they are not on disk yet)."""
+        self.learnt.update(known)
+
     def get(self, file: TreeFile, digest: str | None) -> Summary:
         """The summary of a file whose bytes had the sha256 `digest` when the build hashed them."""
+        if digest is not None and digest in self.learnt:
+            self.new[digest] = self.learnt[digest]
+            return self.new[digest]
         if digest is not None and digest in self.old:
             value = self.old[digest]
             if value is None or (isinstance(value, list)
@@ -117,4 +135,4 @@ class FileSummaries:
             pass
 
 
-__all__ = ["FileSummaries", "Summary", "TreeFile", "read_page"]
+__all__ = ["FileSummaries", "Summary", "TreeFile", "read_page", "summary_of"]

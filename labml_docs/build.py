@@ -568,7 +568,7 @@ class Builder:
                 page = PreparedPage("", HOME, _home_source(self.config))
             renderer.math_of([page])
             listing = self._last.listing if self._last is not None and page.url == HOME else None
-            rendered = renderer.here.finish(page, listing)
+            rendered = renderer.finisher().finish(page, listing)
         html_sha, _ = html_fields(rendered.html)
         if rendered.html is not None and html_sha == entry.html_sha:
             self.page_cache.put(entry, rendered.html)

@@ -383,10 +383,18 @@ _TYPE_AND_TEXT = itemgetter(1, 2)
 # (or a worker given a few small files) would pay it for nothing. So each process lexes its
 # first `SLOW_START` characters with Pygments, and joins once it has lexed that much: the
 # break-even point of the two costs (Pygments lexes about 1 MB/s here, the joined patterns
-# 4-5 MB/s). The tokens are the same either way.
+# 4-5 MB/s). The tokens are the same either way. A build that knows it has much to lex says
+# so (`expect`), and its processes join from the start.
 
 SLOW_START = 256 * 1024
 _lexed_slowly: "weakref.WeakKeyDictionary[Lexer, int]" = weakref.WeakKeyDictionary()
+
+
+def expect(lexer: Lexer, characters: int) -> None:
+    """This process (and those it forks from now on) will lex about `characters` characters
+    with `lexer`: past `SLOW_START`, it joins the patterns at once."""
+    if characters >= SLOW_START:
+        _lexed_slowly[lexer] = max(_lexed_slowly.get(lexer, 0), SLOW_START)
 
 
 def lex(lexer: Lexer, text: str) -> Iterator[tuple[Any, str]]:
@@ -399,4 +407,4 @@ def lex(lexer: Lexer, text: str) -> Iterator[tuple[Any, str]]:
     return get_tokens(lexer, text)
 
 
-__all__ = ["SLOW_START", "FastRegexLexer", "accelerator", "get_tokens", "lex"]
+__all__ = ["SLOW_START", "FastRegexLexer", "accelerator", "expect", "get_tokens", "lex"]

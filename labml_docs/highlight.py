@@ -16,6 +16,7 @@ Each line starts with `<span class="lineno">N</span>`, N being its number in the
 Names that the [cross-reference index](xref/__init__.py) knows become links to their definitions.
 """
 
+import functools
 from collections.abc import Mapping
 from html import escape
 
@@ -24,7 +25,7 @@ from pygments.lexers import PythonLexer, get_lexer_by_name
 from pygments.token import STANDARD_TYPES, Name, Token
 from pygments.util import ClassNotFound
 
-from .fast_lexer import lex
+from .fast_lexer import expect, lex
 
 # `(line, column)` of a name's first character → the address of its definition.
 Links = Mapping[tuple[int, int], str]
@@ -50,6 +51,12 @@ def _python_lexer() -> Lexer:
     if lexer is None:
         lexer = _LEXERS["python"] = PythonLexer(stripnl=False, ensurenl=True)
     return lexer
+
+
+def expect_python(characters: int) -> None:
+    """This process will highlight about `characters` characters of Python (see
+    `fast_lexer.expect`)."""
+    expect(_python_lexer(), characters)
 
 
 def lex_lines(source: str, lexer: Lexer | None = None) -> list[Line]:
@@ -126,11 +133,13 @@ def _lexer_for(language: str) -> Lexer:
     return lexer
 
 
+@functools.lru_cache(maxsize=8192)
 def highlight_inline(code: str, language: str = "python") -> str:
     """Inline code of the notes: `<code class="highlight">` with Pygments spans.
 
     Not all inline code is Python (`$x$`, a shell command, a file name): where the lexer finds
-    an error, the code is shown as it is rather than with error marks.
+    an error, the code is shown as it is rather than with error marks. The same few names come
+    back again and again (`None`, `torch.Tensor`, `dim`): each is lexed once.
     """
     tokens = [t for line in lex_lines(code, _lexer_for(language)) for t in line]
     if any(ttype in Token.Error for ttype, _, _ in tokens):

@@ -25,7 +25,9 @@ With few pages everything runs here. With many (`PARALLEL_THRESHOLD`), *prepare*
 run in worker processes, the largest files first (the last to start are short), while *math*
 stays in this process, for one KaTeX engine: the math of a chunk of pages is rendered while
 the workers prepare the next chunks. The workers that finish are started (forked) once the
-index exists, so that each has it without building it. A worker puts the HTML of a page
+index exists, so that each has it without building it, with what the preparing workers
+collected of every file for the look-ups of other pages (its [exports](xref/exports.py)): a
+worker parses only the pages it finishes, not the files they import. A worker puts the HTML of a page
 straight into the page cache and sends back only its checksum. The output does not depend on
 the number of workers.
 """
@@ -48,6 +50,7 @@ from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .page import PageBuilder, PageDeps, PreparedPage, RenderedPage, render_math
 from .page_cache import PageCache, html_fields
+from .parse import Page
 from .xref.summaries import Summary
 
 if TYPE_CHECKING:
@@ -128,6 +131,11 @@ class PageRenderer:
         # The parts of the pages prepared by workers that only finishing needs, as bytes, by
         # address (`PreparedPage.pack`).
         self._parts: dict[str, bytes] = {}
+        # The pages prepared in this process with their syntax trees, by path, for its index.
+        self._parsed: dict[str, Page] = {}
+        # What workers collected of the files they prepared, by path: for the workers that
+        # finish pages (see [`exports`](xref/exports.py)).
+        self._exports: dict[str, bytes] = {}
 
     def __enter__(self) -> PageRenderer:
         return self
@@ -145,14 +153,28 @@ class PageRenderer:
 
     @property
     def here(self) -> PageBuilder:
-        """The page builder of this process, made when first needed."""
+        """The page builder of this process, made when first needed; its index, when it first
+        finishes a page (`finisher`)."""
         if self._here is None:
             self._here = PageBuilder(self.config, self.env, self.files)
-            index: Any = self.xref(self.files, lazy=True, known=self.known) if self.xref else None
-            if index is not None and hasattr(index, "lean"):  # it finishes every page it links
-                index.lean = False
-            self._here.xref = index
         return self._here
+
+    def finisher(self) -> PageBuilder:
+        """The page builder of this process with its index, made once every page to render is
+        prepared: their summaries are known then (the index needs one of every file, and would
+        parse the files for them), and it reads the pages prepared here, syntax trees and all,
+        rather than the files again."""
+        here = self.here
+        if here.xref is not None or self.xref is None:
+            return here
+        index: Any = self.xref(self.files, lazy=True, known=self.known)
+        if hasattr(index, "lean"):  # it finishes every page it links: it keeps what it reads
+            index.lean = False
+        if hasattr(index, "lend"):
+            index.lend(self._parsed)
+        self._parsed = {}
+        here.xref = index
+        return here
 
     def prepare_here(self, files: list[SourceFile]) -> list[PreparedPage]:
         out = []
@@ -160,6 +182,8 @@ class PageRenderer:
             out.append(self.here.prepare(file))
             self._report("prepare", n + 1, len(files))
         self._learn(out)
+        self._parsed.update((p.path, p.page) for p in out
+                            if p.page.syntax_tree is not None and p.path)
         return out
 
     def _learn(self, pages: list[PreparedPage]) -> None:
@@ -172,9 +196,10 @@ class PageRenderer:
         self._report("math", count, count)
 
     def finish_here(self, items: list[tuple[PreparedPage, list[dict] | None]]) -> list[Finished]:
+        here = self.finisher()
         out = []
         for n, (page, listing) in enumerate(items):
-            out.append(finish_one(self.here, self.page_cache, page, listing))
+            out.append(finish_one(here, self.page_cache, page, listing))
             page.release()
             self._report("finish", n + 1, len(items))
         return out
@@ -190,6 +215,8 @@ class PageRenderer:
         """Prepare, render the math of, and finish `todo`: the pages, finished, and what the
         home page lists (`listing` of the pages prepared). The home page, if it is one of
         `todo`, is finished with that list."""
+        from .highlight import expect_python
+        expect_python(sum(_size(f) for f in todo if f.kind == "python"))
         if len(todo) < PARALLEL_THRESHOLD or min(jobs, len(todo) // 8) < 2:
             prepared = self.prepare_here(todo)
             self.math_of(prepared)
@@ -203,6 +230,14 @@ class PageRenderer:
         return (sorted(prepared, key=lambda p: order[p.url]),
                 sorted(finished, key=lambda f: order[f.url]), listed)
 
+    def _package_guess(self) -> str | None:
+        """The package the index will most likely name the tree's modules under: the name of
+        the tree's folder (`package.package_of`, when no file votes otherwise)."""
+        if self.xref is None:
+            return None
+        from .xref.package import package_of
+        return package_of([], [], self.config.source_dir) or None
+
     def _chunks(self, items: list[T]) -> list[list[T]]:
         size = max(1, min(16, math.ceil(len(items) / (self.jobs * 4))))  # small: overlap
         return [items[i:i + size] for i in range(0, len(items), size)]
@@ -210,14 +245,17 @@ class PageRenderer:
     def _prepare_in_workers(self, todo: list[SourceFile]) -> list[PreparedPage]:
         """The math of a chunk is rendered here while the workers prepare the next chunks."""
         self.pool = self._start_workers(None)
-        futures = {self.pool.submit(_prepare_chunk, chunk): n
+        package = self._package_guess()
+        futures = {self.pool.submit(_prepare_chunk, chunk, package): n
                    for n, chunk in enumerate(self._chunks(todo))}
         chunks: list[list[PreparedPage]] = [[] for _ in futures]
         count = 0
         for future in as_completed(futures):
             packed = future.result()
-            pages = chunks[futures[future]] = [page for page, _ in packed]
-            self._parts.update((page.url, blob) for page, blob in packed)
+            pages = chunks[futures[future]] = [page for page, _, _ in packed]
+            self._parts.update((page.url, blob) for page, _, blob in packed)
+            self._exports.update((page.path, exports) for page, exports, _ in packed
+                                 if exports is not None)
             count += len(pages)
             self._report("prepare", count, len(todo))
             self.math_of(pages)
@@ -232,7 +270,9 @@ class PageRenderer:
         the files its pages link into)."""
         import multiprocessing
         forking = "fork" in multiprocessing.get_all_start_methods()
-        index = self.xref(self.files, lazy=forking, known=self.known) if self.xref else None
+        index: Any = self.xref(self.files, lazy=forking, known=self.known) if self.xref else None
+        if hasattr(index, "use_exports"):  # (it reads those of its package only)
+            index.use_exports(self._exports)
         self.pool = self._start_workers(index)
         futures = {self.pool.submit(_finish_chunk, [(p, self._parts[p.url], _list(p, listed))
                                                     for p in chunk]): chunk
@@ -244,6 +284,7 @@ class PageRenderer:
             for page in futures[future]:
                 page.release()
                 del self._parts[page.url]
+        self._exports = {}
         return finished
 
     def _start_workers(self, xref: Any) -> Executor:
@@ -271,12 +312,14 @@ def _list(page: PreparedPage, listed: list[dict]) -> list[dict] | None:
 def _largest_first(files: list[SourceFile]) -> list[SourceFile]:
     """The largest files first: the last pages to start are short, and no worker waits long
     for the others at the end."""
-    def size(file: SourceFile) -> int:
-        try:
-            return os.stat(file.absolute).st_size
-        except OSError:
-            return 0
-    return sorted(files, key=lambda f: (-size(f), f.url))
+    return sorted(files, key=lambda f: (-_size(f), f.url))
+
+
+def _size(file: SourceFile) -> int:
+    try:
+        return os.stat(file.absolute).st_size
+    except OSError:
+        return 0
 
 
 # ## Inside a worker
@@ -299,10 +342,23 @@ def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
     _worker_cache = PageCache(cache_dir)
 
 
-def _prepare_chunk(files: list[SourceFile]) -> list[tuple[PreparedPage, bytes]]:
+def _prepare_chunk(files: list[SourceFile], package: str | None
+                   ) -> list[tuple[PreparedPage, bytes | None, bytes]]:
+    """Prepare pages; with `package`, also collect what other pages look up in each (its
+    [exports](xref/exports.py)) while its syntax tree is at hand."""
     assert _worker is not None
     pages = [_worker.prepare(file) for file in files]
-    return [(page, page.pack()) for page in pages]
+    return [(page, _exports(page, package), page.pack()) for page in pages]
+
+
+def _exports(page: PreparedPage, package: str | None) -> bytes | None:
+    if package is None or page.failed:
+        return None
+    from .xref.exports import make_exports
+    try:
+        return make_exports(page.page, package)
+    except RecursionError:  # a syntax tree too deep to pickle: the file is parsed if needed
+        return None
 
 
 def _finish_chunk(items: list[tuple[PreparedPage, bytes, list[dict] | None]]) -> list[Finished]:

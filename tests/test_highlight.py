@@ -16,7 +16,7 @@ from pygments.lexer import RegexLexer, bygroups, default, include
 from pygments.lexers import PythonConsoleLexer, PythonLexer, get_lexer_by_name
 from pygments.token import Comment, Keyword, Name, Punctuation, String, Text
 
-from labml_docs.fast_lexer import _FAST, SLOW_START, accelerator, get_tokens, lex
+from labml_docs.fast_lexer import _FAST, SLOW_START, accelerator, expect, get_tokens, lex
 from labml_docs.highlight import FileHighlighter, format_line, highlight_block, lex_lines
 
 LEXER = PythonLexer(stripnl=False, ensurenl=True)
@@ -232,3 +232,15 @@ def test_a_process_joins_the_patterns_only_once_it_has_lexed_enough():
         list(lex(lexer, text * 200))
     assert list(lex(lexer, text)) == pygments_tokens(lexer, text)
     assert accelerator(lexer) is not None and lexer in _FAST
+
+
+def test_a_build_that_expects_much_to_lex_joins_at_once():
+    """A cold build of a big tree says how much it will lex: no slow start then; a small
+    rebuild does not say it, and keeps it."""
+    small, big = (PythonLexer(stripnl=False, ensurenl=True) for _ in range(2))
+    text = "x = [i for i in range(3)]  # a comment\n"
+    expect(small, SLOW_START - 1)
+    expect(big, SLOW_START)
+    assert list(lex(small, text)) == pygments_tokens(small, text)
+    assert list(lex(big, text)) == pygments_tokens(big, text)
+    assert small not in _FAST and big in _FAST

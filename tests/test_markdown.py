@@ -203,3 +203,18 @@ def test_a_placeholder_without_a_formula_is_marked_not_a_crash(renderer):
     out = renderer.render("Two: $a$ and $b$.", "pkg/mod.py")
     html = fill_math(out.html, ["A"], out.marks)  # the second one is missing: a bug of ours
     assert "A" in html and 'class="katex-error"' in html and MISSING_FORMULA in html
+
+
+def test_code_blocks_come_out_as_with_pygments_own_formatter():
+    """Code blocks of the notes go through a formatter that makes its CSS table once per
+    style: the blocks must be what Pygments' own formatter makes (the settings of a user who
+    configures codehilite replace ours, formatter included)."""
+    notes = ("Example:\n\n    >>> x = torch.zeros(3)\n    >>> x.sum()\n\nand\n\n"
+             "```python\ndef f(a, b=2):\n    return a ** b  # power\n```\n\n"
+             "```console\n$ pip install torch\n```\n")
+    ours = DocsRenderer().render(notes, "a.py").html
+    stock = DocsRenderer(extension_configs={"codehilite": {"css_class": "highlight",
+                                                           "guess_lang": False}})
+    assert stock.md.treeprocessors["hilite"].config["pygments_formatter"] == "html"
+    assert ours == stock.render(notes, "a.py").html
+    assert ours.count('<div class="highlight">') == 3 and '<span class="k">def</span>' in ours

@@ -30,6 +30,7 @@ from labml_docs.xref import (
     module_name,
     read_page,
 )
+from labml_docs.xref.exports import make_exports
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -794,6 +795,70 @@ def test_lazy_index_reads_only_what_the_page_needs(tmp_path, monkeypatch):
     assert index.links_for(adam)
     assert "models/adam.py" not in read  # the page given is the page indexed
     assert read and len(read) < len([f for f in files if f.kind == "python"]) - 1
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_exports_answer_as_the_files_and_spare_reading_them(tmp_path, monkeypatch, which):
+    """A lazy index given the exports workers made while preparing (`use_exports`) gives
+    every page the links, dependencies and fact records of the index that reads the files,
+    and reads no file but the page's own."""
+    source = _trees(tmp_path)[which]
+    files = scan(source)
+    reference = index_files(files, source_dir=source, lazy=True)
+    pages = {f.path: read_page(f) for f in files if f.kind == "python"}
+    pages = {path: page for path, page in pages.items() if page is not None}
+    exports = {path: blob for path, page in pages.items()
+               if (blob := make_exports(read_page(next(f for f in files if f.path == path)),
+                                        reference.package)) is not None}
+    assert exports
+    expected = {path: (reference.links_for(page), reference.dependencies(page),
+                       reference.fact_record(page)) for path, page in pages.items()}
+    assert any(links for links, _, _ in expected.values())
+    read = []
+    monkeypatch.setattr(xref_index, "read_page",
+                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    for path in sorted(pages):
+        index = index_files(files, source_dir=source, lazy=True)
+        index.use_exports(exports)
+        page = read_page(next(f for f in files if f.path == path))
+        answers = (index.links_for(page), index.dependencies(page), index.fact_record(page))
+        assert answers == expected[path], path
+    assert read == []
+
+
+def test_exports_of_another_package_are_not_used(tmp_path, monkeypatch):
+    source = _trees(tmp_path)[0]
+    files = scan(source)
+    wrong = {f.path: make_exports(read_page(f), "other") for f in files
+             if f.kind == "python" and read_page(f) is not None}
+    read = []
+    monkeypatch.setattr(xref_index, "read_page",
+                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    index = index_files(files, source_dir=source, lazy=True)
+    index.use_exports({p: blob for p, blob in wrong.items() if blob is not None})
+    adam = read_page(next(f for f in files if f.path == "models/adam.py"))
+    assert index.links_for(adam)
+    assert read  # the files themselves, read under the index's own package "pkg"
+    assert all(d.qualname.startswith("pkg.") for d in index.targets(adam).values())
+
+
+def test_a_build_in_one_process_parses_each_file_once(tmp_path, monkeypatch):
+    """Without workers, the index reads the pages the build has just parsed (and their
+    syntax trees), not the files again."""
+    import labml_docs.parse as parse
+    source = _trees(tmp_path)[0]
+    parsed = []
+    real = parse.parse_syntax
+    monkeypatch.setattr(parse, "parse_syntax",
+                        lambda text, path: parsed.append(path) or real(text, path))
+    monkeypatch.setattr("labml_docs.xref.collect.parse_syntax", parse.parse_syntax)
+    config = SiteConfig(source_dir=str(source), cache_dir="", jobs=1, search=False)
+    with Builder(config) as builder:
+        site = builder.render()
+    assert site.stats["rendered"] > 5
+    python = [f.path for f in scan(source) if f.kind == "python"]
+    parsing = [p for p in python if p not in ("broken.py", "latin.py")]
+    assert sorted(p for p in parsed if p in parsing) == sorted(parsing)
 
 
 def test_index_pickles_unless_lazy(tree):

@@ -54,6 +54,7 @@ from .collect import (
     collect,
     syntax_tree,
 )
+from .exports import Exports, section_runs, source_digest
 from .package import imported_names, module_name, package_of
 from .resolve import Fact, ModuleValue, Resolver, Value
 from .summaries import FileSummaries, Summary, TreeFile, read_page
@@ -88,6 +89,8 @@ class XrefIndex:
         # Path → its module and its classes by dotted name, once collected.
         self._modules: dict[str, ModuleInfo] = {}
         self._classes_of: dict[str, dict[str, ClassInfo]] = {}
+        # Path → the digest of its text, for files known by their exports (not their text).
+        self._file_digests: dict[str, str] = {}
         # The look-up machinery; `None` in a process the index was sent to (not pickled).
         self._resolver = resolver
 
@@ -150,25 +153,7 @@ class XrefIndex:
         return dict(sorted(found.items()))
 
     def _index_sections(self, page: Page) -> None:
-        lines: dict[int, int] = {}
-        starts: list[tuple[int, int]] = []
-        for i, section in enumerate(page.sections):
-            if section.code:
-                starts.append((section.code[0][0], i))
-            for lineno, _ in section.code:
-                lines.setdefault(lineno, i)
-        firsts: list[int] = []
-        lasts: list[int] = []
-        sections: list[int] = []
-        for line, i in sorted(lines.items()):
-            if sections and sections[-1] == i and lasts[-1] == line - 1:
-                lasts[-1] = line
-            else:
-                firsts.append(line)
-                lasts.append(line)
-                sections.append(i)
-        self._section_runs[page.path] = (firsts, lasts, sections)
-        self._section_starts[page.path] = starts
+        self._section_runs[page.path], self._section_starts[page.path] = section_runs(page)
 
     # What a lazy index must do before it answers; the eager one has done it all.
 
@@ -311,8 +296,8 @@ class XrefIndex:
         if module is None:
             return "-"
         if kind == "file":
-            return hashlib.sha256(self._sources.get(path, "").encode("utf-8", "surrogatepass")
-                                  ).hexdigest()
+            digest = self._file_digests.get(path)
+            return digest if digest is not None else source_digest(self._sources.get(path, ""))
         if kind == "star":
             return " ".join(module.scope.star_imports) if scope == module.name else "-"
         info = self._classes_of[path].get(scope)
@@ -434,10 +419,26 @@ class LazyIndex(XrefIndex):
         # Whether to collect so: in a worker, which finishes some of the pages; not in a
         # process that finishes them all (it would collect most files twice).
         self.lean = True
+        # Path → its exports, as bytes (`use_exports`).
+        self._exports: Mapping[str, bytes] = {}
         self._add_known(paths)
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("a lazy index does not pickle: use XrefIndex.build")
+
+    def lend(self, pages: Mapping[str, Page]) -> None:
+        """Pages this process has just parsed, with their syntax trees, by path: read them
+        rather than the files (each is taken once, when it is collected)."""
+        for path, page in pages.items():
+            if path in self._order and path in self._by_name.get(
+                    module_name(path, self.package)[0], ()):
+                self._pages.setdefault(path, page)
+
+    def use_exports(self, exports: Mapping[str, bytes]) -> None:
+        """What the build's workers collected of each file as they prepared it, by path (see
+        [`exports`](exports.py)): a file is loaded from there rather than parsed, when it was
+        collected under this index's package."""
+        self._exports = exports
 
     def _page(self, path: str) -> Page | None:
         """The page of a file of the tree (read when first asked for)."""
@@ -456,6 +457,8 @@ class LazyIndex(XrefIndex):
         if paths is None:
             return
         for path in paths:
+            if path != own and path in self._exports and self._load_exports(path):
+                continue
             page = self._page(path)
             tree = syntax_tree(page) if page is not None else None
             if page is not None and tree is not None:
@@ -465,6 +468,20 @@ class LazyIndex(XrefIndex):
                     self._bare.add(path)
                 # Collected: its sections and source are kept, its page is not needed any more.
                 self._pages[path] = None
+
+    def _load_exports(self, path: str) -> bool:
+        """Collect a file from its exports, as `_load_module` would without its own page."""
+        exports = Exports.load(self._exports[path])
+        if exports.package != self.package:
+            return False
+        module = exports.module
+        self._machinery().add_module(module, exports.classes, self._order[path])
+        self._section_runs[path], self._section_starts[path] = exports.runs, exports.starts
+        self._file_digests[path] = exports.digest
+        self._modules[path], self._classes_of[path] = module, exports.classes
+        self._bare.add(path)
+        self._pages[path] = None
+        return True
 
     def _prepare_module(self, path: str) -> None:
         if path in self._order:
@@ -484,6 +501,7 @@ class LazyIndex(XrefIndex):
             # again, for them. (Its scopes and classes as the resolver knows them stay: these
             # bind the same names to the same things.)
             self._bare.discard(page.path)
+            self._sources[page.path] = page.source  # (known by its exports until now)
             tree = syntax_tree(page)
             module = collect(tree, name, page.path, [], is_package)[0] if tree else None
         if module is not None:

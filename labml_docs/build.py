@@ -227,14 +227,18 @@ class Builder:
         # Pages link KaTeX's stylesheet and fonts: say they are missing before rendering.
         from .math import katex_assets_dir
         katex_assets_dir(self.config.katex_dir or None)
-        site = self.render()
-        if self.config.languages and not self.config.edition:
-            from .i18n.edition import add_editions
-            add_editions(self, site)
-        cache_dir = None if self.page_cache.disabled else self.cache_dir
-        add_search_index(site, self.config, cache_dir, self._tree_name())
-        site.diagnostics.extend(publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None,
-                                        overwrite=overwrite, cache_dir=cache_dir))
+        # (The collector waits until the end: see `collector_paused`. Publishing the pages of
+        # a big tree would otherwise walk every object of the site a few times.)
+        with collector_paused():
+            site = self.render()
+            if self.config.languages and not self.config.edition:
+                from .i18n.edition import add_editions
+                add_editions(self, site)
+            cache_dir = None if self.page_cache.disabled else self.cache_dir
+            add_search_index(site, self.config, cache_dir, self._tree_name())
+            site.diagnostics.extend(publish(site, Path(out_dir),
+                                            katex_dir=self.config.katex_dir or None,
+                                            overwrite=overwrite, cache_dir=cache_dir))
         return site
 
     def render(self) -> Site:

@@ -1003,3 +1003,23 @@ def test_published_page_follows_its_dependencies(tmp_path):
         site = builder.build(tmp_path / "site")
     published = (tmp_path / "site" / "models" / "adam.html").read_text(encoding="utf-8")
     assert published == site.pages["models/adam.html"].html
+
+
+def test_local_names_are_not_looked_up(monkeypatch):
+    """A function's parameters and local variables can never link: they are not looked up
+    (most names of a module are such), and the names around them still are."""
+    from labml_docs.xref.resolve import Resolver
+    text = ("LIMIT = 3\n\n\ndef helper(x):\n    return x\n\n\n"
+            "class A:\n    def f(self, total):\n        count = total + LIMIT\n"
+            "        return helper(count), self.f, [i for i in range(count)]\n")
+    looked = []
+    real = Resolver.lookup
+    monkeypatch.setattr(Resolver, "lookup",
+                        lambda self, scope, name: looked.append(name) or real(self, scope, name))
+    page = parse_python(text, "m.py")
+    index = XrefIndex.build([page], "pkg")
+    linked = {text.split("\n")[line - 1][col:].split("(")[0].split(" ")[0].split(",")[0]
+              for line, col in index.links_for(page)}
+    assert {"LIMIT", "helper"} <= linked
+    assert "LIMIT" in looked and "helper" in looked
+    assert not {"x", "total", "count", "i"} & set(looked)

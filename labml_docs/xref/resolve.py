@@ -32,6 +32,7 @@ from .collect import (
     FromImport,
     ModuleImport,
     ModuleInfo,
+    Opaque,
     Scope,
     SelfParam,
 )
@@ -364,6 +365,8 @@ class Resolver:
                 value = self.module_attr(*extra)
                 name, line, byte_col = node.name, node.lineno, node.col_offset
             elif kind == "name":
+                if _local(node.id, extra):
+                    continue
                 value = self.resolve(node, extra)
                 name, line, byte_col = node.id, node.lineno, node.col_offset
             else:
@@ -387,6 +390,18 @@ class Resolver:
                 col -= 1
             found.setdefault((line, col), value)
         return dict(sorted(found.items()))
+
+
+def _local(name: str, scope: Scope) -> bool:
+    """Whether `name`, read in `scope`, is a local variable or parameter of the function
+    (or comprehension) it is read in: most names of a module are, and `lookup` would find
+    them there, never a definition, having read only facts of the module's own file (which
+    its own page does not depend on). So they are not looked up at all."""
+    if scope.kind == "module" or scope.kind == "class":
+        return False
+    entry = scope.bindings.get(name)
+    return (entry is not None and isinstance(entry[1], (Opaque, SelfParam))
+            and name not in scope.globals and name not in scope.nonlocals)
 
 
 def c3(sequences: list[list[ClassInfo]]) -> list[ClassInfo]:

@@ -61,6 +61,10 @@ if TYPE_CHECKING:
 
 #: Fewer pages to render than this and the workers cost more to start than they save.
 PARALLEL_THRESHOLD = 30
+#: Up to this many bytes of Python source to render, a build without workers keeps the syntax
+#: trees of its pages from prepare to finish (about 360 MB of them), and parses each file once;
+#: past it, it drops them as workers do, and parses the pages again as it finishes them.
+KEEP_TREES = 8 * 2**20
 HOME = "index.html"
 
 #: `progress(stage, done, total)`, with the stages "prepare", "math" and "finish".
@@ -172,14 +176,26 @@ class PageRenderer:
             index.lean = False
         if hasattr(index, "lend"):
             index.lend(self._parsed)
+        if hasattr(index, "use_exports"):
+            index.use_exports(self._exports)
         self._parsed = {}
         here.xref = index
         return here
 
-    def prepare_here(self, files: list[SourceFile]) -> list[PreparedPage]:
+    def prepare_here(self, files: list[SourceFile], packed: bool = False) -> list[PreparedPage]:
+        """Prepare pages here. `packed`: as workers do, each page's syntax tree is dropped
+        once its exports are made, and what only finishing needs waits as bytes (a syntax tree
+        takes some 45 times the size of its source: every tree of PyTorch's, 2.3 GB)."""
         out = []
+        package = self._package_guess() if packed else None
         for n, file in enumerate(files):
-            out.append(self.here.prepare(file))
+            page = self.here.prepare(file)
+            if packed:
+                exports = _exports(page, package)
+                if exports is not None:
+                    self._exports[page.path] = exports
+                self._parts[page.url] = page.pack()
+            out.append(page)
             self._report("prepare", n + 1, len(files))
         self._learn(out)
         self._parsed.update((p.path, p.page) for p in out
@@ -199,6 +215,9 @@ class PageRenderer:
         here = self.finisher()
         out = []
         for n, (page, listing) in enumerate(items):
+            parts = self._parts.pop(page.url, None)
+            if parts is not None:
+                page.unpack(parts)
             out.append(finish_one(here, self.page_cache, page, listing))
             page.release()
             self._report("finish", n + 1, len(items))
@@ -216,9 +235,10 @@ class PageRenderer:
         home page lists (`listing` of the pages prepared). The home page, if it is one of
         `todo`, is finished with that list."""
         from .highlight import expect_python
-        expect_python(sum(_size(f) for f in todo if f.kind == "python"))
+        size = sum(_size(f) for f in todo if f.kind == "python")
+        expect_python(size)
         if len(todo) < PARALLEL_THRESHOLD or min(jobs, len(todo) // 8) < 2:
-            prepared = self.prepare_here(todo)
+            prepared = self.prepare_here(todo, packed=size > KEEP_TREES)
             self.math_of(prepared)
             listed = listing(prepared)
             return prepared, self.finish_here([(p, _list(p, listed)) for p in prepared]), listed

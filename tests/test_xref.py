@@ -1023,3 +1023,25 @@ def test_local_names_are_not_looked_up(monkeypatch):
     assert {"LIMIT", "helper"} <= linked
     assert "LIMIT" in looked and "helper" in looked
     assert not {"x", "total", "count", "i"} & set(looked)
+
+
+def test_a_build_too_big_to_keep_its_syntax_trees_gives_the_same_pages(tmp_path, monkeypatch):
+    """Past `KEEP_TREES` bytes of source, a build without workers drops each page's syntax
+    tree once prepared (its exports made, as workers do) and parses it again to finish it:
+    the same pages, and the files are not read again for the look-ups of other pages."""
+    import labml_docs.workers as workers
+    source = REPO / "src" / "labml_nn"
+
+    def pages() -> dict[str, str | None]:
+        config = SiteConfig(source_dir=str(source), cache_dir="", jobs=1, search=False)
+        with Builder(config) as builder:
+            site = builder.render()
+        return {url: page.html for url, page in site.pages.items()}
+
+    kept = pages()
+    read = []
+    monkeypatch.setattr(workers, "KEEP_TREES", 0)
+    monkeypatch.setattr(xref_index, "read_page",
+                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    assert pages() == kept
+    assert any("xref" in (html or "") for html in kept.values()) and read == []

@@ -218,3 +218,44 @@ def test_code_blocks_come_out_as_with_pygments_own_formatter():
     assert stock.md.treeprocessors["hilite"].config["pygments_formatter"] == "html"
     assert ours == stock.render(notes, "a.py").html
     assert ours.count('<div class="highlight">') == 3 and '<span class="k">def</span>' in ours
+
+
+def _notes_of_trees() -> list[str]:
+    """The notes of our tree, our own source and a part of Python's standard library."""
+    import os
+    from pathlib import Path
+
+    from labml_docs.parse import parse_python
+    repo = Path(__file__).resolve().parent.parent
+    stdlib = Path(os.__file__).parent
+    files = [*sorted((repo / "src").rglob("*.py")), *sorted((repo / "labml_docs").rglob("*.py")),
+             *sorted(stdlib.glob("*.py"))[:120], *sorted((stdlib / "json").glob("*.py"))]
+    notes = []
+    for path in files:
+        try:
+            page = parse_python(path.read_text(encoding="utf-8"), path.name)
+        except (UnicodeDecodeError, OSError):
+            continue
+        notes += [section.docs for section in page.sections if section.docs.strip()]
+    return notes
+
+
+def test_plain_prose_comes_out_as_python_markdown_makes_it():
+    """`plain_html` writes out notes of plain prose without Python-Markdown: on every note of
+    the trees, what it writes is what Python-Markdown makes, and it takes a good share."""
+    from labml_docs.markdown import plain_html
+    markdown = DocsRenderer()
+    markdown.plain = False
+    edge = ["A b\n\n\n\nC d.", "a  b", "Line one\nline two", "A\n===", "A\n---\n", "A -- b",
+            "A 'quoted' \"word\" (1/2) 50% a+b=c: yes; no? ok!", "Trailing  ", "x\n  y",
+            "1. one", "A & b", "a_b", "Notes\n\n    code"]
+    notes = _notes_of_trees() + edge
+    written = 0
+    for note in notes:
+        html = plain_html(note)
+        if html is not None:
+            written += 1
+            assert html == markdown.render(note, "a.py").html, note
+    assert written > len(notes) // 5
+    assert DocsRenderer().render("A b\n\nc d", "a.py").html == "<p>A b</p>\n<p>c d</p>"
+    assert plain_html("a_b") is None and plain_html("A\n===") is None

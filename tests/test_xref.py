@@ -852,7 +852,8 @@ def test_a_build_in_one_process_parses_each_file_once(tmp_path, monkeypatch):
     monkeypatch.setattr(parse, "parse_syntax",
                         lambda text, path: parsed.append(path) or real(text, path))
     monkeypatch.setattr("labml_docs.xref.collect.parse_syntax", parse.parse_syntax)
-    config = SiteConfig(source_dir=str(source), cache_dir="", jobs=1, search=False)
+    config = SiteConfig(source_dir=str(source), cache_dir=str(tmp_path / "cache"), jobs=1,
+                        search=False)
     with Builder(config) as builder:
         site = builder.render()
     assert site.stats["rendered"] > 5
@@ -1033,7 +1034,8 @@ def test_a_build_too_big_to_keep_its_syntax_trees_gives_the_same_pages(tmp_path,
     source = REPO / "src" / "labml_nn"
 
     def pages() -> dict[str, str | None]:
-        config = SiteConfig(source_dir=str(source), cache_dir="", jobs=1, search=False)
+        cache = tmp_path / f"cache{len(list(tmp_path.iterdir()))}"  # a cold build each time
+        config = SiteConfig(source_dir=str(source), cache_dir=str(cache), jobs=1, search=False)
         with Builder(config) as builder:
             site = builder.render()
         return {url: page.html for url, page in site.pages.items()}

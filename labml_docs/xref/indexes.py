@@ -555,15 +555,12 @@ def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | 
 def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
                 digests: dict[str, str], summaries: FileSummaries, sections: SectionRule) -> LazyIndex:
     by_path = {f.path: f for f in python}
-    paths: list[str] = []
-    imports: list[list[str]] = []
-    for file in sorted(python, key=lambda f: f.path):
-        summary: Summary = summaries.get(file, digests.get(file.path))
-        if summary is not None:
-            paths.append(file.path)
-            imports.append(summary)
-    if package is None:
-        package = package_of(paths, imports, source_dir)
+    files = {path: by_path[path] for path in sorted(by_path)}
+    paths, found = summaries.tree(
+        files, {path: digests.get(path) for path in files},
+        lambda paths, imports: package_of(paths, imports, source_dir) if package is None else "",
+        f"{package!r} {source_dir}")
+    package = found if package is None else package
     return LazyIndex(paths, package, lambda path: read_page(by_path[path], None, sections))
 
 

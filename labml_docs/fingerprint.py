@@ -189,6 +189,14 @@ def _package_source_hash() -> str:
 _PACKAGE_HASH: str | None = None
 
 
+def package_hash() -> str:
+    """The hash of labml_docs' own source (`_package_source_hash`), computed once a process."""
+    global _PACKAGE_HASH
+    if _PACKAGE_HASH is None:
+        _PACKAGE_HASH = _package_source_hash()
+    return _PACKAGE_HASH
+
+
 def math_identity(config: SiteConfig, math: Any = None) -> tuple[str, str]:
     """`(engine name, KaTeX version)` of the build's math (`math`, a `MathRenderer`, if one
     is running), without starting an engine."""
@@ -225,11 +233,8 @@ def math_identity(config: SiteConfig, math: Any = None) -> tuple[str, str]:
 def global_fingerprint(config: SiteConfig, template_files: Iterable[str | os.PathLike[str]],
                        math_id: tuple[str, str]) -> tuple[str, dict]:
     """The hash of every input that all pages share, and what went into it."""
-    global _PACKAGE_HASH
     from . import __version__
 
-    if _PACKAGE_HASH is None:
-        _PACKAGE_HASH = _package_source_hash()
     settings = {f.name: getattr(config, f.name) for f in fields(config)
                 if f.name not in UNRELATED_SETTINGS}
     templates = {}
@@ -240,7 +245,7 @@ def global_fingerprint(config: SiteConfig, template_files: Iterable[str | os.Pat
             templates[str(path)] = "unreadable"
     details: dict[str, Any] = {
         "format": FORMAT,
-        "labml_docs": [__version__, _PACKAGE_HASH],
+        "labml_docs": [__version__, package_hash()],
         "python": sys.version,
         "pygments": package_version("pygments"),
         "markdown": package_version("markdown"),

@@ -56,7 +56,7 @@ from .collect import (
 )
 from .package import imported_names, module_name, package_of
 from .resolve import Fact, ModuleValue, Resolver, Value
-from .summaries import FileSummaries, Summary, TreeFile, read_page
+from .summaries import CollectedFiles, FileSummaries, Summary, TreeFile, read_page
 
 # `(line, column)` of a name's first character → the address of its definition.
 Links = dict[tuple[int, int], str]
@@ -417,7 +417,8 @@ class LazyIndex(XrefIndex):
     It does not pickle: a worker process gets one by being forked.
     """
 
-    def __init__(self, paths: Sequence[str], package: str, load: Callable[[str], Page | None]):
+    def __init__(self, paths: Sequence[str], package: str, load: Callable[[str], Page | None],
+                 collected: CollectedFiles | None = None):
         super().__init__(package, Resolver(self._load_module))
         paths = sorted(paths)
         # Path → its place in path order (of two files of one module name, the first answers).
@@ -434,6 +435,8 @@ class LazyIndex(XrefIndex):
         # Whether to collect so: in a worker, which finishes some of the pages; not in a
         # process that finishes them all (it would collect most files twice).
         self.lean = True
+        # What earlier builds collected of the files other pages look into (`None`: no cache).
+        self._collected = collected
         self._add_known(paths)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -456,15 +459,41 @@ class LazyIndex(XrefIndex):
         if paths is None:
             return
         for path in paths:
+            if path != own and self._kept(path):
+                continue
             page = self._page(path)
             tree = syntax_tree(page) if page is not None else None
             if page is not None and tree is not None:
                 module = self._collect(page, tree, self._order[path])
+                if self._collected is not None:  # (its own page too: for other pages' builds)
+                    sites, module.sites = module.sites, []
+                    self._collected.put(path, *module_name(path, self.package),
+                                        (module, self._classes_of[path],
+                                         self._section_runs[path], self._section_starts[path]))
+                    module.sites = sites
                 if self.lean and path != own:
                     module.sites = []
                     self._bare.add(path)
                 # Collected: its sections and source are kept, its page is not needed any more.
                 self._pages[path] = None
+
+    def _kept(self, path: str) -> bool:
+        """Take what an earlier build collected of a file another page looks into, if the
+        file is unchanged (`CollectedFiles`): as `_collect` and a lean `_load_module` leave it."""
+        if self._collected is None:
+            return False
+        name, is_package = module_name(path, self.package)
+        found = self._collected.get(path, name, is_package)
+        if found is None:
+            return False
+        source, (module, classes, runs, starts) = found
+        self._machinery().add_module(module, classes, self._order[path])
+        self._section_runs[path], self._section_starts[path] = runs, starts
+        self._sources[path] = source
+        self._modules[path], self._classes_of[path] = module, classes
+        self._bare.add(path)
+        self._pages[path] = None
+        return True
 
     def _prepare_module(self, path: str) -> None:
         if path in self._order:
@@ -528,7 +557,7 @@ def index_files(files: Iterable[TreeFile], package: str | None = None,
     summaries.learn(dict(known or {}))
     if lazy:
         index: XrefIndex = _lazy_index(python, package, source_dir, digests or {}, summaries,
-                                       sections)
+                                       sections, cache_dir)
     else:
         index = _eager_index(python, package, source_dir, digests or {}, summaries, sections)
     summaries.save()
@@ -553,7 +582,8 @@ def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | 
 
 
 def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
-                digests: dict[str, str], summaries: FileSummaries, sections: SectionRule) -> LazyIndex:
+                digests: dict[str, str], summaries: FileSummaries, sections: SectionRule,
+                cache_dir: str | Path | None) -> LazyIndex:
     by_path = {f.path: f for f in python}
     files = {path: by_path[path] for path in sorted(by_path)}
     paths, found = summaries.tree(
@@ -561,7 +591,9 @@ def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | P
         lambda paths, imports: package_of(paths, imports, source_dir) if package is None else "",
         f"{package!r} {source_dir}")
     package = found if package is None else package
-    return LazyIndex(paths, package, lambda path: read_page(by_path[path], None, sections))
+    collected = CollectedFiles(cache_dir, files, digests, sections) if cache_dir else None
+    return LazyIndex(paths, package, lambda path: read_page(by_path[path], None, sections),
+                     collected)
 
 
 __all__ = ["EagerIndex", "LazyIndex", "Links", "XrefIndex", "index_files"]

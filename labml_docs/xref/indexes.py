@@ -110,10 +110,19 @@ class XrefIndex:
         return self._resolver
 
     def _add_known(self, paths: list[str]) -> None:
+        self._add_names([module_name(path, self.package)[0] for path in paths])
+
+    def _add_names(self, names: list[str]) -> None:
+        """Every module name, and the packages holding it, is one of the tree's."""
         known = self._machinery().known
-        for path in paths:
-            parts = module_name(path, self.package)[0].split(".")
-            known.update(".".join(parts[: i + 1]) for i in range(len(parts)) if parts[0])
+        for name in names:
+            if not name or name in known:
+                continue
+            known.add(name)
+            head, dot, _ = name.rpartition(".")
+            while dot and head not in known:
+                known.add(head)
+                head, dot, _ = head.rpartition(".")
 
     def _collect(self, page: Page, tree: ast.Module, order: int) -> ModuleInfo:
         """Collect a file (`order`: its place in the tree's path order)."""
@@ -425,8 +434,9 @@ class LazyIndex(XrefIndex):
         self._order = {path: n for n, path in enumerate(paths)}
         # Module name → its files not collected yet.
         self._by_name: dict[str, list[str]] = {}
-        for path in paths:
-            self._by_name.setdefault(module_name(path, package)[0], []).append(path)
+        names = [module_name(path, package)[0] for path in paths]
+        for path, name in zip(paths, names):
+            self._by_name.setdefault(name, []).append(path)
         self._load_page = load
         # Path → its page once read (`None`: it could not be, or it is collected).
         self._pages: dict[str, Page | None] = {}
@@ -437,7 +447,7 @@ class LazyIndex(XrefIndex):
         self.lean = True
         # What earlier builds collected of the files other pages look into (`None`: no cache).
         self._collected = collected
-        self._add_known(paths)
+        self._add_names(names)
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("a lazy index does not pickle: use XrefIndex.build")

@@ -12,8 +12,9 @@ decide it:
 * **the global fingerprint**: one hash of what every page depends on: the settings (all of
   `SiteConfig` but `source_dir`, `cache_dir` and `jobs`), the bytes of every template and
   asset of `site_templates/` (and of a site's own templates folder), the source of labml_docs
-  itself and its version, the versions of Python, Pygments, Python-Markdown and Jinja, and the
-  math engine's name with its KaTeX version;
+  itself and its version, the versions of Python, Pygments, Python-Markdown and Jinja (read
+  from the names of their `.dist-info` folders: a rebuild that renders nothing does not import
+  them), and the math engine's name with its KaTeX version;
 * **the page key**: `sha256(global fingerprint, the page's path, the sha256 of its bytes)`:
   the name of its entry in the [page cache](page_cache.py);
 * **the recorded dependencies** of the entry (`page_cache.Dependencies`), checked on every

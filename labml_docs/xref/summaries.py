@@ -8,6 +8,15 @@ The answer for one file is small (`None`, or the sorted list of modules it impor
 and depends only on its bytes, so it is kept on disk by the sha256 the build has already
 computed: a build that renders one page reads one file, not the thousand others.
 
+The answer for the whole tree (the files that parse, the package) is kept too, with the
+digest of every file: an edit that keeps each file's summary (a comment, a function body) keeps
+it, and nothing is asked of the other files (`FileSummaries.tree`).
+
+A one-page rebuild also needs what the files its page imports *bind*: their module and class
+scopes, as [`collect`](collect.py) writes them down, and their sections (for the addresses of
+the links). That is kept per file as well (`CollectedFiles`), so that rendering
+`optim/adam.py` again does not parse `torch/__init__.py`.
+
 Files are decoded as the page builder decodes them (`page.read_source`, PEP 263), so the lazy
 index and the pages agree on what a file says. A digest is the sha256 of a file's bytes, as the
 build's `SourceHashes` computes it.

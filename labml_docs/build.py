@@ -26,8 +26,10 @@ A page whose inputs have not changed comes from the page cache: no parse, no Mar
 no template; its messages are reported again from the cache. A rebuild of an unchanged tree
 only hashes: it does not even import what renders pages (the parser, Pygments, Markdown,
 Jinja: a fifth of a no-op rebuild of PyTorch's 2,285 files was importing them), and makes no
-renderer unless a page, or the home page, must be rendered. A problem in one file becomes a [diagnostic](diagnostics.py), and the other pages
-still build; a page that fails keeps its last published version.
+renderer unless a page, or the home page, must be rendered.
+
+A problem in one file becomes a [diagnostic](diagnostics.py), and the other pages still build;
+a page that fails keeps its last published version.
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ class SourceHashes:
         data = json.dumps({"format": FORMAT, "stamp": self.stamp, "files": self.entries},
                           separators=(",", ":"), sort_keys=True)
         try:
-            write_atomic(self.path, data.encode("utf-8"))
+            write_atomic(self.path, data.encode("utf-8"), cache=True)
             self.dirty = False
         except OSError as e:
             log.warning("cannot write the build manifest %s: %s", self.path, e)

@@ -395,7 +395,7 @@ class PageCache:
                 return
             body = marshal.dumps(rows)
             write_atomic(path, f"{RECORD_MAGIC} {RECORD_PYTHON} {sha256(body)}\n"
-                         .encode("ascii") + body)
+                         .encode("ascii") + body, cache=True)
             self._recorded[name] = rows
         except OSError as e:
             log.warning("page cache: cannot record the build: %s", e)

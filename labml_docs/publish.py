@@ -211,12 +211,17 @@ class Record:
 
     def write(self) -> None:
         owned = {"format": RECORD_FORMAT, "generator": "labml-docs", "files": sorted(self.files)}
-        write_atomic(self.out_dir / RECORD, json.dumps(owned, indent=0, ensure_ascii=False)
-                     .encode("utf-8"))
+        data = json.dumps(owned, indent=0, ensure_ascii=False).encode("utf-8")
+        try:  # the same files (a page edited in place): the record is as it was
+            same = (self.out_dir / RECORD).read_bytes() == data
+        except OSError:
+            same = False
+        if not same:
+            write_atomic(self.out_dir / RECORD, data)
         if self.state is not None:
             try:
                 write_atomic(self.state, json.dumps(self.files, separators=(",", ":"),
-                                                    sort_keys=True).encode("utf-8"))
+                                                    sort_keys=True).encode("utf-8"), cache=True)
             except OSError as e:  # costs only rewriting the files next time
                 log.warning("cannot write %s: %s", self.state, e)
 

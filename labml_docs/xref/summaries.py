@@ -181,7 +181,7 @@ class FileSummaries:
         body = json.dumps({"format": self.FORMAT, "python": self.python, "files": self.new,
                            "tree": tree}, separators=(",", ":"), sort_keys=True)
         try:
-            write_atomic(self.path, body.encode("utf-8"))
+            write_atomic(self.path, body.encode("utf-8"), cache=True)
         except OSError:
             pass
 
@@ -265,7 +265,7 @@ class CollectedFiles:
         try:
             body = pickle.dumps(collected, protocol=pickle.HIGHEST_PROTOCOL)
             write_atomic(target, f"{COLLECTED_FORMAT} {stamp} {sha256(body)}\n"
-                         .encode("ascii") + body)
+                         .encode("ascii") + body, cache=True)
         except (OSError, pickle.PicklingError, RecursionError):
             pass  # only a miss next time
 

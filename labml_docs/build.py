@@ -155,8 +155,17 @@ class Rendered:
     """The pages rendered by this build, as they came back from the workers."""
     prepared: list[PreparedPage]
     finished: list[Finished]
-    # What the home page lists: every page's address, title and summary.
-    listing: list[dict]
+    # What the home page lists: every page's address, title and summary (made when first
+    # asked for, by `make_listing`, if not given).
+    given: list[dict] | None = None
+    make_listing: Callable[[], list[dict]] | None = None
+
+    @property
+    def listing(self) -> list[dict]:
+        if self.given is None:
+            assert self.make_listing is not None
+            self.given = self.make_listing()
+        return self.given
 
 
 class Builder:
@@ -181,6 +190,7 @@ class Builder:
         self._entries: dict[str, Entry] = {}
         self._record_read = False
         self._recorded: set[str] = set()  # keys of entries read from the record, not yet used
+        self._record_keys: set[str] = set()  # keys of every entry of the record
         self._last: Rendered | None = None
         self._last_files: list[SourceFile] = []
         self._digests: dict[str, str] = {}
@@ -244,8 +254,9 @@ class Builder:
             from .i18n.edition import add_editions
             add_editions(self, site)
         cache_dir = None if self.page_cache.disabled else self.cache_dir
-        from .search import add_search_index
-        add_search_index(site, self.config, cache_dir, self._tree_name())
+        if self.config.search:  # (imported only then: a site without search does not pay)
+            from .search import add_search_index
+            add_search_index(site, self.config, cache_dir, self._tree_name())
         site.diagnostics.extend(publish(site, Path(out_dir), katex_dir=self.config.katex_dir or None,
                                         overwrite=overwrite, cache_dir=cache_dir))
         return site
@@ -258,12 +269,13 @@ class Builder:
                 self._math.reset_stats()
             math = _CacheFirstMath(self.config, lambda: self.math, running=self._math is not None)
             plan = self.plan(self.scan())
-            rendered = Rendered([], [], self._listing(plan, []))
+            rendered = Rendered([], [], make_listing=lambda: self._listing(plan, []))
             renderer = None
             if plan.todo or not self._home_holds(plan, rendered):
                 with self._renderer(plan.files, math) as renderer:
-                    rendered = Rendered(*renderer.render(plan.todo, self.jobs(),
-                                                         lambda pages: self._listing(plan, pages)))
+                    prepared, finished, listing = renderer.render(
+                        plan.todo, self.jobs(), lambda pages: self._listing(plan, pages))
+                    rendered = Rendered(prepared, finished, listing)
                     rendered.finished += self._home(plan, rendered, renderer)
             fresh = self.keep(plan, rendered)
             entries = {url: entry for url in self._order(plan)
@@ -355,11 +367,18 @@ class Builder:
             + [{"url": p.url, "title": p.page.title, "summary": p.page.summary}
                for p in prepared if not p.failed])
 
-    @staticmethod
-    def _home_holds(plan: Plan, rendered: Rendered) -> bool:
-        """Whether the home page comes from the cache: it lists the same pages."""
+    def _home_holds(self, plan: Plan, rendered: Rendered) -> bool:
+        """Whether the home page comes from the cache: it lists the same pages. When every
+        page is the very entry the last build recorded, the home page among them, it lists
+        what it listed then (the listing is made of those entries): it is not made again (it
+        would import the page builder, for a rebuild that renders nothing)."""
         home = plan.cached.get(HOME)
-        return home is not None and home.deps.listing == listing_hash(rendered.listing)
+        if home is None:
+            return False
+        if not plan.todo and len(plan.cached) == len(self._record_keys) \
+                and all(entry.key in self._record_keys for entry in plan.cached.values()):
+            return True
+        return home.deps.listing == listing_hash(rendered.listing)
 
     def _home(self, plan: Plan, rendered: Rendered, renderer: PageRenderer) -> list[Finished]:
         """The home page, when it was not rendered with the pages: from the cache if it lists
@@ -382,7 +401,6 @@ class Builder:
         """Put each rendered page into the page cache; its entry by address."""
         fresh: dict[str, Entry] = {}
         by_url = {page.url: page for page in rendered.prepared}
-        home_hash = listing_hash(rendered.listing)
         for done in rendered.finished:
             page = by_url[done.url]
             key = plan.keys.get(done.url)
@@ -397,7 +415,8 @@ class Builder:
                        for link in docs.links],
                 deps=Dependencies(exists=dict(sorted(done.deps.exists.items())),
                                   files={p: plan.hashes.get(p) for p in done.deps.files},
-                                  listing=home_hash if page.url == HOME else None,
+                                  listing=listing_hash(rendered.listing) if page.url == HOME
+                                  else None,
                                   facts=done.deps.facts))
             self.page_cache.put(entry, None if done.stored else done.rendered.html)
             if not self.page_cache.disabled:
@@ -503,6 +522,7 @@ class Builder:
         if not self._record_read:
             self._record_read = True
             for key, entry in self.page_cache.read_record(self._tree_name()).items():
+                self._record_keys.add(key)
                 if key not in self._entries:
                     self._entries[key] = entry
                     self._recorded.add(key)

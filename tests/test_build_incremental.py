@@ -338,6 +338,34 @@ def test_a_definition_added_renders_only_its_page(build, tmp_path):
     assert rendered_again == ["core.html"] and not changed
 
 
+def test_a_rebuild_that_renders_nothing_imports_nothing_that_renders(tmp_path):
+    """A no-op rebuild from the command line imports neither the page builder nor Pygments,
+    Markdown, Jinja or YAML: importing them was a fifth of a no-op rebuild of PyTorch."""
+    import subprocess
+    import sys
+
+    src = make_tree(tmp_path / "src", 6)
+    args = [str(src), "--out", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache"),
+            "--no-search"]
+    cli_ok(src, tmp_path / "site", tmp_path / "cache", "--no-search")
+    script = ("import sys\nfrom labml_docs.cli import main\ntry:\n"
+              f"    main(['build', *{args!r}], standalone_mode=False)\n"
+              "finally:\n    print(' '.join(sorted(m for m in sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    assert "(0 rendered" in done.stderr, done.stderr
+    imported = set(done.stdout.split())
+    assert "labml_docs.build" in imported
+    for name in ("jinja2", "markdown", "pygments", "yaml", "labml_docs.page",
+                 "labml_docs.workers", "labml_docs.parse", "labml_docs.search"):
+        assert name not in imported, name
+    # The next edit renders as before.
+    (src / "module_2.py").write_text(module(2, extra=" Edited."))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    assert "(1 rendered" in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("damage", [None, "flip", "truncate"])
 def test_a_comment_edit_reads_no_other_file_when_what_it_looks_up_is_kept(
         build, tmp_path, monkeypatch, damage):

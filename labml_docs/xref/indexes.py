@@ -599,7 +599,7 @@ def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | P
     paths, found = summaries.tree(
         files, {path: digests.get(path) for path in files},
         lambda paths, imports: package_of(paths, imports, source_dir) if package is None else "",
-        f"{package!r} {source_dir}")
+        f"{package!r} {package_of([], [], source_dir)}")  # (the folder's name, else "")
     package = found if package is None else package
     collected = CollectedFiles(cache_dir, files, digests, sections) if cache_dir else None
     return LazyIndex(paths, package, lambda path: read_page(by_path[path], None, sections),

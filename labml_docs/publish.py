@@ -24,7 +24,8 @@ Unchanged files are not touched: the record keeps each file's token (what it is:
 the sha256 of the HTML, `asset:` with the source's path, size and mtime, `text:` and the
 sha256 of a generated file, `bytes:` and the sha256 of a generated binary file, such as the
 [search index](search.py)'s) and the `(inode, size, mtime)` it was given. A one-page edit
-rewrites that page, and the home page and sitemap if they change. A file a person edited in
+rewrites that page, and the home page and sitemap if they change; the record in the folder
+lists the same files then, and is left as it is. A file a person edited in
 place has another stat, so it is written again.
 
 Files are written with the permissions the umask gives (0644 and 0755 with the usual umask),

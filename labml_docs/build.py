@@ -440,10 +440,8 @@ class Builder:
                 site.pages[url] = done.rendered
             elif entry is None:
                 continue
-            elif entry.failed:
-                from .page import RenderedPage
-                site.pages[url] = RenderedPage(entry.url, entry.path, entry.title,
-                                               entry.summary, None, entry.text)
+            elif entry.failed:  # no HTML: the page keeps its published version
+                site.pages[url] = CachedPage(entry, lambda: None)
             else:
                 site.pages[url] = CachedPage(entry, self._loader(entry))
                 site.html_shas[url] = entry.html_sha

@@ -345,6 +345,7 @@ def test_a_rebuild_that_renders_nothing_imports_nothing_that_renders(tmp_path):
     import sys
 
     src = make_tree(tmp_path / "src", 6)
+    (src / "broken.py").write_text("def f(:\n")  # a page that fails: it keeps no HTML
     args = [str(src), "--out", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache"),
             "--no-search"]
     cli_ok(src, tmp_path / "site", tmp_path / "cache", "--no-search")

@@ -8,7 +8,9 @@ of the links for the page cache. It comes in two modes, which give the same answ
 - `EagerIndex` reads, collects and resolves every file of the tree when it is made. It is then
   plain data and pickles, for worker processes that are not forked.
 - `LazyIndex` reads a file when a page's links first need it. A build that renders one page of a
-  thousand reads a handful; forked workers each get one and read what their pages need.
+  thousand reads a handful; forked workers each get one and read what their pages need. What an
+  earlier build collected of a file that has not changed since is unpickled rather than parsed
+  again (`summaries.CollectedFiles`): a one-page rebuild of PyTorch parses only its own page.
 
 `index_files` makes either from the build's list of files, deciding the tree's package from
 the per-file summaries ([`summaries`](summaries.py)) when it is lazy.

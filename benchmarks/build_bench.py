@@ -208,6 +208,11 @@ def main() -> None:
     real.add_argument("--subset", help="folders of the tree, comma-separated: pycco and -j 1 on them")
     real.add_argument("--edit", help="the file to edit (default: optim/adam.py or optimizers/adam.py)")
     real.add_argument("--work", help="folder to work in")
+    real.add_argument("--no-search", action="store_true",
+                      help="build without the search index (--no-search on every build)")
+    real.add_argument("--quick", action="store_true",
+                      help="only the edits: one cold build at -j 2 to start from (no -j 1, "
+                           "no memory, no subset, no pycco), then the rebuilds, each twice")
     args = parser.parse_args()
     if args.tree:
         sys.path.insert(0, str(REPO / "benchmarks"))

@@ -3,7 +3,7 @@ pycco, and the rebuilds after one edit.
 
     PYTHONPATH=. python benchmarks/build_bench.py --tree /tmp/torch-tree/torch \\
         [--code main=/work/main --code new=.] [--subset nn,optim,distributions,utils/data,autograd]
-        [--edit optim/adam.py] [--repeat 1] [--work DIR]
+        [--edit optim/adam.py] [--repeat 1] [--work DIR] [--no-search] [--quick]
 
 For each checkout of the generator (`--code LABEL=DIR`, the repository itself by default),
 interleaved so that the machine's load falls alike on each, it prints:
@@ -18,6 +18,8 @@ interleaved so that the machine's load falls alike on each, it prints:
 * pycco (`pycco -p -d OUT files...`, the `bench` extra) on the whole tree (it may crash: the
   crash is reported) and on `--subset` (folders of the tree; pycco and our `-j 1` on the same
   files);
+* with `--quick`, only one cold build at `-j 2` and the rebuilds (no-op and comment edit twice
+  each; the first comment edit is the first rebuild after the cold build);
 * the load average of the machine beside each figure (2 shared cores: figures are noisy; the
   ratios of runs made side by side are what to compare).
 """
@@ -129,11 +131,16 @@ def run(cmd: list[str], code: Path | None = None, cwd: Path | None = None,
     return result
 
 
+#: Extra flags of every build (`--no-search`).
+FLAGS: list[str] = []
+
+
 def build(code: Path, src: Path, out: Path, cache: Path, jobs: int, memory: bool = False) -> Run:
     # (Run from the tree's parent folder: `python -m` puts the working folder first on the
     # path, and it must not be a checkout other than `code`.)
     return run([sys.executable, "-m", "labml_docs.cli", "build", str(src), "--out", str(out),
-                "--cache-dir", str(cache), "-j", str(jobs)], code, cwd=src.parent, memory=memory)
+                "--cache-dir", str(cache), "-j", str(jobs), *FLAGS], code, cwd=src.parent,
+               memory=memory)
 
 
 def pycco(src: Path, out: Path) -> Run:
@@ -222,6 +229,14 @@ def tree_main(args) -> None:
     if subset_files:
         print(f"subset {','.join(subset_folders)}: {subset_files} files, {lines_of(subset)} lines")
     print(f"edited file: {edit.relative_to(tree)}\n", flush=True)
+    quick = getattr(args, "quick", False)
+    if getattr(args, "no_search", False):
+        FLAGS.append("--no-search")
+    # Each checkout's bytecode, as an installed package has it (pip compiles at install; with
+    # PYTHONDONTWRITEBYTECODE every run would compile the generator again).
+    import compileall
+    for _, code in codes:
+        compileall.compile_dir(str(code / "labml_docs"), quiet=1)
 
     results: dict[str, dict[str, list[Run]]] = {label: {} for label, _ in codes}
 
@@ -237,13 +252,16 @@ def tree_main(args) -> None:
         for label, code in codes:
             original = {edit: edit.read_bytes()}
             cache, out = work / f"cache-{label}", work / f"site-{label}"
-            for jobs in (1, 2):
+            for jobs in (2,) if quick else (1, 2):
                 shutil.rmtree(cache, ignore_errors=True)
                 shutil.rmtree(out, ignore_errors=True)
-                note(label, f"cold -j {jobs}", build(code, tree, out, cache, jobs, memory=True))
-            note(label, "no-op", build(code, tree, out, cache, 2))
-            comment_edit(edit, r)
-            note(label, "comment edit", build(code, tree, out, cache, 2))
+                note(label, f"cold -j {jobs}", build(code, tree, out, cache, jobs,
+                                                     memory=not quick))
+            for _ in range(2 if quick else 1):
+                note(label, "no-op", build(code, tree, out, cache, 2))
+            for n in range(2 if quick else 1):
+                comment_edit(edit, 10 * r + n)
+                note(label, "comment edit", build(code, tree, out, cache, 2))
             add_definition(edit, r)
             note(label, "definition added", build(code, tree, out, cache, 2))
             renamed = rename_definition(edit, tree)
@@ -251,13 +269,14 @@ def tree_main(args) -> None:
                 note(label, f"definition renamed ({renamed})", build(code, tree, out, cache, 2))
             edit.write_bytes(original[edit])
             note(label, "edits undone", build(code, tree, out, cache, 2))
-            if subset_files:
+            note(label, "no-op", build(code, tree, out, cache, 2))
+            if subset_files and not quick:
                 shutil.rmtree(cache, ignore_errors=True)
                 note(label, "subset cold -j 1", build(code, subset, work / "site-subset", cache, 1,
                                                       memory=True))
                 if not args.no_pycco:
                     note(label, "pycco on the subset", pycco(subset, work / "pycco-subset"))
-        if not args.no_pycco and r == 0:
+        if not args.no_pycco and r == 0 and not quick:
             note(codes[-1][0], "pycco on the whole tree", pycco(tree, work / "pycco"))
 
     print("\nbest of each (ratios against pycco in the same run):")

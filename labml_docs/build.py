@@ -24,16 +24,22 @@ and `Builder.build` then adds the [search index](search.py) of the standalone si
 
 A page whose inputs have not changed comes from the page cache: no parse, no Markdown, no math,
 no template; its messages are reported again from the cache. A rebuild of an unchanged tree
-only hashes. A problem in one file becomes a [diagnostic](diagnostics.py), and the other pages
-still build; a page that fails keeps its last published version.
+only hashes: it does not even import what renders pages (the parser, Pygments, Markdown,
+Jinja: a fifth of a no-op rebuild of PyTorch's 2,285 files was importing them), and makes no
+renderer unless a page, or the home page, must be rendered.
+
+A problem in one file becomes a [diagnostic](diagnostics.py), and the other pages still build;
+a page that fails keeps its last published version.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,19 +47,23 @@ from typing import TYPE_CHECKING, Any
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .fingerprint import SourceHashes, global_fingerprint, listing_hash, math_identity, page_key, sha256
-from .page import PageBuilder, PreparedPage, RenderedPage
 from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
 from .publish import publish
 from .scan import SourceFile, check_output_folder, scan
-from .search import add_search_index
-from .urls import href
-from .workers import HOME, Finished, PageRenderer, Progress, XrefFactory, collector_paused, templates_cache
+from .urls import href, page_url
 
+# What renders pages (`page`, `workers`: the parser, Pygments, Markdown, Jinja) is imported when
+# a page must be rendered: a rebuild that renders nothing imports none of it.
 if TYPE_CHECKING:
     from jinja2 import Environment
 
     from .math import MathOptions, MathRenderer, MathResult
+    from .page import PreparedPage, RenderedPage
+    from .workers import Finished, PageRenderer, Progress, XrefFactory
     from .xref.summaries import Summary
+
+#: The home page's address (`workers.HOME`).
+HOME = page_url("__init__.py")
 
 log = logging.getLogger("labml_docs")
 
@@ -61,7 +71,7 @@ log = logging.getLogger("labml_docs")
 @dataclass
 class Site:
     """A rendered site, in memory: what `publish` writes, and what MkDocs takes."""
-    pages: dict[str, RenderedPage] = field(default_factory=dict)
+    pages: dict[str, RenderedPage | CachedPage] = field(default_factory=dict)
     # Files copied as they are: site path → source file.
     assets: dict[str, Path] = field(default_factory=dict)
     # Other generated files (the sitemap): site path → text.
@@ -84,13 +94,14 @@ class Site:
 _UNSET = object()
 
 
-class CachedPage(RenderedPage):
-    """A page of the page cache: its HTML is read, and checked, only when asked for."""
+class CachedPage:
+    """A page of the page cache, as a `page.RenderedPage`: its HTML is read, and checked, only
+    when asked for."""
 
     def __init__(self, entry: Entry, loader: Callable[[], str | None]):
         self._loader = loader
         self._entry = entry
-        super().__init__(entry.url, entry.path, entry.title, entry.summary, None)
+        self.url, self.path, self.title, self.summary = entry.url, entry.path, entry.title, entry.summary
         self._html: Any = _UNSET  # not read yet
         self._text: Any = _UNSET
 
@@ -144,8 +155,17 @@ class Rendered:
     """The pages rendered by this build, as they came back from the workers."""
     prepared: list[PreparedPage]
     finished: list[Finished]
-    # What the home page lists: every page's address, title and summary.
-    listing: list[dict]
+    # What the home page lists: every page's address, title and summary (made when first
+    # asked for, by `make_listing`, if not given).
+    given: list[dict] | None = None
+    make_listing: Callable[[], list[dict]] | None = None
+
+    @property
+    def listing(self) -> list[dict]:
+        if self.given is None:
+            assert self.make_listing is not None
+            self.given = self.make_listing()
+        return self.given
 
 
 class Builder:
@@ -170,6 +190,7 @@ class Builder:
         self._entries: dict[str, Entry] = {}
         self._record_read = False
         self._recorded: set[str] = set()  # keys of entries read from the record, not yet used
+        self._record_keys: set[str] = set()  # keys of every entry of the record
         self._last: Rendered | None = None
         self._last_files: list[SourceFile] = []
         self._digests: dict[str, str] = {}
@@ -182,6 +203,7 @@ class Builder:
     def env(self) -> Environment:
         if self._env is None:
             from .templates import make_environment
+            from .workers import templates_cache
             self._env = make_environment(self.config.templates_dir or None,
                                          templates_cache(self.config))
         return self._env
@@ -227,15 +249,17 @@ class Builder:
         # Pages link KaTeX's stylesheet and fonts: say they are missing before rendering.
         from .math import katex_assets_dir
         katex_assets_dir(self.config.katex_dir or None)
-        # (The collector waits until the end: see `collector_paused`. Publishing the pages of
+        # (The collector waits until the end: see `_collector_paused`. Publishing the pages of
         # a big tree would otherwise walk every object of the site a few times.)
-        with collector_paused():
+        with _collector_paused():
             site = self.render()
             if self.config.languages and not self.config.edition:
                 from .i18n.edition import add_editions
                 add_editions(self, site)
             cache_dir = None if self.page_cache.disabled else self.cache_dir
-            add_search_index(site, self.config, cache_dir, self._tree_name())
+            if self.config.search:  # (imported only then: a site without search does not pay)
+                from .search import add_search_index
+                add_search_index(site, self.config, cache_dir, self._tree_name())
             site.diagnostics.extend(publish(site, Path(out_dir),
                                             katex_dir=self.config.katex_dir or None,
                                             overwrite=overwrite, cache_dir=cache_dir))
@@ -243,16 +267,20 @@ class Builder:
 
     def render(self) -> Site:
         """Render every page of the tree; pages whose inputs are unchanged come from the cache."""
-        with collector_paused():
+        with _collector_paused():
             started = time.perf_counter()
             if self._math is not None:
                 self._math.reset_stats()
             math = _CacheFirstMath(self.config, lambda: self.math, running=self._math is not None)
             plan = self.plan(self.scan())
-            with self._renderer(plan.files, math) as renderer:
-                rendered = Rendered(*renderer.render(plan.todo, self.jobs(),
-                                                     lambda pages: self._listing(plan, pages)))
-                rendered.finished += self._home(plan, rendered, renderer)
+            rendered = Rendered([], [], make_listing=lambda: self._listing(plan, []))
+            renderer = None
+            if plan.todo or not self._home_holds(plan, rendered):
+                with self._renderer(plan.files, math) as renderer:
+                    prepared, finished, listing = renderer.render(
+                        plan.todo, self.jobs(), lambda pages: self._listing(plan, pages))
+                    rendered = Rendered(prepared, finished, listing)
+                    rendered.finished += self._home(plan, rendered, renderer)
             fresh = self.keep(plan, rendered)
             entries = {url: entry for url in self._order(plan)
                        if (entry := plan.cached.get(url) or fresh.get(url)) is not None}
@@ -310,6 +338,7 @@ class Builder:
     # ## Render
 
     def _renderer(self, files: list[SourceFile], math: Any) -> PageRenderer:
+        from .workers import PageRenderer
         xref = self.xref_factory if self.config.cross_references else None
         index, self._index = self._index, None
         if xref is not None and index:  # the plan's lazy index, for the first that asks for one
@@ -335,24 +364,36 @@ class Builder:
     def _listing(plan: Plan, prepared: list[PreparedPage]) -> list[dict]:
         """What the home page lists. Pages that failed are not listed: a page that never built
         has nothing to show."""
+        from .page import PageBuilder
         return PageBuilder.listing(
             [{"url": e.url, "title": e.title, "summary": e.summary}
              for url, e in plan.cached.items() if url != HOME and not e.failed]
             + [{"url": p.url, "title": p.page.title, "summary": p.page.summary}
                for p in prepared if not p.failed])
 
+    def _home_holds(self, plan: Plan, rendered: Rendered) -> bool:
+        """Whether the home page comes from the cache: it lists the same pages. When every
+        page is the very entry the last build recorded, the home page among them, it lists
+        what it listed then (the listing is made of those entries): it is not made again (it
+        would import the page builder, for a rebuild that renders nothing)."""
+        home = plan.cached.get(HOME)
+        if home is None:
+            return False
+        if not plan.todo and len(plan.cached) == len(self._record_keys) \
+                and all(entry.key in self._record_keys for entry in plan.cached.values()):
+            return True
+        return home.deps.listing == listing_hash(rendered.listing)
+
     def _home(self, plan: Plan, rendered: Rendered, renderer: PageRenderer) -> list[Finished]:
         """The home page, when it was not rendered with the pages: from the cache if it lists
         the same pages, else rendered now."""
-        if any(done.url == HOME for done in rendered.finished):
-            return []
-        home = plan.cached.get(HOME)
-        if home is not None and home.deps.listing == listing_hash(rendered.listing):
+        if any(done.url == HOME for done in rendered.finished) or self._home_holds(plan, rendered):
             return []
         plan.cached.pop(HOME, None)
         if plan.home_file is not None:
             page = renderer.prepare_here([plan.home_file])[0]
         else:
+            from .page import PreparedPage
             page = PreparedPage("", HOME, _home_source(self.config))
         rendered.prepared.append(page)
         renderer.math_of([page])
@@ -364,7 +405,6 @@ class Builder:
         """Put each rendered page into the page cache; its entry by address."""
         fresh: dict[str, Entry] = {}
         by_url = {page.url: page for page in rendered.prepared}
-        home_hash = listing_hash(rendered.listing)
         for done in rendered.finished:
             page = by_url[done.url]
             key = plan.keys.get(done.url)
@@ -379,7 +419,8 @@ class Builder:
                        for link in docs.links],
                 deps=Dependencies(exists=dict(sorted(done.deps.exists.items())),
                                   files={p: plan.hashes.get(p) for p in done.deps.files},
-                                  listing=home_hash if page.url == HOME else None,
+                                  listing=listing_hash(rendered.listing) if page.url == HOME
+                                  else None,
                                   facts=done.deps.facts))
             self.page_cache.put(entry, None if done.stored else done.rendered.html)
             if not self.page_cache.disabled:
@@ -403,9 +444,8 @@ class Builder:
                 site.pages[url] = done.rendered
             elif entry is None:
                 continue
-            elif entry.failed:
-                site.pages[url] = RenderedPage(entry.url, entry.path, entry.title,
-                                               entry.summary, None, entry.text)
+            elif entry.failed:  # no HTML: the page keeps its published version
+                site.pages[url] = CachedPage(entry, lambda: None)
             else:
                 site.pages[url] = CachedPage(entry, self._loader(entry))
                 site.html_shas[url] = entry.html_sha
@@ -447,7 +487,7 @@ class Builder:
             log.info("page cache: removed %(entries)d entries, %(html)d pages, "
                      "%(temporary)d temporary files, %(records)d build records", removed)
 
-    def _stats(self, rendered: Rendered, renderer: PageRenderer, math: _CacheFirstMath,
+    def _stats(self, rendered: Rendered, renderer: PageRenderer | None, math: _CacheFirstMath,
                site: Site, entries: dict[str, Entry], started: float) -> dict:
         formulas = sum(entry.formulas for entry in entries.values()) + sum(
             len(page.formulas) for page in rendered.prepared if page.url not in entries)
@@ -458,7 +498,7 @@ class Builder:
             "formulas": formulas,
             "math_errors": sum(1 for d in site.diagnostics if d.message.startswith("KaTeX")),
             "hashed_files": self.hashes.hashed,
-            "jobs": renderer.jobs,
+            "jobs": renderer.jobs if renderer is not None else 1,
             "math_hits": math.hits,
             "math_misses": 0,
             "seconds": time.perf_counter() - started,
@@ -484,6 +524,7 @@ class Builder:
         if not self._record_read:
             self._record_read = True
             for key, entry in self.page_cache.read_record(self._tree_name()).items():
+                self._record_keys.add(key)
                 if key not in self._entries:
                     self._entries[key] = entry
                     self._recorded.add(key)
@@ -538,8 +579,8 @@ class Builder:
             return False
         for path in changed:
             deps.files[path] = plan.hashes[path]
-        if hasattr(entry, "_line"):
-            entry._line = None  # its line in the build record is made again
+        if hasattr(entry, "_row"):
+            entry._row = None  # its row in the build record is made again
         return True
 
     def _plan_index(self, plan: Plan) -> Any:
@@ -569,6 +610,7 @@ class Builder:
             if entry.path:
                 page = renderer.prepare_here([next(f for f in files if f.path == entry.path)])[0]
             else:
+                from .page import PreparedPage
                 page = PreparedPage("", HOME, _home_source(self.config))
             renderer.math_of([page])
             listing = self._last.listing if self._last is not None and page.url == HOME else None
@@ -578,6 +620,21 @@ class Builder:
             self.page_cache.put(entry, rendered.html)
             self._entries[entry.key] = entry
         return rendered.html
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A build makes millions of long-lived objects (syntax trees, pages) and few cycles: the
+    cycle collector would walk them again and again, for up to half of the build's time. It
+    runs once at the end instead."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class _CacheFirstMath:

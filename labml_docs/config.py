@@ -15,10 +15,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal, get_args, get_origin
 
-import yaml
-
-from .frontmatter import safe_load
-
 # ## The engines a build can ask for
 #
 # Written here once: the settings (`math_engine`), `--math-engine`, the MkDocs plugin and the
@@ -125,6 +121,9 @@ class SiteConfig:
         """Read a YAML file (if any), then apply the overrides that are not `None`."""
         values: dict = {}
         if path is not None:
+            import yaml  # (only here: a build without a settings file does not import it)
+
+            from .frontmatter import safe_load
             try:
                 loaded = safe_load(Path(path).read_text(encoding="utf-8"), str(path)) or {}
             except yaml.YAMLError as e:  # one line, `file:line: problem`, not a traceback

@@ -24,7 +24,8 @@ Unchanged files are not touched: the record keeps each file's token (what it is:
 the sha256 of the HTML, `asset:` with the source's path, size and mtime, `text:` and the
 sha256 of a generated file, `bytes:` and the sha256 of a generated binary file, such as the
 [search index](search.py)'s) and the `(inode, size, mtime)` it was given. A one-page edit
-rewrites that page, and the home page and sitemap if they change. A file a person edited in
+rewrites that page, and the home page and sitemap if they change; the record in the folder
+lists the same files then, and is left as it is. A file a person edited in
 place has another stat, so it is written again.
 
 Files are written with the permissions the umask gives (0644 and 0755 with the usual umask),
@@ -211,12 +212,17 @@ class Record:
 
     def write(self) -> None:
         owned = {"format": RECORD_FORMAT, "generator": "labml-docs", "files": sorted(self.files)}
-        write_atomic(self.out_dir / RECORD, json.dumps(owned, indent=0, ensure_ascii=False)
-                     .encode("utf-8"))
+        data = json.dumps(owned, indent=0, ensure_ascii=False).encode("utf-8")
+        try:  # the same files (a page edited in place): the record is as it was
+            same = (self.out_dir / RECORD).read_bytes() == data
+        except OSError:
+            same = False
+        if not same:
+            write_atomic(self.out_dir / RECORD, data)
         if self.state is not None:
             try:
                 write_atomic(self.state, json.dumps(self.files, separators=(",", ":"),
-                                                    sort_keys=True).encode("utf-8"))
+                                                    sort_keys=True).encode("utf-8"), cache=True)
             except OSError as e:  # costs only rewriting the files next time
                 log.warning("cannot write %s: %s", self.state, e)
 

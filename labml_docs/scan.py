@@ -72,26 +72,33 @@ def scan(source_dir: Path, follow_external_symlinks: bool = False,
     is left out, unless `follow_external_symlinks`; a warning for each goes into `skipped`.
     So are the folders `leave_out` (the build's cache, when it lies inside the tree: what the
     build writes there is not part of the tree)."""
-    files = []
+    files: list[SourceFile] = []
     top = os.fspath(source_dir)
     real_top = os.path.realpath(top)
     inside = {real for real in (os.path.realpath(p) for p in leave_out if p is not None)
               if _inside(real, real_top)}
-    for root, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not skipped_dir(d)
-                         and not (inside and os.path.realpath(os.path.join(root, d)) in inside))
-        prefix = os.path.relpath(root, top)
-        prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
-        for name in names:
-            if name.startswith("."):
+    # `os.scandir` rather than `os.walk`: its entries know whether they are links and folders
+    # without a `stat` each (on PyTorch's 2,285 files, a third of a rebuild's scan).
+    folders = [(top, "")]
+    while folders:
+        root, prefix = folders.pop()
+        try:
+            with os.scandir(root) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for item in entries:
+            name = item.name
+            try:
+                is_dir = item.is_dir()
+            except OSError:
                 continue
-            location = os.path.join(root, name)
-            if not follow_external_symlinks and os.path.islink(location) \
-                    and not _inside(os.path.realpath(location), real_top):
-                if skipped is not None:
-                    skipped.append(Diagnostic(
-                        prefix + name, 1, "skipped: a symbolic link to a file outside the "
-                        "source tree (set follow_external_symlinks to publish it)", "warning"))
+            if is_dir:  # (a link to a folder is not followed, as `os.walk` does not)
+                if not item.is_symlink() and not skipped_dir(name) \
+                        and not (inside and os.path.realpath(item.path) in inside):
+                    folders.append((item.path, prefix + name + "/"))
+                continue
+            if name.startswith("."):
                 continue
             lower = name.lower()
             suffix = os.path.splitext(lower)[1]
@@ -104,7 +111,14 @@ def scan(source_dir: Path, follow_external_symlinks: bool = False,
                 kind = "asset"
             else:
                 continue
-            files.append(SourceFile(prefix + name, location, kind))
+            if not follow_external_symlinks and item.is_symlink() \
+                    and not _inside(os.path.realpath(item.path), real_top):
+                if skipped is not None:
+                    skipped.append(Diagnostic(
+                        prefix + name, 1, "skipped: a symbolic link to a file outside the "
+                        "source tree (set follow_external_symlinks to publish it)", "warning"))
+                continue
+            files.append(SourceFile(prefix + name, item.path, kind))
     return _one_file_per_page(sorted(files, key=lambda f: f.path), skipped)
 
 

@@ -12,18 +12,17 @@ and `index.html` (the home page: the root package's notes and the list of every 
 A site may put templates of its own in a folder that is searched first.
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-from jinja2 import (
-    ChoiceLoader,
-    Environment,
-    FileSystemBytecodeCache,
-    FileSystemLoader,
-    StrictUndefined,
-    select_autoescape,
-)
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .urls import from_root, href
+
+# Jinja is imported when an environment is made: a build that renders no page (it only checks
+# the templates' bytes, `template_files`) does not import it.
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def templates_dir() -> Path:
@@ -42,6 +41,8 @@ def make_environment(override: str | Path | None = None,
                      cache_dir: str | Path | None = None) -> Environment:
     """The templates' environment; with `cache_dir`, compiled templates are kept there for
     the next process (compiling them is a tenth of rendering one page)."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     loaders = [FileSystemLoader(str(override))] if override else []
     loaders.append(FileSystemLoader(str(templates_dir())))
     env = Environment(
@@ -50,7 +51,7 @@ def make_environment(override: str | Path | None = None,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
-        bytecode_cache=_CompiledTemplates(cache_dir) if cache_dir else None,
+        bytecode_cache=_compiled_templates(cache_dir) if cache_dir else None,
     )
     env.filters["href"] = href  # `{{ entry.url | href }}`: site paths made into links
     # `{{ link.url | from_root(root) }}`: links of the settings, made relative to the page
@@ -58,29 +59,30 @@ def make_environment(override: str | Path | None = None,
     return env
 
 
-class _CompiledTemplates(FileSystemBytecodeCache):
+def _compiled_templates(directory: str | Path):
     """Jinja's cache of compiled templates (checked against each template's source, written
     atomically), where a damaged file is only a miss."""
+    from jinja2 import FileSystemBytecodeCache
 
-    def __init__(self, directory: str | Path):
-        directory = Path(directory)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass
-        super().__init__(str(directory))
+    class CompiledTemplates(FileSystemBytecodeCache):
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - unpickling a damaged file raises anything
+                bucket.reset()
 
-    def load_bytecode(self, bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 - unpickling a damaged file raises anything
-            bucket.reset()
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass  # a cache that cannot be written only costs compiling again
 
-    def dump_bytecode(self, bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass  # a cache that cannot be written only costs compiling again
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
+    return CompiledTemplates(str(directory))
 
 
 def template_files(override: str | Path | None = None) -> list[Path]:

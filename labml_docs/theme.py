@@ -178,10 +178,10 @@ def squash(text: str) -> str:
 def theme_site(site: Site) -> Site:
     """The site with each page as its theme document (`optimizers/amsgrad.md`). The sitemap
     is the theme's to write."""
-    from .build import Site
+    from .build import CachedPage, Site
     from .page import RenderedPage
 
-    pages: dict[str, RenderedPage] = {}
+    pages: dict[str, RenderedPage | CachedPage] = {}
     for url, page in site.pages.items():
         block = page.html
         document = theme_document(page.title, page.summary, block) if block is not None else None

@@ -39,9 +39,8 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -352,7 +351,7 @@ _worker_cache: PageCache | None = None
 def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
                   cache_dir: str | None, parent: int) -> None:
     global _worker, _worker_cache
-    # Workers live for one build; their memory goes with them (see `collector_paused`).
+    # Workers live for one build; their memory goes with them (see `build._collector_paused`).
     gc.disable()
     from .templates import make_environment
     _exit_with_parent(parent)
@@ -402,18 +401,3 @@ def _exit_with_parent(parent: int) -> None:
 def templates_cache(config: SiteConfig) -> Path | None:
     """Where compiled templates are kept between processes."""
     return Path(config.cache_dir) / "templates" if config.cache_dir else None
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """A build makes millions of long-lived objects (syntax trees, pages) and few cycles: the
-    cycle collector would walk them again and again, for up to half of the build's time. It
-    runs once at the end instead."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()

@@ -338,6 +338,64 @@ def test_a_definition_added_renders_only_its_page(build, tmp_path):
     assert rendered_again == ["core.html"] and not changed
 
 
+def test_a_rebuild_that_renders_nothing_imports_nothing_that_renders(tmp_path):
+    """A no-op rebuild from the command line imports neither the page builder nor Pygments,
+    Markdown, Jinja or YAML: importing them was a fifth of a no-op rebuild of PyTorch."""
+    import subprocess
+    import sys
+
+    src = make_tree(tmp_path / "src", 6)
+    (src / "broken.py").write_text("def f(:\n")  # a page that fails: it keeps no HTML
+    args = [str(src), "--out", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache"),
+            "--no-search"]
+    cli_ok(src, tmp_path / "site", tmp_path / "cache", "--no-search")
+    script = ("import sys\nfrom labml_docs.cli import main\ntry:\n"
+              f"    main(['build', *{args!r}], standalone_mode=False)\n"
+              "finally:\n    print(' '.join(sorted(m for m in sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    assert "(0 rendered" in done.stderr, done.stderr
+    imported = set(done.stdout.split())
+    assert "labml_docs.build" in imported
+    for name in ("jinja2", "markdown", "pygments", "yaml", "labml_docs.page",
+                 "labml_docs.workers", "labml_docs.parse", "labml_docs.search"):
+        assert name not in imported, name
+    # The next edit renders as before.
+    (src / "module_2.py").write_text(module(2, extra=" Edited."))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    assert "(1 rendered" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("damage", [None, "flip", "truncate"])
+def test_a_comment_edit_reads_no_other_file_when_what_it_looks_up_is_kept(
+        build, tmp_path, monkeypatch, damage):
+    """What the edited page looks up in the files it imports was kept by the cold build
+    (`xref.summaries.CollectedFiles`): none of them is read or parsed again. A damaged copy is
+    only a miss: that file is parsed, and the site is the same."""
+    import labml_docs.xref.indexes as indexes
+
+    src = _linked_tree(tmp_path / "tree")
+    build(src)
+    kept = sorted((tmp_path / "cache" / "xref" / "collected").glob("*/*"))
+    assert len(kept) == len(LINKED)
+    for path in kept if damage else []:
+        data = path.read_bytes()
+        path.write_bytes(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:] if damage == "flip"
+                         else data[: len(data) // 2])
+    read: list[str] = []
+    real = indexes.read_page
+    monkeypatch.setattr(indexes, "read_page", lambda file, *rest: read.append(file.path)
+                        or real(file, *rest))
+    uses = src / "uses_helper.py"
+    uses.write_text(uses.read_text("utf-8") + "\n# A note.\n", encoding="utf-8")
+    site = build(src)
+    assert site.rendered == ["uses_helper.html"]
+    assert read == ([] if damage is None else ["core.py"])
+    build(src, out=tmp_path / "cold", cache=tmp_path / "cold-cache")
+    assert snapshot(tmp_path / "site") == snapshot(tmp_path / "cold")
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_cold_build_keeps_the_summary_of_every_file_from_its_own_parse(build, tmp_path, jobs):
     """The next build's index finds every file's summary on disk: it parses none of them."""

@@ -4,6 +4,7 @@ garbage collection (keeps each tree's last build, safe beside a running build, a
 interval)."""
 
 import json
+import marshal
 import os
 import shutil
 import stat
@@ -85,7 +86,7 @@ def test_atomic_writes_follow_the_umask_and_leave_nothing_behind(tmp_path):
 
 
 def _record(cache: Path) -> Path:
-    records = list((cache / "pages" / "builds").glob("*.json"))
+    records = list((cache / "pages" / "builds").glob("*.rec"))
     assert len(records) == 1
     return records[0]
 
@@ -95,8 +96,8 @@ def test_the_next_build_reads_one_record_not_a_file_per_page(build, tmp_path, mo
     build(src)
     record = _record(tmp_path / "cache")
     first, _, body = record.read_bytes().partition(b"\n")
-    assert first.startswith(b"labml-docs-record-1 ")
-    assert len(json.loads(body)) == len(list(src.rglob("*.py")))
+    assert first.startswith(b"labml-docs-record-2 ")
+    assert len(marshal.loads(body)) == len(list(src.rglob("*.py")))
     reads = []
     real_get = PageCache.get
     monkeypatch.setattr(PageCache, "get", lambda self, key: (reads.append(key),
@@ -121,7 +122,7 @@ def test_a_damaged_record_falls_back_to_each_entry(build, tmp_path, damage, capl
         at = len(data) - 40
         record.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1:])
     elif damage == "other-format":
-        record.write_bytes(data.replace(b"labml-docs-record-1", b"labml-docs-record-0", 1))
+        record.write_bytes(data.replace(b"labml-docs-record-2", b"labml-docs-record-0", 1))
     else:
         record.unlink()
     site = build(src)
@@ -130,20 +131,31 @@ def test_a_damaged_record_falls_back_to_each_entry(build, tmp_path, damage, capl
     if damage != "remove":
         assert "record" in caplog.text
     # And the build wrote a good record again.
-    assert _record(tmp_path / "cache").read_bytes().startswith(b"labml-docs-record-1 ")
+    assert _record(tmp_path / "cache").read_bytes().startswith(b"labml-docs-record-2 ")
 
 
-def test_a_record_keeps_the_lines_of_unchanged_entries(build, tmp_path):
+def _rows(cache: Path) -> list[tuple]:
+    return marshal.loads(_record(cache).read_bytes().partition(b"\n")[2])
+
+
+def test_a_record_keeps_the_rows_of_unchanged_entries_and_is_not_rewritten_by_a_no_op(
+        build, tmp_path):
     src = make_tree(tmp_path / "src", 6)
     build(src)
-    before = [line.rstrip(b",") for line in _record(tmp_path / "cache").read_bytes().split(b"\n")]
+    before = _rows(tmp_path / "cache")
     (src / "module_2.py").write_text(module(2, extra=" Edited."))
     build(src)
-    after = [line.rstrip(b",") for line in _record(tmp_path / "cache").read_bytes().split(b"\n")]
-    before, after = before[1:], after[1:]  # (the first line holds the checksum)
-    changed = set(after) - set(before)
+    after = _rows(tmp_path / "cache")
+    changed = [row for row in after if row not in before]
     assert len(after) == len(before) and len(changed) == 1
-    assert b'"path":"module_2.py"' in changed.pop()
+    assert changed[0][2] == "module_2.py"
+    # A build that changes nothing only touches the record (garbage collection keeps records by
+    # their age): its bytes are those of the last build.
+    record = _record(tmp_path / "cache")
+    data, old = record.read_bytes(), time.time() - 1000
+    os.utime(record, (old, old))
+    assert build(src).stats["rendered"] == 0
+    assert record.read_bytes() == data and record.stat().st_mtime > old + 500
 
 
 def test_a_recorded_page_whose_html_is_gone_is_rendered_again(build, tmp_path):
@@ -278,7 +290,7 @@ def test_old_entries_without_a_record_go_and_are_rendered_again(tree, tmp_path):
     with _builder(tree, cache) as builder:
         builder.build(tmp_path / "site")
     published = snapshot(tmp_path / "site")
-    for record in (cache / "pages" / "builds").glob("*.json"):
+    for record in (cache / "pages" / "builds").glob("*.rec"):
         record.unlink()
     _age(cache, 2 * 3600)
     removed = PageCache(cache / "pages").collect_garbage()

@@ -31,6 +31,7 @@ from labml_docs.xref import (
     read_page,
 )
 from labml_docs.xref.exports import make_exports
+from labml_docs.xref.package import package_of
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -927,6 +928,33 @@ def test_the_whole_tree_index_leaves_the_summaries_for_the_lazy_one(tmp_path):
     for file in python:
         assert summaries.get(file, hashes[file.path]) == expected.get(file, hashes[file.path])
     assert summaries.misses == 0
+
+
+def test_an_edit_that_keeps_every_summary_keeps_the_tree_without_asking_every_file(
+        tmp_path, monkeypatch):
+    source = _trees(tmp_path)[0]
+    files = scan(source)
+    cache = tmp_path / "cache"
+
+    def lazy(expect_votes: bool) -> str:
+        hashes = SourceHashes(None).hash_files(files)
+        votes = []
+        monkeypatch.setattr(xref_index, "package_of",  # (a vote over the files, not the
+                            lambda *args: votes.append(args[0]) or package_of(*args))  # name)
+        index = index_files(files, source_dir=source, lazy=True, digests=hashes, cache_dir=cache)
+        assert any(votes) == expect_votes
+        return index.package
+
+    assert lazy(expect_votes=True) == "pkg"
+    adam = source / "models" / "adam.py"
+    adam.write_text(adam.read_text(encoding="utf-8") + "\n# a note\n", encoding="utf-8")
+    assert lazy(expect_votes=False) == "pkg"  # its imports are the same: so is the vote
+    fresh = index_files(files, source_dir=source, lazy=True,
+                        digests=SourceHashes(None).hash_files(files))
+    assert fresh.package == "pkg"
+    # A changed import changes the summary: the tree is decided again.
+    adam.write_text(adam.read_text(encoding="utf-8") + "import json\n", encoding="utf-8")
+    assert lazy(expect_votes=True) == "pkg"
 
 
 # ## In a build

@@ -8,7 +8,9 @@ of the links for the page cache. It comes in two modes, which give the same answ
 - `EagerIndex` reads, collects and resolves every file of the tree when it is made. It is then
   plain data and pickles, for worker processes that are not forked.
 - `LazyIndex` reads a file when a page's links first need it. A build that renders one page of a
-  thousand reads a handful; forked workers each get one and read what their pages need.
+  thousand reads a handful; forked workers each get one and read what their pages need. What an
+  earlier build collected of a file that has not changed since is unpickled rather than parsed
+  again (`summaries.CollectedFiles`): a one-page rebuild of PyTorch parses only its own page.
 
 `index_files` makes either from the build's list of files, deciding the tree's package from
 the per-file summaries ([`summaries`](summaries.py)) when it is lazy.
@@ -54,10 +56,10 @@ from .collect import (
     collect,
     syntax_tree,
 )
-from .exports import Exports, section_runs, source_digest
+from .exports import Exports, SectionRuns, SectionStarts, section_runs, source_digest
 from .package import imported_names, module_name, package_of
 from .resolve import Fact, ModuleValue, Resolver, Value
-from .summaries import FileSummaries, Summary, TreeFile, read_page
+from .summaries import CollectedFiles, FileSummaries, Summary, TreeFile, read_page
 
 # `(line, column)` of a name's first character → the address of its definition.
 Links = dict[tuple[int, int], str]
@@ -113,10 +115,19 @@ class XrefIndex:
         return self._resolver
 
     def _add_known(self, paths: list[str]) -> None:
+        self._add_names([module_name(path, self.package)[0] for path in paths])
+
+    def _add_names(self, names: list[str]) -> None:
+        """Every module name, and the packages holding it, is one of the tree's."""
         known = self._machinery().known
-        for path in paths:
-            parts = module_name(path, self.package)[0].split(".")
-            known.update(".".join(parts[: i + 1]) for i in range(len(parts)) if parts[0])
+        for name in names:
+            if not name or name in known:
+                continue
+            known.add(name)
+            head, dot, _ = name.rpartition(".")
+            while dot and head not in known:
+                known.add(head)
+                head, dot, _ = head.rpartition(".")
 
     def _collect(self, page: Page, tree: ast.Module, order: int) -> ModuleInfo:
         """Collect a file (`order`: its place in the tree's path order)."""
@@ -402,15 +413,17 @@ class LazyIndex(XrefIndex):
     It does not pickle: a worker process gets one by being forked.
     """
 
-    def __init__(self, paths: Sequence[str], package: str, load: Callable[[str], Page | None]):
+    def __init__(self, paths: Sequence[str], package: str, load: Callable[[str], Page | None],
+                 collected: CollectedFiles | None = None):
         super().__init__(package, Resolver(self._load_module))
         paths = sorted(paths)
         # Path → its place in path order (of two files of one module name, the first answers).
         self._order = {path: n for n, path in enumerate(paths)}
         # Module name → its files not collected yet.
         self._by_name: dict[str, list[str]] = {}
-        for path in paths:
-            self._by_name.setdefault(module_name(path, package)[0], []).append(path)
+        names = [module_name(path, package)[0] for path in paths]
+        for path, name in zip(paths, names):
+            self._by_name.setdefault(name, []).append(path)
         self._load_page = load
         # Path → its page once read (`None`: it could not be, or it is collected).
         self._pages: dict[str, Page | None] = {}
@@ -421,7 +434,9 @@ class LazyIndex(XrefIndex):
         self.lean = True
         # Path → its exports, as bytes (`use_exports`).
         self._exports: Mapping[str, bytes] = {}
-        self._add_known(paths)
+        # What earlier builds collected of the files other pages look into (`None`: no cache).
+        self._collected = collected
+        self._add_names(names)
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("a lazy index does not pickle: use XrefIndex.build")
@@ -457,12 +472,18 @@ class LazyIndex(XrefIndex):
         if paths is None:
             return
         for path in paths:
-            if path != own and path in self._exports and self._load_exports(path):
+            if path != own and (self._load_exports(path) or self._kept(path)):
                 continue
             page = self._page(path)
             tree = syntax_tree(page) if page is not None else None
             if page is not None and tree is not None:
                 module = self._collect(page, tree, self._order[path])
+                if self._collected is not None:  # (its own page too: for other pages' builds)
+                    sites, module.sites = module.sites, []
+                    self._collected.put(path, *module_name(path, self.package),
+                                        (module, self._classes_of[path],
+                                         self._section_runs[path], self._section_starts[path]))
+                    module.sites = sites
                 if self.lean and path != own:
                     module.sites = []
                     self._bare.add(path)
@@ -470,18 +491,40 @@ class LazyIndex(XrefIndex):
                 self._pages[path] = None
 
     def _load_exports(self, path: str) -> bool:
-        """Collect a file from its exports, as `_load_module` would without its own page."""
-        exports = Exports.load(self._exports[path])
+        """Collect a file from the exports this build's workers made of it, as `_load_module`
+        would without its own page."""
+        blob = self._exports.get(path)
+        if blob is None:
+            return False
+        exports = Exports.load(blob)
         if exports.package != self.package:
             return False
-        module = exports.module
-        self._machinery().add_module(module, exports.classes, self._order[path])
-        self._section_runs[path], self._section_starts[path] = exports.runs, exports.starts
+        self._take(path, exports.module, exports.classes, exports.runs, exports.starts)
         self._file_digests[path] = exports.digest
-        self._modules[path], self._classes_of[path] = module, exports.classes
+        return True
+
+    def _kept(self, path: str) -> bool:
+        """Take what an earlier build collected of a file another page looks into, if the
+        file is unchanged (`CollectedFiles`): as `_collect` and a lean `_load_module` leave it."""
+        if self._collected is None:
+            return False
+        name, is_package = module_name(path, self.package)
+        found = self._collected.get(path, name, is_package)
+        if found is None:
+            return False
+        source, (module, classes, runs, starts) = found
+        self._take(path, module, classes, runs, starts)
+        self._sources[path] = source
+        return True
+
+    def _take(self, path: str, module: ModuleInfo, classes: dict[str, ClassInfo],
+              runs: SectionRuns, starts: SectionStarts) -> None:
+        """A file collected elsewhere, without the places its names are read."""
+        self._machinery().add_module(module, classes, self._order[path])
+        self._section_runs[path], self._section_starts[path] = runs, starts
+        self._modules[path], self._classes_of[path] = module, classes
         self._bare.add(path)
         self._pages[path] = None
-        return True
 
     def _prepare_module(self, path: str) -> None:
         if path in self._order:
@@ -546,7 +589,7 @@ def index_files(files: Iterable[TreeFile], package: str | None = None,
     summaries.learn(dict(known or {}))
     if lazy:
         index: XrefIndex = _lazy_index(python, package, source_dir, digests or {}, summaries,
-                                       sections)
+                                       sections, cache_dir)
     else:
         index = _eager_index(python, package, source_dir, digests or {}, summaries, sections)
     summaries.save()
@@ -571,18 +614,18 @@ def _eager_index(python: list[TreeFile], package: str | None, source_dir: str | 
 
 
 def _lazy_index(python: list[TreeFile], package: str | None, source_dir: str | Path | None,
-                digests: dict[str, str], summaries: FileSummaries, sections: SectionRule) -> LazyIndex:
+                digests: dict[str, str], summaries: FileSummaries, sections: SectionRule,
+                cache_dir: str | Path | None) -> LazyIndex:
     by_path = {f.path: f for f in python}
-    paths: list[str] = []
-    imports: list[list[str]] = []
-    for file in sorted(python, key=lambda f: f.path):
-        summary: Summary = summaries.get(file, digests.get(file.path))
-        if summary is not None:
-            paths.append(file.path)
-            imports.append(summary)
-    if package is None:
-        package = package_of(paths, imports, source_dir)
-    return LazyIndex(paths, package, lambda path: read_page(by_path[path], None, sections))
+    files = {path: by_path[path] for path in sorted(by_path)}
+    paths, found = summaries.tree(
+        files, {path: digests.get(path) for path in files},
+        lambda paths, imports: package_of(paths, imports, source_dir) if package is None else "",
+        f"{package!r} {package_of([], [], source_dir)}")  # (the folder's name, else "")
+    package = found if package is None else package
+    collected = CollectedFiles(cache_dir, files, digests, sections) if cache_dir else None
+    return LazyIndex(paths, package, lambda path: read_page(by_path[path], None, sections),
+                     collected)
 
 
 __all__ = ["EagerIndex", "LazyIndex", "Links", "XrefIndex", "index_files"]

@@ -43,7 +43,7 @@ from .diagnostics import Diagnostic
 from .fingerprint import SourceHashes, global_fingerprint, listing_hash, math_identity, page_key, sha256
 from .page import PageBuilder, PreparedPage, RenderedPage
 from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
-from .publish import publish
+from .publish import Blob, publish
 from .scan import SourceFile, check_output_folder, scan
 from .search import add_search_index
 from .urls import href
@@ -66,8 +66,9 @@ class Site:
     assets: dict[str, Path] = field(default_factory=dict)
     # Other generated files (the sitemap): site path → text.
     extra: dict[str, str] = field(default_factory=dict)
-    # Generated binary files (the search index): site path → bytes.
-    files: dict[str, bytes] = field(default_factory=dict)
+    # Generated binary files (the search index): site path → bytes, or a `Blob` read only if
+    # it must be written.
+    files: dict[str, bytes | Blob] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     # The sha256 of each page's HTML, where the page cache knows it: `publish` compares it with

@@ -105,7 +105,7 @@ PAGES_PER_SHARD = 16
 MAX_SHARDS = 64
 
 #: Bumped when what is indexed changes, so that kept shards are not reused.
-FORMAT = "5"
+FORMAT = "6"
 
 # The files of Pagefind's engine that the site uses (the API that `search.js` imports, its
 # worker and the WebAssembly of the search); its own interfaces (`pagefind-ui.js`) are left out.
@@ -183,10 +183,15 @@ def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tre
 
 # ## The notes as Pagefind reads them
 
-# A section of `site_templates/page.html`: its id, then its notes up to the code column.
-_SECTION = re.compile(
-    r'<div class="section" id="(section-\d+)">\s*<div class="docs[^"]*">\s*'
-    r'(?:<div class="section-link">.*?</div>\s*)?(.*?)\n</div>\s*<div class="code">', re.S)
+# The start of a section of `site_templates/page.html`: its id, the notes column and its `#` link.
+# The notes run from there to the code column (`<div class="code">`); they are found with
+# `str.find`, not with one regular expression over the page: a section without notes made
+# such an expression's lazy `.*?` run on through the next code column, and the code of most of
+# PyTorch's pages was sent to Pagefind (86 MB of HTML for 13 MB of notes).
+_SECTION_HEAD = re.compile(r'<div class="section" id="(section-\d+)">\s*<div class="docs[^"]*">\s*'
+                           r'(?:<div class="section-link">[^\n]*?</div>)?')
+_SECTION_START = '<div class="section" id="'
+_CODE_START = '<div class="code">'
 _KATEX = re.compile(r'<span class="katex">')
 _MATH = re.compile(r"<math\b.*?</math>", re.S)
 _ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)
@@ -195,6 +200,25 @@ _TAG = re.compile(r"<[^>]*>")
 _HEADING = re.compile(r"<h([1-6])\b([^>]*)>")
 # Text KaTeX leaves between glyphs: zero-width spaces and joiners.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def sections_of(html: str) -> Iterator[tuple[str, str, int]]:
+    """Each section of a page of `page.html`: its id, its notes (HTML) and where its code column
+    starts in `html`."""
+    pos = 0
+    while (start := html.find(_SECTION_START, pos)) >= 0:
+        head = _SECTION_HEAD.match(html, start)
+        if head is None:
+            pos = start + len(_SECTION_START)
+            continue
+        code = html.find(_CODE_START, head.end())
+        if code < 0:
+            return
+        notes = html[head.end():code].rstrip()
+        if notes.endswith("</div>"):  # the end of the notes column
+            notes = notes[:-len("</div>")]
+        yield head.group(1), notes.strip(), code
+        pos = code
 
 
 def formula_text(katex_html: str) -> str:
@@ -236,35 +260,41 @@ def language_of(html: str) -> str:
     return found.group(1) if found else "en"
 
 
-def notes_of(html: str, title: str) -> str | None:
-    """The page Pagefind indexes for a page of the site: its title, and each section's notes in
-    an element with the section's id, formulas as text. `None` when the page does not have
-    the sections of `page.html` (a template of the site's own): then Pagefind reads the
-    whole page, leaving out what `EXCLUDE` names."""
-    sections = _SECTION.findall(html)
-    if not sections:
-        return None
+def notes_of(html: str, title: str, module: str = "",
+             identifiers: Iterable[Identifier] = ()) -> str | None:
+    """The page Pagefind indexes for a page of the site: its title, each section's notes in
+    an element with the section's id, formulas as text, then the page's identifiers. `None`
+    when the page does not have the sections of `page.html` (a template of the site's own):
+    then Pagefind reads the whole page, leaving out what `EXCLUDE` names."""
     headings = iter(range(1 << 30))
     body = []
-    for section_id, notes in sections:
+    for section_id, notes, _ in sections_of(html):
+        if not notes:
+            continue
         # Headings get an id, so that Pagefind keeps them as anchors: the script shows the
         # heading a match is under.
         notes = _HEADING.sub(lambda m: f'<h{m.group(1)} id="h-{next(headings)}">'
                              if "id=" not in m.group(2) else m.group(0), notes)
         body.append(f'<div id="{section_id}">\n{_plain_math(notes)}\n</div>')
+    if not body and _SECTION_START not in html:
+        return None
     language = escape(language_of(html))
     return (f'<!DOCTYPE html><html lang="{language}"><head><title>{escape(title)}</title></head>'
-            f'<body>{_labels(html, title)}' + "\n".join(body) + "</body></html>")
+            f'<body>{_labels(html, title, module)}' + "\n".join(body)
+            + _identifier_block(identifiers) + "</body></html>")
 
 
-def _labels(html: str, title: str) -> str:
-    """What a page's record says besides its text: its title, and its language as a filter.
+def _labels(html: str, title: str, module: str = "") -> str:
+    """What a page's record says besides its text: its title, its module (what its
+    identifiers are named after), and its language as a filter.
 
     A shard without pages in the reader's language answers from another language's index
     (Pagefind falls back to the largest): the script asks for results of the page's own
     language only, with this filter."""
+    named = (f'<span hidden data-pagefind-meta="module:{escape(module)}"></span>'
+             if module else "")
     return (f'<div data-pagefind-meta="title" hidden data-pagefind-ignore>{escape(title)}</div>'
-            f'<span hidden data-pagefind-filter="lang:{escape(language_of(html))}"></span>')
+            f'{named}<span hidden data-pagefind-filter="lang:{escape(language_of(html))}"></span>')
 
 
 #: What Pagefind leaves out of a whole page (a page without `page.html`'s sections).
@@ -273,13 +303,24 @@ EXCLUDE = [".code", ".section-link", ".katex-html", "annotation", "header", "foo
 
 
 # ## Identifiers
+#
+# Each identifier is a few words at the end of its page's record, in an element whose id
+# says what it is and where it is defined: `class:section-7:AMSGrad`. Pagefind keeps the
+# position of every element with an id, so the script knows which identifier a match is in,
+# and shows it as a result of its own that leads to the section (`class AMSGrad`). Records of
+# their own (one per identifier) cost a fragment file each: 28,000 of the 28,341 files of
+# PyTorch's index, and half the time of indexing it.
 
-# A `class` or `def` line of the code column: the line's indentation, the keyword and the name.
-_DEFINITION = re.compile(
+#: How much a word of an identifier weighs against a word of the notes (Pagefind's `<h1>` is 7):
+#: the page that defines `AMSGrad` comes before the pages that mention it.
+IDENTIFIER_WEIGHT = 7
+
+# The start of a `class` or `def` line of the code column (the name is found first, then its line).
+_DEFINITION_LINE = re.compile(
     r'<span class="lineno">\d+</span>([ \t]*)(?:<span class="k">async</span><span class="w"> '
-    r'</span>)?<span class="k">(class|def)</span><span class="w"> </span>'
-    r'<span class="(?:nc|nf)">([A-Za-z]\w*)</span>')
-_SECTION_START = re.compile(r'<div class="section" id="(section-\d+)">')
+    r'</span>)?<span class="k">(class|def)</span><span class="w"> </span>$')
+_NAMES = ('<span class="nc">', '<span class="nf">')
+_LINENO = '<span class="lineno">'
 
 
 @dataclass(frozen=True)
@@ -287,26 +328,47 @@ class Identifier:
     """A class, function or method defined on a page, and the section of its definition."""
     name: str  # `AMSGrad`, `Adam.step`
     kind: str  # class, function, method
-    url: str  # `optimizers/amsgrad.html#section-7`
-    qualname: str  # `labml_nn.optimizers.amsgrad.AMSGrad`
+    section: str  # `section-7`
+
+    @property
+    def anchor(self) -> str:
+        """The id of its element in the page's record (what the script reads back)."""
+        return f"{self.kind}:{self.section}:{self.name}"
 
 
-def identifiers_of(html: str, url: str, module: str) -> list[Identifier]:
+def _definitions(html: str) -> list[tuple[int, int, str, str]]:
+    """`(where, indentation, keyword, name)` of each `class` and `def` of the code column, in
+    order: the names Pygments marks (`nc`, `nf`) are found with `str.find`, and each one's
+    line is checked to start with the keyword (a name marked `nf` elsewhere is no definition)."""
+    found = []
+    for marker in _NAMES:
+        pos = 0
+        while (at := html.find(marker, pos)) >= 0:
+            pos = at + len(marker)
+            line = html.rfind(_LINENO, 0, at)
+            m = _DEFINITION_LINE.match(html, line, at) if line >= 0 else None
+            if m is not None:
+                end = html.find("<", pos)
+                found.append((at, len(m.group(1).expandtabs()), m.group(2), html[pos:end]))
+    found.sort()
+    return found
+
+
+def identifiers_of(html: str) -> list[Identifier]:
     """The public classes, functions and methods whose definitions are in the code column of a
-    page: top-level ones, and the methods of top-level classes."""
-    starts = [(m.start(), m.group(1)) for m in _SECTION_START.finditer(html)]
+    page: top-level ones, and the methods of top-level public classes (a name that starts with
+    `_` is private, and so is what is nested in a function)."""
+    starts = [(code, section) for section, _, code in sections_of(html)]
     out: list[Identifier] = []
     outer: tuple[int, str] | None = None  # the class whose body we are in: (indent, name)
     section = 0
-    for m in _DEFINITION.finditer(html):
-        while section + 1 < len(starts) and starts[section + 1][0] < m.start():
+    for at, indent, keyword, name in _definitions(html):
+        while section + 1 < len(starts) and starts[section + 1][0] < at:
             section += 1
-        if not starts:
-            break
-        indent, keyword, name = len(m.group(1).expandtabs()), m.group(2), m.group(3)
+        if not starts or not name[:1].isalpha():
+            continue
         if outer is not None and indent <= outer[0]:
             outer = None
-        where = f"{url}#{starts[section][1]}"
         if indent == 0:
             kind = "class" if keyword == "class" else "function"
             outer = (0, name) if keyword == "class" else None
@@ -315,9 +377,14 @@ def identifiers_of(html: str, url: str, module: str) -> list[Identifier]:
             kind, dotted = "method", f"{outer[1]}.{name}"
         else:
             continue  # nested in a function, or a class in a class
-        if not name.startswith("_"):
-            out.append(Identifier(dotted, kind, where, f"{module}.{dotted}" if module else dotted))
+        if not dotted.startswith("_") and "._" not in dotted:
+            out.append(Identifier(dotted, kind, starts[section][1]))
     return out
+
+
+def _identifier_block(identifiers: Iterable[Identifier]) -> str:
+    items = "".join(f'<p id="{escape(i.anchor)}">{escape(i.name)}</p>' for i in identifiers)
+    return f'\n<div data-pagefind-weight="{IDENTIFIER_WEIGHT}">{items}</div>' if items else ""
 
 
 def module_name(path: str) -> str:
@@ -366,17 +433,21 @@ class IndexedPage:
     def read(self) -> str | None:
         return self.load()
 
+    @property
+    def key(self) -> str:
+        return f"{self.url}\t{self.title}\t{self.module}\t{self.html_sha}"
+
 
 def shard_key(pages: Iterable[IndexedPage]) -> str:
-    lines = [f"{FORMAT} {_version()}"] + sorted(f"{p.url}\t{p.title}\t{p.module}\t{p.html_sha}"
-                                                for p in pages)
+    lines = [f"{FORMAT} {_version()}"] + sorted(p.key for p in pages)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
 class SearchIndex:
-    """The files of a site's index (site path → bytes), and what building it took."""
-    files: dict[str, bytes]
+    """The files of a site's index (site path → bytes, or a `KeptFile` of the cache), and what
+    building it took."""
+    files: dict[str, bytes | KeptFile]
     manifest: str
     shards: int
     indexed: list[int]  # the shards indexed by this build (the others were kept)
@@ -384,46 +455,189 @@ class SearchIndex:
 
 
 def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
-    """The index of `pages`: each shard from `folder` (a file per shard, named by its key) if
-    kept there, else indexed by Pagefind and kept. Shards that no page uses any more are
-    deleted (they are ours: `folder` is the tree's search cache). `None`: no cache."""
+    """The index of `pages`: each shard indexed by Pagefind, unless `folder` (the tree's search
+    cache; `None`: no cache) kept it: then its files are `KeptFile`s, read only if published
+    (see `Cache`)."""
     k = shard_count(len(pages))
     members: list[list[IndexedPage]] = [[] for _ in range(k)]
     for page in sorted(pages, key=lambda p: p.url):
         members[shard_of(page.url, k)].append(page)
     keys = [shard_key(m) for m in members]
-    kept: dict[str, dict[str, bytes] | None] = {
-        key: _read_bundle(folder / key) if folder is not None else None for key in keys}
-    todo = [n for n in range(k) if kept[keys[n]] is None]
-    engine_key = f"engine-{_version()}"
-    engine = (_read_bundle(folder / engine_key) if folder is not None else None) or {}
-    engine_before = dict(engine)
+    cache = Cache(folder, members, keys)
+    todo = [n for n in range(k) if keys[n] not in cache.contents]
     if todo:
-        notes = folder / "notes" if folder is not None else None
-        # (lazily: Pagefind indexes a page while the next one's notes are read)
-        lazy: list[Iterator[list[dict]]] = [
-            (_kept_requests(page, notes) for page in members[n]) for n in todo]
-        for n, made in zip(todo, _index_many(lazy)):
-            kept[keys[n]] = _keep(folder, keys[n], made, _INDEX)
-            engine.update((name, made[name]) for name in made if _ENGINE.match(name))
-        if folder is not None:
-            _collect(folder, {engine_key, *keys}, {f"{shard_key([p])}.json" for p in pages})
-    shards = [kept[key] or {} for key in keys]
-    used = _engine_files(shards)
-    if not used <= engine.keys():  # (the engine's cache was lost, or a language is new)
-        engine.update(_engine_for(shards))
-    if folder is not None and engine != engine_before:
-        _write_bundle(folder / engine_key, engine)
-    files = {f"{FOLDER}/{name}": engine[name] for name in sorted(used) if name in engine}
+        cache.index(todo)
     # A shard with no page has no index for the browser to open: it is left out, and the first
     # shard that has pages is the one beside the engine.
     full = [n for n in range(k) if members[n]]
+    files: dict[str, bytes | KeptFile] = {}
+    languages = {lang: wasm for n in full for lang, wasm in cache.languages(keys[n]).items()}
+    engine = cache.engine(languages)
+    for name in sorted(engine):
+        files[f"{FOLDER}/{name}"] = engine[name]
     for n in full:
         where = shard_folder(0 if n == full[0] else n)
-        files.update((f"{where}/{name}", content) for name, content in shards[n].items())
+        files.update((f"{where}/{name}", content) for name, content in cache.files(keys[n]).items())
+    cache.save()
     manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in full[1:]]},
                           indent=0) + "\n"
     return SearchIndex(files, manifest, k, todo, len(pages))
+
+
+# ## The cache: shards, trusted by their keys
+#
+# Each shard's files are kept in one file of the cache, a *bundle*, named by the shard's key;
+# `contents.json` lists, for each bundle, its files' digests and the languages of its index.
+# A rebuild trusts the list: a shard whose key it lists is not indexed again, and its files are
+# handed to [publishing](publish.py) as `KeptFile`s, their digests known and their bytes read
+# only if publishing must write them (a file of the site that is missing, or changed by
+# someone). A no-op rebuild of PyTorch's 2,285 pages reads one small file here, not 64
+# bundles. A bundle found damaged or missing when it is read is indexed again from its pages.
+
+CONTENTS = "contents.json"
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A file of the index that the cache holds: its digest, and its bytes on demand."""
+    cache: Cache = field(repr=False, compare=False)
+    bundle: str
+    name: str
+    sha256: str
+
+    def read(self) -> bytes:
+        return self.cache.read(self.bundle, self.name, self.sha256)
+
+
+class Cache:
+    """The search cache of a tree: the bundles, their list, and the notes Pagefind was sent
+    for each page (`notes/`), kept by shard."""
+
+    def __init__(self, folder: Path | None, members: list[list[IndexedPage]], keys: list[str]):
+        self.folder, self.members, self.keys = folder, members, keys
+        self.contents: dict[str, dict] = {}  # bundle → {"files": {name: sha256}, "languages"}
+        self.fresh: dict[str, dict[str, bytes]] = {}  # bundles read or made by this build
+        self.changed = False
+        self.lock = threading.Lock()
+        body = _read_checked(folder / CONTENTS) if folder is not None else None
+        try:
+            listed = json.loads(body) if body is not None else {}
+            if listed.get("format") == f"{FORMAT} {_version()}":
+                self.contents = listed["bundles"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.contents = {}
+
+    def languages(self, key: str) -> dict[str, str]:
+        return self.contents.get(key, {}).get("languages", {})
+
+    def files(self, key: str) -> dict[str, bytes | KeptFile]:
+        """The files of a bundle: bytes if this build has them, else `KeptFile`s."""
+        if key in self.fresh:
+            return dict(self.fresh[key])
+        return {name: KeptFile(self, key, name, sha)
+                for name, sha in sorted(self.contents[key]["files"].items())}
+
+    def index(self, todo: list[int]) -> None:
+        """Index shards `todo` (in one Pagefind service) and keep them."""
+        notes = [self._notes(n) for n in todo]
+        # (lazily: Pagefind indexes a page while the next one's notes are made)
+        lazy: list[Iterator[list[dict]]] = [
+            (kept.get(page.key) or kept.setdefault(page.key, page_requests(page))
+             for page in self.members[n]) for n, kept in zip(todo, notes)]
+        for n, kept, made in zip(todo, notes, _index_many(lazy)):
+            self._add(self.keys[n], {name: _canonical(name, made[name])
+                                     for name in sorted(made) if _INDEX.match(name)})
+            self._keep_notes(n, kept)
+
+    def engine(self, languages: dict[str, str], again: bool = False) -> dict[str, bytes | KeptFile]:
+        """Pagefind's engine (its API, its worker, a WebAssembly search for each language of
+        the site), from the cache or from an index of one page in each language."""
+        key = f"engine-{_version()}"
+        wanted = _engine_files(languages)
+        if again or key not in self.contents or not wanted <= self.contents[key]["files"].keys():
+            pages = iter([[{"type": "AddFile", "url": f"/{lang}.html", "file_path": None,
+                            "file_contents": f'<html lang="{escape(lang)}"><body><p>{lang}</p>'
+                                             "</body></html>"}
+                           for lang in sorted(languages) or ["en"]]])
+            made = _index_many([pages])[0]
+            self._add(key, {name: made[name] for name in sorted(made) if _ENGINE.match(name)})
+        return {name: file for name, file in self.files(key).items() if name in wanted}
+
+    def _add(self, key: str, files: dict[str, bytes]) -> None:
+        self.fresh[key] = files
+        self.contents[key] = {"files": {name: hashlib.sha256(data).hexdigest()
+                                        for name, data in files.items()},
+                              "languages": _languages(files)}
+        self.changed = True
+        if self.folder is not None:
+            _write_bundle(self.folder / key, files)
+
+    def save(self) -> None:
+        """Keep the list of bundles, and delete the bundles and notes no page uses any more
+        (they are ours: the folder is the tree's search cache)."""
+        if self.folder is None:
+            return
+        used = set(self.keys) | {f"engine-{_version()}"}
+        stale = set(self.contents) - used
+        if not self.changed and not stale:
+            return
+        self.contents = {key: self.contents[key] for key in sorted(self.contents) if key in used}
+        _write_checked(self.folder / CONTENTS, json.dumps(
+            {"format": f"{FORMAT} {_version()}", "bundles": self.contents},
+            separators=(",", ":")).encode("utf-8"))
+        notes = {f"{len(self.keys)}-{n}.json" for n in range(len(self.keys))}
+        for path in self.folder.iterdir():
+            if path.is_file() and path.name not in used and path.name != CONTENTS:
+                path.unlink(missing_ok=True)
+        for path in (self.folder / "notes").iterdir() if (self.folder / "notes").is_dir() else []:
+            if path.name not in notes:
+                path.unlink(missing_ok=True)
+
+    def read(self, key: str, name: str, sha: str) -> bytes:
+        """A file of a kept bundle; a bundle that is damaged, missing or not what the list says
+        is indexed again (then it is what the list says: the same pages give the same bytes)."""
+        with self.lock:
+            files = self.fresh.get(key)
+            if files is None:
+                files = _read_bundle(self.folder / key) if self.folder is not None else None
+                if files is None or hashlib.sha256(files.get(name, b"")).hexdigest() != sha:
+                    files = self._again(key)
+                self.fresh[key] = files
+        data = files.get(name)
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            raise OSError(f"search: {name} of the index cannot be made again")
+        return data
+
+    def _again(self, key: str) -> dict[str, bytes]:
+        log.warning("search: the kept index %s is damaged or missing; indexing it again", key)
+        if key.startswith("engine-"):
+            self.engine({lang: wasm for k in self.keys for lang, wasm in self.languages(k).items()},
+                        again=True)
+        else:
+            self.index([self.keys.index(key)])
+        self.save()
+        return self.fresh[key]
+
+    def _notes(self, n: int) -> dict[str, list[dict]]:
+        """What Pagefind was sent for each page of shard `n` when it was last indexed, by the
+        page's key: a shard indexed again reads its unchanged pages' notes from there rather
+        than from their HTML."""
+        if self.folder is None:
+            return {}
+        body = _read_checked(self.folder / "notes" / f"{len(self.keys)}-{n}.json")
+        try:
+            kept = json.loads(body) if body is not None else {}
+            return kept if isinstance(kept, dict) else {}
+        except ValueError:
+            return {}
+
+    def _keep_notes(self, n: int, kept: dict[str, list[dict]]) -> None:
+        if self.folder is None:
+            return
+        keys = {page.key for page in self.members[n]}
+        body = json.dumps({k: v for k, v in sorted(kept.items()) if k in keys}, ensure_ascii=False)
+        _write_checked(self.folder / "notes" / f"{len(self.keys)}-{n}.json",
+                       body.encode("utf-8", "surrogatepass"))
 
 
 # ### The engine: Pagefind's API, its worker, and a WebAssembly search for each language
@@ -441,43 +655,8 @@ def _languages(shard: dict[str, bytes]) -> dict[str, str]:
         return {}
 
 
-def _engine_files(shards: list[dict[str, bytes]]) -> set[str]:
-    wasm = {w for shard in shards for w in _languages(shard).values()}
-    return {"pagefind.js", "pagefind-worker.js"} | {f"wasm.{w}.pagefind" for w in wasm}
-
-
-def _engine_for(shards: list[dict[str, bytes]]) -> dict[str, bytes]:
-    """Pagefind's engine for the languages of `shards`: from an index of one page in each."""
-    languages = sorted({lang for shard in shards for lang in _languages(shard)}) or ["en"]
-    pages = iter([[{"type": "AddFile", "url": f"/{lang}.html", "file_path": None,
-                    "file_contents": f'<html lang="{escape(lang)}"><body><p>{lang}</p></body></html>'}
-                   for lang in languages]])
-    made = _index_many([pages])[0]
-    return {name: content for name, content in made.items() if _ENGINE.match(name)}
-
-
-def _collect(folder: Path, shards: set[str], notes: set[str]) -> None:
-    """Delete the shards and notes of earlier versions of the tree."""
-    for stale in folder.iterdir():
-        if stale.is_file() and stale.name not in shards:
-            stale.unlink(missing_ok=True)
-    for stale in (folder / "notes").iterdir() if (folder / "notes").is_dir() else []:
-        if stale.name not in notes:
-            stale.unlink(missing_ok=True)
-
-
-# ### Bundles: the files of a shard in one file of the cache
-#
-# A shard is kept as one file, `sha256 of the rest` on the first line, then the names and sizes
-# of its files (JSON) on the second, then their bytes: one read and one digest check per shard
-# (a no-op rebuild of labml-nn reads 16 files, not 1,300), and a damaged bundle is found and
-# indexed again rather than published.
-
-def _keep(folder: Path | None, key: str, made: dict[str, bytes], wanted: re.Pattern) -> dict[str, bytes]:
-    files = {name: _canonical(name, made[name]) for name in sorted(made) if wanted.match(name)}
-    if folder is not None:
-        _write_bundle(folder / key, files)
-    return files
+def _engine_files(languages: dict[str, str]) -> set[str]:
+    return {"pagefind.js", "pagefind-worker.js"} | {f"wasm.{w}.pagefind" for w in languages.values()}
 
 
 def _canonical(name: str, content: bytes) -> bytes:
@@ -490,6 +669,12 @@ def _canonical(name: str, content: bytes) -> bytes:
     entry["languages"] = dict(sorted(entry.get("languages", {}).items()))
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+
+# ### Bundles: the files of a shard in one file of the cache
+#
+# A bundle is `sha256 of the rest` on the first line, then the names and sizes of its files
+# (JSON) on the second, then their bytes: one read and one digest check per shard, and a
+# damaged bundle is found and indexed again rather than published.
 
 def _write_bundle(path: Path, files: dict[str, bytes]) -> None:
     names = sorted(files)
@@ -539,37 +724,13 @@ def _read_checked(path: Path) -> bytes | None:
 # ## Talking to Pagefind
 
 def page_requests(page: IndexedPage) -> list[dict]:
-    """What Pagefind is sent for one page: its notes, and a record for each identifier."""
+    """What Pagefind is sent for one page: its notes and its identifiers, as one record."""
     html = page.read()
     if html is None:
         return []
-    notes = notes_of(html, page.title)
-    language = language_of(html)
-    out: list[dict] = [{"type": "AddFile", "url": "/" + page.url, "file_path": None,
-                        "file_contents": notes if notes is not None else _titled(html, page.title)}]
-    for ident in identifiers_of(html, page.url, page.module):
-        out.append({"type": "AddRecord", "url": "/" + ident.url, "language": language,
-                    "content": f"{ident.name} {ident.qualname}", "filters": {"lang": [language]},
-                    "sort": None,
-                    "meta": {"title": ident.name, "kind": ident.kind, "qualname": ident.qualname}})
-    return out
-
-
-def _kept_requests(page: IndexedPage, folder: Path | None) -> list[dict]:
-    """`page_requests`, kept in `folder` by the page's key: a shard indexed again reads its
-    unchanged pages' notes from there rather than from their HTML (a few ms a page)."""
-    if folder is None:
-        return page_requests(page)
-    path = folder / f"{shard_key([page])}.json"
-    body = _read_checked(path)
-    if body is not None:
-        try:
-            return json.loads(body)
-        except ValueError:
-            pass
-    requests = page_requests(page)
-    _write_checked(path, json.dumps(requests, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    return requests
+    notes = notes_of(html, page.title, page.module, identifiers_of(html))
+    return [{"type": "AddFile", "url": "/" + page.url, "file_path": None,
+             "file_contents": notes if notes is not None else _titled(html, page.title)}]
 
 
 def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:

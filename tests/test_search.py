@@ -49,10 +49,11 @@ def test_the_notes_as_readers_see_them_and_identifiers_at_their_definitions(buil
             "pagefind/shards.json", "pagefind/pagefind-entry.json"} <= files.keys()
     assert not any("pagefind-ui" in k or "unknown" in k for k in files)  # our own interface
     assert site.stats["search_shards"] == 1 and site.stats["search_indexed"] == 1
-    pages = [f for f in fragments(out) if "kind" not in f["meta"]]
-    assert len(pages) == site.stats["pages"]
+    pages = fragments(out)
+    assert len(pages) == site.stats["pages"]  # a record a page, identifiers included
     amsgrad = next(f for f in pages if f["url"] == "/optimizers/amsgrad.html")
     assert amsgrad["meta"]["title"] == "AMSGrad optimizer"
+    assert amsgrad["meta"]["module"] == "labml_nn.optimizers.amsgrad"
     assert "regret" in amsgrad["content"]
     # A formula is its tokens (`x ∈ [ − 1 , 1 ]`), not its TeX nor KaTeX's glyph spans twice.
     assert "x ∈ [ − 1 , 1 ]" in amsgrad["content"]
@@ -61,20 +62,21 @@ def test_the_notes_as_readers_see_them_and_identifiers_at_their_definitions(buil
                   "htmlClass", "\\beta", "coloredeq", "Link to section"):
         assert token not in text, token
     assert "#" not in amsgrad["content"].split()  # the sections' `#` links
-    # Every section is an anchor: a match links to its section.
+    # Every section with notes is an anchor: a match links to its section.
     ids = [a["id"] for a in amsgrad["anchors"]]
     assert "section-0" in ids and len([i for i in ids if i.startswith("section-")]) > 10
-    # Identifiers: a record each, at the section of the definition.
-    idents = {f["meta"]["title"]: f for f in fragments(out) if "kind" in f["meta"]}
-    cls = idents["AMSGrad"]
-    assert cls["meta"] == {"title": "AMSGrad", "kind": "class",
-                           "qualname": "labml_nn.optimizers.amsgrad.AMSGrad"}
-    section = cls["url"].split("#")[1]
+    # Identifiers: words of their page's record, each in an element whose id says what it is
+    # and the section of its definition.
+    idents = {a["id"].split(":", 2)[2]: a["id"] for f in pages for a in f["anchors"]
+              if a["id"].count(":") >= 2}
+    kind, section, _ = idents["AMSGrad"].split(":", 2)
+    assert kind == "class"
     page = (out / "optimizers/amsgrad.html").read_text()
     at = page.index(f'id="{section}"')
     assert "<span class=\"nc\">AMSGrad</span>" in page[at:page.index('<div class="section"', at + 1)]
-    assert idents["Adam.step_param"]["meta"]["kind"] == "method"
+    assert idents["Adam.step_param"].startswith("method:")
     assert not any(name.startswith("_") or "._" in name for name in idents)
+    assert " AMSGrad.init_state" in amsgrad["content"]
 
 
 def test_deterministic_kept_and_rebuilt_one_shard_at_a_time(build, tmp_path):
@@ -186,14 +188,20 @@ def test_the_cache_folder_holds_only_what_the_last_build_used(build, tmp_path):
         site = build(src, tmp_path / "site", tmp_path / "cache")
     tree_cache = next((tmp_path / "cache" / "search").iterdir())
     names = sorted(p.name for p in tree_cache.iterdir())
-    assert len(names) == 3 and "notes" in names and any(n.startswith("engine-") for n in names)
-    assert len(list((tree_cache / "notes").iterdir())) == len(site.pages)  # one per page
+    # one bundle (one shard), the list of bundles, the engine, and the notes sent to Pagefind
+    assert len(names) == 4 and {"notes", "contents.json"} <= set(names)
+    assert any(n.startswith("engine-") for n in names)
+    notes = list((tree_cache / "notes").iterdir())
+    assert len(notes) == 1  # one file a shard, an entry a page
+    assert len(json.loads(notes[0].read_bytes().partition(b"\n")[2])) == len(site.pages)
     shutil.rmtree(tmp_path / "cache")
     build(src, tmp_path / "site", tmp_path / "cache")  # rebuilt from nothing
     assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
 
 
 def test_a_damaged_shard_in_the_cache_is_indexed_again_not_published(build, tmp_path, caplog):
+    """A rebuild trusts the cache's list of shards and reads a shard's bundle only to publish
+    one of its files: a damaged bundle is found then, and indexed again."""
     src = make_tree(tmp_path / "tree", 2)
     build(src, tmp_path / "site", tmp_path / "cache")
     clean = index_files(tmp_path / "site")
@@ -202,11 +210,13 @@ def test_a_damaged_shard_in_the_cache_is_indexed_again_not_published(build, tmp_
     data = bytearray(shard.read_bytes())
     data[-10] ^= 0xFF  # a flipped byte in a fragment
     shard.write_bytes(bytes(data))
+    assert build(src, tmp_path / "site", tmp_path / "cache").stats["search_indexed"] == 0
+    assert "damaged" not in caplog.text  # (nothing to publish: the bundle was not read)
     (tmp_path / "site" / "pagefind" / "pagefind-entry.json").unlink()  # to be written again
-    site = build(src, tmp_path / "site", tmp_path / "cache")
-    assert site.stats["search_indexed"] == 1
+    build(src, tmp_path / "site", tmp_path / "cache")
     assert "is damaged" in caplog.text
     assert index_files(tmp_path / "site") == clean
+    assert search._read_bundle(shard) is not None  # kept again, whole
 
 
 def test_each_language_has_an_index_and_an_engine_of_its_own(build, tmp_path):

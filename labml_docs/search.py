@@ -80,6 +80,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
@@ -103,6 +104,10 @@ PAGES_PER_SHARD = 16
 #: search, and asks each shard at every search. Past `MAX_SHARDS * PAGES_PER_SHARD` pages (1,024)
 #: the shards grow instead, and so does what an edit re-indexes.
 MAX_SHARDS = 64
+
+#: A Pagefind process more for each this many shards to index (up to the build's `--jobs`): a
+#: process costs about 30 ms to start.
+SHARDS_PER_SERVICE = 8
 
 #: Bumped when what is indexed changes, so that kept shards are not reused.
 FORMAT = "6"
@@ -171,7 +176,8 @@ def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tre
     try:
         if not available():
             raise RuntimeError("Pagefind is not installed (pip install 'pagefind[bin]')")
-        index = build_index(pages, Path(cache_dir) / "search" / tree if cache_dir else None)
+        index = build_index(pages, Path(cache_dir) / "search" / tree if cache_dir else None,
+                            config.jobs if config.jobs and config.jobs > 0 else os.cpu_count() or 1)
     except (OSError, RuntimeError, ValueError) as e:
         site.diagnostics.append(Diagnostic(SHARDS, 1, f"no search index: {e}", "warning"))
         return
@@ -260,15 +266,16 @@ def language_of(html: str) -> str:
     return found.group(1) if found else "en"
 
 
-def notes_of(html: str, title: str, module: str = "",
-             identifiers: Iterable[Identifier] = ()) -> str | None:
+def notes_of(html: str, title: str, module: str = "", identifiers: Iterable[Identifier] = (),
+             sections: list[tuple[str, str, int]] | None = None) -> str | None:
     """The page Pagefind indexes for a page of the site: its title, each section's notes in
     an element with the section's id, formulas as text, then the page's identifiers. `None`
     when the page does not have the sections of `page.html` (a template of the site's own):
-    then Pagefind reads the whole page, leaving out what `EXCLUDE` names."""
+    then Pagefind reads the whole page, leaving out what `EXCLUDE` names. (`sections`: those
+    of `html`, if known.)"""
     headings = iter(range(1 << 30))
     body = []
-    for section_id, notes, _ in sections_of(html):
+    for section_id, notes, _ in sections if sections is not None else sections_of(html):
         if not notes:
             continue
         # Headings get an id, so that Pagefind keeps them as anchors: the script shows the
@@ -354,11 +361,12 @@ def _definitions(html: str) -> list[tuple[int, int, str, str]]:
     return found
 
 
-def identifiers_of(html: str) -> list[Identifier]:
+def identifiers_of(html: str, sections: list[tuple[str, str, int]] | None = None) -> list[Identifier]:
     """The public classes, functions and methods whose definitions are in the code column of a
     page: top-level ones, and the methods of top-level public classes (a name that starts with
     `_` is private, and so is what is nested in a function)."""
-    starts = [(code, section) for section, _, code in sections_of(html)]
+    starts = [(code, section) for section, _, code in
+              (sections if sections is not None else sections_of(html))]
     out: list[Identifier] = []
     outer: tuple[int, str] | None = None  # the class whose body we are in: (indent, name)
     section = 0
@@ -454,10 +462,11 @@ class SearchIndex:
     pages: int
 
 
-def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
+def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1) -> SearchIndex:
     """The index of `pages`: each shard indexed by Pagefind, unless `folder` (the tree's search
     cache; `None`: no cache) kept it: then its files are `KeptFile`s, read only if published
-    (see `Cache`)."""
+    (see `Cache`). Up to `jobs` Pagefind processes index side by side, one for each
+    `SHARDS_PER_SERVICE` shards to index."""
     k = shard_count(len(pages))
     members: list[list[IndexedPage]] = [[] for _ in range(k)]
     for page in sorted(pages, key=lambda p: p.url):
@@ -466,7 +475,7 @@ def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
     cache = Cache(folder, members, keys)
     todo = [n for n in range(k) if keys[n] not in cache.contents]
     if todo:
-        cache.index(todo)
+        cache.index(todo, max(1, min(jobs, len(todo) // SHARDS_PER_SERVICE)))
     # A shard with no page has no index for the browser to open: it is left out, and the first
     # shard that has pages is the one beside the engine.
     full = [n for n in range(k) if members[n]]
@@ -537,17 +546,28 @@ class Cache:
         return {name: KeptFile(self, key, name, sha)
                 for name, sha in sorted(self.contents[key]["files"].items())}
 
-    def index(self, todo: list[int]) -> None:
-        """Index shards `todo` (in one Pagefind service) and keep them."""
-        notes = [self._notes(n) for n in todo]
-        # (lazily: Pagefind indexes a page while the next one's notes are made)
-        lazy: list[Iterator[list[dict]]] = [
-            (kept.get(page.key) or kept.setdefault(page.key, page_requests(page))
-             for page in self.members[n]) for n, kept in zip(todo, notes)]
-        for n, kept, made in zip(todo, notes, _index_many(lazy)):
-            self._add(self.keys[n], {name: _canonical(name, made[name])
-                                     for name in sorted(made) if _INDEX.match(name)})
-            self._keep_notes(n, kept)
+    def index(self, todo: list[int], services: int = 1) -> None:
+        """Index shards `todo` and keep them: through `services` Pagefind processes side by
+        side (Pagefind indexes on one core), each given every `services`-th shard."""
+        notes = {n: self._notes(n) for n in todo}
+
+        def run(group: list[int]) -> list[dict[str, bytes]]:
+            # (lazily: Pagefind indexes a page while the next one's notes are made)
+            lazy: list[Iterator[list[dict]]] = [
+                (notes[n].get(page.key) or notes[n].setdefault(page.key, page_requests(page))
+                 for page in self.members[n]) for n in group]
+            return _index_many(lazy, _INDEX)
+
+        groups = [todo[i::services] for i in range(max(1, min(services, len(todo))))]
+        if len(groups) == 1:
+            made = [run(groups[0])]
+        else:
+            with ThreadPoolExecutor(len(groups)) as pool:
+                made = list(pool.map(run, groups))
+        for group, files in zip(groups, made):
+            for n, shard in zip(group, files):
+                self._add(self.keys[n], {name: _canonical(name, shard[name]) for name in sorted(shard)})
+                self._keep_notes(n, notes[n])
 
     def engine(self, languages: dict[str, str], again: bool = False) -> dict[str, bytes | KeptFile]:
         """Pagefind's engine (its API, its worker, a WebAssembly search for each language of
@@ -559,8 +579,8 @@ class Cache:
                             "file_contents": f'<html lang="{escape(lang)}"><body><p>{lang}</p>'
                                              "</body></html>"}
                            for lang in sorted(languages) or ["en"]]])
-            made = _index_many([pages])[0]
-            self._add(key, {name: made[name] for name in sorted(made) if _ENGINE.match(name)})
+            made = _index_many([pages], _ENGINE)[0]
+            self._add(key, {name: made[name] for name in sorted(made)})
         return {name: file for name, file in self.files(key).items() if name in wanted}
 
     def _add(self, key: str, files: dict[str, bytes]) -> None:
@@ -728,19 +748,21 @@ def page_requests(page: IndexedPage) -> list[dict]:
     html = page.read()
     if html is None:
         return []
-    notes = notes_of(html, page.title, page.module, identifiers_of(html))
+    sections = list(sections_of(html))
+    notes = notes_of(html, page.title, page.module, identifiers_of(html, sections), sections)
     return [{"type": "AddFile", "url": "/" + page.url, "file_path": None,
              "file_contents": notes if notes is not None else _titled(html, page.title)}]
 
 
-def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:
+def _index_many(shards: list[Iterator[list[dict]]], wanted: re.Pattern) -> list[dict[str, bytes]]:
     """Index each shard (the requests of each of its pages) as an index of its own, all
-    through one Pagefind service."""
+    through one Pagefind service, and return the files of each that `wanted` matches (each
+    index comes with a copy of Pagefind's engine, which is not decoded but once)."""
     def requests() -> Iterator[dict]:
         for n, pages in enumerate(shards):
             yield {"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}}
             yield from ({**request, "index_id": n} for page in pages for request in page)
-        for n in range(len(shards)):
+            # (asked at once: its files are read while Pagefind indexes the next shard)
             yield {"type": "GetFiles", "index_id": n}
 
     answers = _ask(requests())
@@ -748,10 +770,11 @@ def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:
         if answer.get("type") == "Error":
             raise RuntimeError(f"pagefind: {answer.get('message')}")
     ids = [a.get("index_id") for a in answers if a.get("type") == "NewIndex"]
-    if ids != list(range(len(shards))):
+    files = [a.get("files", []) for a in answers if a.get("type") == "GetFiles"]
+    if ids != list(range(len(shards))) or len(files) != len(shards):
         raise RuntimeError(f"pagefind: unexpected indexes {ids}")
-    return [{f["path"]: base64.b64decode(f["content"]) for f in answer["files"]}
-            for answer in answers[-len(shards):]]
+    return [{f["path"]: base64.b64decode(f["content"]) for f in made if wanted.match(f["path"])}
+            for made in files]
 
 
 def _titled(html: str, title: str) -> str:
@@ -804,7 +827,7 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
     writer.start()
     answers: dict[int, dict] = {}
     assert process.stdout is not None
-    buffer = b""
+    pending: list[bytes] = []  # the start of an answer (a large one comes in many reads)
     try:
         while not sent or len(answers) < sent[0]:
             chunk = os.read(process.stdout.fileno(), 1 << 20)
@@ -815,8 +838,11 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
                 if not sent or len(answers) < sent[0]:
                     raise RuntimeError(f"pagefind stopped after {len(answers)} answers")
                 break
-            buffer += chunk
-            *whole, buffer = buffer.split(b",")
+            if b"," not in chunk:
+                pending.append(chunk)
+                continue
+            *whole, rest = (b"".join(pending) + chunk).split(b",")
+            pending = [rest]
             for message in whole:
                 answer = json.loads(base64.b64decode(message))
                 answers[answer.get("message_id", -1)] = answer["payload"]

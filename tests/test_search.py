@@ -171,7 +171,7 @@ def test_a_page_of_another_template_is_indexed_whole_without_its_code(tmp_path):
             '<div class="code"><span class="k">def</span> hidden_token</div></main></body></html>')
     assert search.notes_of(html, "Mine") is None
     page = search.IndexedPage("mine.html", "Mine", "", "sha", lambda: html)
-    files = search._index_many([[search.page_requests(page)]])[0]
+    files = search._index_many([iter([search.page_requests(page)])], search._INDEX)[0]
     fragment = next(v for k, v in files.items() if k.startswith("fragment/"))
     text = gzip.decompress(fragment).decode("utf-8")
     content = json.loads(text[text.index("{"):])["content"]

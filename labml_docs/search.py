@@ -184,6 +184,7 @@ def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tre
     site.files.update(index.files)
     site.extra[SHARDS] = index.manifest
     site.stats.update(search_shards=index.shards, search_indexed=len(index.indexed),
+                      search_pages_indexed=index.pages_indexed,
                       search_seconds=time.perf_counter() - started)
 
 
@@ -460,6 +461,7 @@ class SearchIndex:
     shards: int
     indexed: list[int]  # the shards indexed by this build (the others were kept)
     pages: int
+    pages_indexed: int = 0  # the pages of those shards
 
 
 def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1) -> SearchIndex:
@@ -490,7 +492,7 @@ def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1) ->
     cache.save()
     manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in full[1:]]},
                           indent=0) + "\n"
-    return SearchIndex(files, manifest, k, todo, len(pages))
+    return SearchIndex(files, manifest, k, todo, len(pages), sum(len(members[n]) for n in todo))
 
 
 # ## The cache: shards, trusted by their keys

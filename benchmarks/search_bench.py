@@ -114,14 +114,21 @@ def browse(site: Path, queries: dict[str, str]) -> None:
                 hrefs = driver.execute_script(
                     "return Array.from(document.querySelectorAll('.search-results li[role=option] a'))"
                     ".map(a => a.getAttribute('href'))")
+            first = time.perf_counter() - started
             time.sleep(0.5)  # the last keystrokes' search
+            fetched = driver.execute_script(
+                "return performance.getEntriesByType('resource').filter(e => e.name.includes('/pagefind/'))"
+                ".map(e => e.encodedBodySize)")
             hrefs = driver.execute_script(
                 "return Array.from(document.querySelectorAll('.search-results li[role=option] a'))"
                 ".map(a => a.getAttribute('href'))")
             pages = [h.split("#")[0] for h in hrefs]
             rank = f"result {pages.index(expected) + 1} of {len(pages)}" if expected in pages \
                 else f"NOT among the {len(pages)} results"
-            print(f"  {query!r}: {expected} is {rank}; first results: {hrefs[:3]}")
+            print(f"  {query!r}: {expected} is {rank}; first results: {hrefs[:3]}; the first "
+                  f"shown {first:.2f} s after typing (a fresh page: the index loaded, then the "
+                  f"searches of each keystroke, 120 ms apart); {len(fetched)} index files fetched, "
+                  f"{sum(fetched) / 1024:,.0f} KB")
     finally:
         driver.quit()
         httpd.shutdown()

@@ -374,8 +374,8 @@ def identifiers_of(html: str, sections: list[tuple[str, str, int]] | None = None
     for at, indent, keyword, name in _definitions(html):
         while section + 1 < len(starts) and starts[section + 1][0] < at:
             section += 1
-        if not starts or not name[:1].isalpha():
-            continue
+        if not starts:
+            break
         if outer is not None and indent <= outer[0]:
             outer = None
         if indent == 0:
@@ -553,12 +553,16 @@ class Cache:
         side (Pagefind indexes on one core), each given every `services`-th shard."""
         notes = {n: self._notes(n) for n in todo}
 
-        def run(group: list[int]) -> list[dict[str, bytes]]:
+        def requests(n: int) -> Iterator[list[dict]]:
             # (lazily: Pagefind indexes a page while the next one's notes are made)
-            lazy: list[Iterator[list[dict]]] = [
-                (notes[n].get(page.key) or notes[n].setdefault(page.key, page_requests(page))
-                 for page in self.members[n]) for n in group]
-            return _index_many(lazy, _INDEX)
+            for page in self.members[n]:
+                kept = notes[n].get(page.key)
+                if not kept:
+                    kept = notes[n][page.key] = page_requests(page)
+                yield kept
+
+        def run(group: list[int]) -> list[dict[str, bytes]]:
+            return _index_many([requests(n) for n in group], _INDEX)
 
         groups = [todo[i::services] for i in range(max(1, min(services, len(todo))))]
         if len(groups) == 1:

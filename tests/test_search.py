@@ -271,3 +271,60 @@ def test_a_shard_without_pages_is_left_out(tmp_path):
     entry = json.loads(index.files["pagefind/pagefind-entry.json"])
     assert entry["languages"]["en"]["page_count"] == 17
     assert not any(name.startswith("pagefind/1/") for name in index.files)
+
+
+def test_a_no_op_reads_no_bundle_and_an_edit_makes_one_pages_notes(build, tmp_path, monkeypatch):
+    """A rebuild trusts the cache's list of shards: a no-op reads that list and nothing else,
+    and hands the index to publishing as digests; a one-page edit makes that page's notes, and
+    indexes its shard (the other pages' notes come from the cache), reading no bundle."""
+    src = make_tree(tmp_path / "tree", 38)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, cache)
+    reads: list[str] = []
+    made: list[str] = []
+    indexed: list[int] = []
+    read, requests, index_many = search._read_checked, search.page_requests, search._index_many
+    monkeypatch.setattr(search, "_read_checked", lambda path: reads.append(path.name) or read(path))
+    monkeypatch.setattr(search, "page_requests", lambda page: made.append(page.url) or requests(page))
+
+    def counted(shards, wanted):
+        indexed.append(len(shards))
+        return index_many(shards, wanted)
+    monkeypatch.setattr(search, "_index_many", counted)
+    site = build(src, out, cache)
+    assert reads == ["contents.json"] and not made and not indexed
+    assert site.files and not any(isinstance(data, bytes) for data in site.files.values())
+    edited = src / "module_4.py"
+    edited.write_text(edited.read_text().replace("Scales by", "Doubles and scales by"))
+    reads.clear()
+    site = build(src, out, cache)
+    shard = search.shard_of("module_4.html", 4)
+    assert made == ["module_4.html"] and indexed == [1]
+    assert site.stats["search_indexed"] == 1 and site.stats["search_pages_indexed"] < 38 / 2
+    assert sorted(reads) == ["4-%d.json" % shard, "contents.json"]  # the shard's notes
+    assert any("Doubles" in f["content"] for f in fragments(out))
+
+
+def test_only_public_identifiers_and_no_code_from_a_section_without_notes(build, tmp_path):
+    """Identifiers are the public top-level classes and functions, and the public methods of
+    public classes; a section whose notes are empty (code before any comment) gives nothing,
+    not the code that follows it."""
+    src = tmp_path / "tree"
+    src.mkdir()
+    (src / "__init__.py").write_text('"""\n# Home\n"""\n')
+    (src / "shapes.py").write_text(
+        "import math\n\nsecret_token_a = math.pi\n\n\n"
+        "def public(x):\n    \"\"\"A public function with notes.\"\"\"\n"
+        "    def nested(y):\n        return y\n    return nested(x)\n\n\n"
+        "def _private(x):\n    return x\n\n\n"
+        "class Shape:\n    \"\"\"A shape.\"\"\"\n\n    def area(self):\n        return secret_token_b\n\n"
+        "    def _hidden(self):\n        return 0\n\n\n"
+        "class _Internal:\n    def visible_name(self):\n        return 1\n")
+    build(src, tmp_path / "site", tmp_path / "cache")
+    page = next(f for f in fragments(tmp_path / "site") if f["url"] == "/shapes.html")
+    idents = [a["id"] for a in page["anchors"] if a["id"].count(":") >= 2]
+    assert [i.split(":")[0] + " " + i.split(":", 2)[2] for i in idents] == \
+        ["function public", "class Shape", "method Shape.area"]
+    assert page["meta"]["module"] == "tree.shapes"
+    assert "secret_token" not in page["content"] and "math.pi" not in page["content"]
+    assert "A public function with notes." in page["content"]

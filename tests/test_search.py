@@ -301,7 +301,7 @@ def test_a_no_op_reads_no_bundle_and_an_edit_makes_one_pages_notes(build, tmp_pa
     shard = search.shard_of("module_4.html", 4)
     assert made == ["module_4.html"] and indexed == [1]
     assert site.stats["search_indexed"] == 1 and site.stats["search_pages_indexed"] < 38 / 2
-    assert sorted(reads) == ["4-%d.json" % shard, "contents.json"]  # the shard's notes
+    assert sorted(reads) == [f"4-{shard}.json", "contents.json"]  # the shard's notes
     assert any("Doubles" in f["content"] for f in fragments(out))
 
 

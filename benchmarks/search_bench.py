@@ -90,9 +90,15 @@ def browse(site: Path, queries: dict[str, str]) -> None:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
 
+    served: list[str] = []  # the paths asked for (the index's, by Pagefind's worker too)
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:
             pass
+
+        def do_GET(self) -> None:
+            served.append(self.path.split("?")[0])
+            super().do_GET()
 
     handler = functools.partial(Quiet, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -104,6 +110,7 @@ def browse(site: Path, queries: dict[str, str]) -> None:
     driver = webdriver.Chrome(service=Service(conftest.CHROMEDRIVER), options=options)
     try:
         for query, expected in queries.items():
+            served.clear()
             driver.get(f"http://127.0.0.1:{httpd.server_address[1]}/index.html")
             ActionChains(driver).send_keys("/").perform()
             started = time.perf_counter()
@@ -116,9 +123,8 @@ def browse(site: Path, queries: dict[str, str]) -> None:
                     ".map(a => a.getAttribute('href'))")
             first = time.perf_counter() - started
             time.sleep(0.5)  # the last keystrokes' search
-            fetched = driver.execute_script(
-                "return performance.getEntriesByType('resource').filter(e => e.name.includes('/pagefind/'))"
-                ".map(e => e.encodedBodySize)")
+            fetched = [(site / p.lstrip("/")).stat().st_size for p in served
+                       if p.startswith("/pagefind/") and (site / p.lstrip("/")).is_file()]
             hrefs = driver.execute_script(
                 "return Array.from(document.querySelectorAll('.search-results li[role=option] a'))"
                 ".map(a => a.getAttribute('href'))")
@@ -127,7 +133,7 @@ def browse(site: Path, queries: dict[str, str]) -> None:
                 else f"NOT among the {len(pages)} results"
             print(f"  {query!r}: {expected} is {rank}; first results: {hrefs[:3]}; the first "
                   f"shown {first:.2f} s after typing (a fresh page: the index loaded, then the "
-                  f"searches of each keystroke, 120 ms apart); {len(fetched)} index files fetched, "
+                  f"searches of each keystroke, 120 ms apart); {len(fetched)} index files served, "
                   f"{sum(fetched) / 1024:,.0f} KB")
     finally:
         driver.quit()

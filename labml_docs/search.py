@@ -158,6 +158,12 @@ def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tre
     published)."""
     if not config.search or config.layout != "standalone":
         return
+    from .workers import collector_paused
+    with collector_paused():  # (the cycle collector would walk the whole build: 30 ms)
+        _add_search_index(site, config, cache_dir, tree)
+
+
+def _add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tree: str) -> None:
     from .fingerprint import sha256
 
     started = time.perf_counter()

@@ -24,27 +24,31 @@ is not. A match links to the section it is in (`amsgrad.html#section-7`): Pagefi
 position of every element with an `id`, and the script takes the last section before the
 match.
 
-**Identifiers** (classes, functions, methods) are records of their own, whose address is the
-section of their definition: searching `AMSGrad` offers `class AMSGrad`. They are read from
-the code column of the page itself, where Pygments marks the name of each `class` and `def`
-(`nc`, `nf`): the definitions the [cross-reference index](xref/__init__.py) knows are those
-of the tree's files, and a page's own code names them at their section. Reading them there
-costs nothing more than the notes; asking the cross-reference index for every definition
-costs a whole index of the tree (0.9 s on labml-nn), at every rebuild.
+**Identifiers** (classes, functions, methods) are searchable and lead to their definitions:
+searching `AMSGrad` offers `class AMSGrad`, at the section of its definition. They are read
+from the code column of the page itself, where Pygments marks the name of each `class` and
+`def` (`nc`, `nf`): the definitions the [cross-reference index](xref/__init__.py) knows are
+those of the tree's files, and a page's own code names them at their section. Only public
+names are: top-level classes and functions, and the methods of top-level classes, none whose
+name starts with `_` (PyTorch has 46,000 definitions at those levels; 29,000 are public).
+They are words at the end of their page's record, each in an element whose id says what it
+is and where (`class:section-1:AMSGrad`), weighing as much as a title; the script shows a match
+there as a result of its own. Records of their own, one per identifier, cost a fragment file
+each: 28,000 of the 28,341 files of PyTorch's index.
 
 ## Shards, because Pagefind cannot update an index in place
 
 Pagefind writes a whole index from all its input at once. One index for the site would make a
-one-file edit index every page again (seconds on the 221 pages of labml-nn). So the site has
-$K$ indexes, *shards*: a page goes to the shard given by a hash of its address, and
-$K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages (up to
-`MAX_SHARDS`). A shard is kept in
-the cache folder under a key made of its pages' addresses, titles and HTML digests; an edit
-changes one page, so one shard is indexed again, whatever the size of the tree; and what
-Pagefind is sent for each page is kept too (`notes/`), so that of that shard only the edited
-page's HTML is read again. The browser
-merges the shards (Pagefind's `mergeIndex`): shard 0 is the index at `pagefind/`, beside
-Pagefind's engine, and shard $k$ is at `pagefind/k/`; `pagefind/shards.json` lists them.
+one-file edit index every page again (seconds on the 221 pages of labml-nn, ten on PyTorch).
+So the site has $K$ indexes, *shards*: a page goes to the shard given by a hash of its
+address, and $K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages (up
+to `MAX_SHARDS`). An edit changes one page, so one shard is indexed again; and what Pagefind
+was sent for each page of a shard is kept too (`notes/`, a file a shard), so that of that
+shard only the edited page's HTML is read again. The browser merges the shards (Pagefind's
+`mergeIndex`): shard 0 is the index at `pagefind/`, beside Pagefind's engine, and shard $k$
+is at `pagefind/k/`; `pagefind/shards.json` lists them. A cold index is made by a Pagefind
+process for every `SHARDS_PER_SERVICE` shards, up to the build's `--jobs`, side by side:
+Pagefind indexes on one core.
 
 A shard is the same bytes for the same pages whether the build was cold or incremental:
 its pages are chosen by the hash of their addresses and $K$ by their number, not by what
@@ -57,12 +61,20 @@ build that turns search off deletes them, and nothing else.
 
 ## What it costs
 
-Measured with `benchmarks/search_bench.py` on two shared, busy cores: on labml-nn's 221
-pages the index is 929 KB in 1,344 files (16 shards; 472 KB of fragments, 159 KB of
-Pagefind's engine). A cold build spends 1.7–2.5 s on it, a no-op 3–9 ms (it reads 16 shard
-files), a one-file edit 0.17–0.18 s (one shard: Pagefind's fixed 32 ms, then about 6 ms a
-page with its identifiers; 16 pages take 0.1 s, 8 pages 0.06 s). `PAGES_PER_SHARD` trades
-that against what the browser fetches before its first search (two small files a shard).
+Measured with `benchmarks/search_bench.py` and on the pages of a built site, on two cores
+shared with other builds (load 4 to 6: wall times are up to twice what an idle machine gives;
+Pagefind's CPU time is steadier). On PyTorch's 2,285 pages (13 MB of notes, 1.5 million
+words; 29,000 public identifiers) the index is 10.6 MB in 2,458 files (64 shards; it was
+15.9 MB in 28,341 files, 121 MB on disk). A cold index takes 8–10 s of Pagefind's CPU and
+1.7 s of ours (finding the notes in 253 MB of pages: 1 s), 10–12 s of wall time with two
+Pagefind processes on the busy cores (34 s before); a no-op 8–35 ms (it reads
+`contents.json`; 80–95 ms before, and publishing hashed the 16 MB of the index again); a
+one-page edit 0.21 s (one shard of 29 pages: 0.11 s of Pagefind's CPU; 0.6 s before).
+Pagefind costs about 5 µs a word and 20 ms a process: `PAGES_PER_SHARD` and `MAX_SHARDS`
+trade the edit against what the browser fetches before its first search (two small files a
+shard, then an index chunk and a filter file a shard for each word: 128 shards would take the
+edit's Pagefind time from 0.11 s to 0.10 s on PyTorch, for twice the requests).
+On labml-nn's 221 pages: see the README.
 """
 
 from __future__ import annotations

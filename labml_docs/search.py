@@ -645,7 +645,10 @@ class Cache:
             if files is None:
                 files = _read_bundle(self.folder / key) if self.folder is not None else None
                 if files is None or hashlib.sha256(files.get(name, b"")).hexdigest() != sha:
-                    files = self._again(key)
+                    try:
+                        files = self._again(key)
+                    except (RuntimeError, ValueError) as e:  # (said by publishing, which stops)
+                        raise OSError(f"search: cannot index {key} again: {e}") from e
                 self.fresh[key] = files
         data = files.get(name)
         if data is None or hashlib.sha256(data).hexdigest() != sha:

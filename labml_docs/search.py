@@ -61,20 +61,25 @@ build that turns search off deletes them, and nothing else.
 
 ## What it costs
 
-Measured with `benchmarks/search_bench.py` and on the pages of a built site, on two cores
-shared with other builds (load 4 to 6: wall times are up to twice what an idle machine gives;
-Pagefind's CPU time is steadier). On PyTorch's 2,285 pages (13 MB of notes, 1.5 million
-words; 29,000 public identifiers) the index is 10.6 MB in 2,458 files (64 shards; it was
-15.9 MB in 28,341 files, 121 MB on disk). A cold index takes 8–10 s of Pagefind's CPU and
-1.7 s of ours (finding the notes in 253 MB of pages: 1 s), 10–12 s of wall time with two
-Pagefind processes on the busy cores (34 s before); a no-op 8–35 ms (it reads
-`contents.json`; 80–95 ms before, and publishing hashed the 16 MB of the index again); a
-one-page edit 0.21 s (one shard of 29 pages: 0.11 s of Pagefind's CPU; 0.6 s before).
-Pagefind costs about 5 µs a word and 20 ms a process: `PAGES_PER_SHARD` and `MAX_SHARDS`
-trade the edit against what the browser fetches before its first search (two small files a
-shard, then an index chunk and a filter file a shard for each word: 128 shards would take the
-edit's Pagefind time from 0.11 s to 0.10 s on PyTorch, for twice the requests).
-On labml-nn's 221 pages: see the README.
+Measured with `benchmarks/search_bench.py` (the search part: `add_search_index` in one
+process, from the CLI's page cache) and on the pages of a built site, before and after in
+the same hour, on two cores shared with other builds (load 4 to 7: wall times are up to twice
+what an idle machine gives; Pagefind's CPU time is steadier).
+
+| | PyTorch, 2,285 pages, before | after | labml-nn, 221 pages, before | after |
+| --- | --- | --- | --- | --- |
+| index | 15.9 MB, 28,341 files | 10.6 MB, 2,458 files | 942 KB, 1,360 files | 734 KB, 286 files |
+| cold | 34–58 s | 8.6–11.5 s | 2.3 s | 0.75–0.83 s |
+| no-op | 80–200 ms | 8–23 ms | 5 ms | 1 ms |
+| one-page edit | 0.6–1.2 s | 0.21–0.24 s | 0.17 s | 0.07 s |
+
+On PyTorch a cold index is 8–10 s of Pagefind's CPU (13 MB of notes, 1.5 million words, at
+about 5 µs a word) and 1.7 s of ours (finding the notes in 253 MB of pages: 1 s); an edit
+indexes a shard of 29 pages (0.11 s of Pagefind's CPU, 20 ms of it to start the process).
+`PAGES_PER_SHARD` and `MAX_SHARDS` trade the edit against what the browser fetches before
+its first result (two small files a shard, then an index chunk and a filter file a shard for
+each word: 270 files, 2.5 MB for a first search of PyTorch's site; 128 shards would take the
+edit's Pagefind time from 0.11 s to 0.10 s, for twice the requests).
 """
 
 from __future__ import annotations

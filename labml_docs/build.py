@@ -34,21 +34,20 @@ a page that fails keeps its last published version.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .collector import collector_paused
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .fingerprint import SourceHashes, global_fingerprint, listing_hash, math_identity, page_key, sha256
 from .page_cache import CorruptEntry, Dependencies, Entry, PageCache, html_fields
-from .publish import publish
+from .publish import Blob, publish
 from .scan import SourceFile, check_output_folder, scan
 from .urls import href, page_url
 
@@ -76,8 +75,9 @@ class Site:
     assets: dict[str, Path] = field(default_factory=dict)
     # Other generated files (the sitemap): site path → text.
     extra: dict[str, str] = field(default_factory=dict)
-    # Generated binary files (the search index): site path → bytes.
-    files: dict[str, bytes] = field(default_factory=dict)
+    # Generated binary files (the search index): site path → bytes, or a `Blob` read only if
+    # it must be written.
+    files: dict[str, bytes | Blob] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     # The sha256 of each page's HTML, where the page cache knows it: `publish` compares it with
@@ -249,9 +249,9 @@ class Builder:
         # Pages link KaTeX's stylesheet and fonts: say they are missing before rendering.
         from .math import katex_assets_dir
         katex_assets_dir(self.config.katex_dir or None)
-        # (The collector waits until the end: see `_collector_paused`. Publishing the pages of
+        # (The collector waits until the end: see [`collector`](collector.py). Publishing the pages of
         # a big tree would otherwise walk every object of the site a few times.)
-        with _collector_paused():
+        with collector_paused():
             site = self.render()
             if self.config.languages and not self.config.edition:
                 from .i18n.edition import add_editions
@@ -267,7 +267,7 @@ class Builder:
 
     def render(self) -> Site:
         """Render every page of the tree; pages whose inputs are unchanged come from the cache."""
-        with _collector_paused():
+        with collector_paused():
             started = time.perf_counter()
             if self._math is not None:
                 self._math.reset_stats()
@@ -620,21 +620,6 @@ class Builder:
             self.page_cache.put(entry, rendered.html)
             self._entries[entry.key] = entry
         return rendered.html
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A build makes millions of long-lived objects (syntax trees, pages) and few cycles: the
-    cycle collector would walk them again and again, for up to half of the build's time. It
-    runs once at the end instead."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class _CacheFirstMath:

@@ -48,7 +48,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 from .atomic import write_atomic
 from .diagnostics import Diagnostic
@@ -74,6 +74,15 @@ class FolderRefused(PublishError):
     """The output folder is not one to publish into: nothing was written."""
 
 
+class Blob(Protocol):
+    """A generated binary file known by its digest, read only if it must be written (a file of
+    the search index that its cache keeps)."""
+    @property
+    def sha256(self) -> str: ...
+
+    def read(self) -> bytes: ...
+
+
 @dataclass
 class Output:
     """One file of the site: where it goes, what it is, and what it holds."""
@@ -92,8 +101,9 @@ class Output:
             shutil.copyfile(self.value, target)  # type: ignore[arg-type]
             return
         if self.kind == "bytes":
+            data = self.value if isinstance(self.value, bytes) else self.value.read()  # type: ignore[attr-defined]
             with open(target, "wb") as f:
-                f.write(self.value)  # type: ignore[arg-type]
+                f.write(data)
             return
         text = self.value if isinstance(self.value, str) else self.value.html  # type: ignore[attr-defined]
         with open(target, "wb") as f:
@@ -111,7 +121,8 @@ def outputs(site: Site, katex_dir=None) -> list[Output]:
     for url, text in sorted(site.extra.items()):
         out.append(Output(url, "text:" + sha256(text), "text", text))
     for url, data in sorted(site.files.items()):  # the search index
-        out.append(Output(url, "bytes:" + hashlib.sha256(data).hexdigest(), "bytes", data))
+        digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else data.sha256
+        out.append(Output(url, "bytes:" + digest, "bytes", data))
     for url, source in sorted(site.assets.items()) + site_asset_files(katex_dir):
         try:
             st = os.stat(source)

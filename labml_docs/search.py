@@ -24,27 +24,31 @@ is not. A match links to the section it is in (`amsgrad.html#section-7`): Pagefi
 position of every element with an `id`, and the script takes the last section before the
 match.
 
-**Identifiers** (classes, functions, methods) are records of their own, whose address is the
-section of their definition: searching `AMSGrad` offers `class AMSGrad`. They are read from
-the code column of the page itself, where Pygments marks the name of each `class` and `def`
-(`nc`, `nf`): the definitions the [cross-reference index](xref/__init__.py) knows are those
-of the tree's files, and a page's own code names them at their section. Reading them there
-costs nothing more than the notes; asking the cross-reference index for every definition
-costs a whole index of the tree (0.9 s on labml-nn), at every rebuild.
+**Identifiers** (classes, functions, methods) are searchable and lead to their definitions:
+searching `AMSGrad` offers `class AMSGrad`, at the section of its definition. They are read
+from the code column of the page itself, where Pygments marks the name of each `class` and
+`def` (`nc`, `nf`): the definitions the [cross-reference index](xref/__init__.py) knows are
+those of the tree's files, and a page's own code names them at their section. Only public
+names are: top-level classes and functions, and the methods of top-level classes, none whose
+name starts with `_` (PyTorch has 46,000 definitions at those levels; 29,000 are public).
+They are words at the end of their page's record, each in an element whose id says what it
+is and where (`class:section-1:AMSGrad`), weighing as much as a title; the script shows a match
+there as a result of its own. Records of their own, one per identifier, cost a fragment file
+each: 28,000 of the 28,341 files of PyTorch's index.
 
 ## Shards, because Pagefind cannot update an index in place
 
 Pagefind writes a whole index from all its input at once. One index for the site would make a
-one-file edit index every page again (seconds on the 221 pages of labml-nn). So the site has
-$K$ indexes, *shards*: a page goes to the shard given by a hash of its address, and
-$K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages (up to
-`MAX_SHARDS`). A shard is kept in
-the cache folder under a key made of its pages' addresses, titles and HTML digests; an edit
-changes one page, so one shard is indexed again, whatever the size of the tree; and what
-Pagefind is sent for each page is kept too (`notes/`), so that of that shard only the edited
-page's HTML is read again. The browser
-merges the shards (Pagefind's `mergeIndex`): shard 0 is the index at `pagefind/`, beside
-Pagefind's engine, and shard $k$ is at `pagefind/k/`; `pagefind/shards.json` lists them.
+one-file edit index every page again (seconds on the 221 pages of labml-nn, ten on PyTorch).
+So the site has $K$ indexes, *shards*: a page goes to the shard given by a hash of its
+address, and $K$ is the power of two that keeps shards at about `PAGES_PER_SHARD` pages (up
+to `MAX_SHARDS`). An edit changes one page, so one shard is indexed again; and what Pagefind
+was sent for each page of a shard is kept too (`notes/`, a file a shard), so that of that
+shard only the edited page's HTML is read again. The browser merges the shards (Pagefind's
+`mergeIndex`): shard 0 is the index at `pagefind/`, beside Pagefind's engine, and shard $k$
+is at `pagefind/k/`; `pagefind/shards.json` lists them. A cold index is made by a Pagefind
+process for every `SHARDS_PER_SERVICE` shards, up to the build's `--jobs`, side by side:
+Pagefind indexes on one core.
 
 A shard is the same bytes for the same pages whether the build was cold or incremental:
 its pages are chosen by the hash of their addresses and $K$ by their number, not by what
@@ -57,12 +61,25 @@ build that turns search off deletes them, and nothing else.
 
 ## What it costs
 
-Measured with `benchmarks/search_bench.py` on two shared, busy cores: on labml-nn's 221
-pages the index is 929 KB in 1,344 files (16 shards; 472 KB of fragments, 159 KB of
-Pagefind's engine). A cold build spends 1.7–2.5 s on it, a no-op 3–9 ms (it reads 16 shard
-files), a one-file edit 0.17–0.18 s (one shard: Pagefind's fixed 32 ms, then about 6 ms a
-page with its identifiers; 16 pages take 0.1 s, 8 pages 0.06 s). `PAGES_PER_SHARD` trades
-that against what the browser fetches before its first search (two small files a shard).
+Measured with `benchmarks/search_bench.py` (the search part: `add_search_index` in one
+process, from the CLI's page cache) and on the pages of a built site, before and after in
+the same hour, on two cores shared with other builds (load 4 to 7: wall times are up to twice
+what an idle machine gives; Pagefind's CPU time is steadier).
+
+| | PyTorch, 2,285 pages, before | after | labml-nn, 221 pages, before | after |
+| --- | --- | --- | --- | --- |
+| index | 15.9 MB, 28,341 files | 10.6 MB, 2,458 files | 942 KB, 1,360 files | 734 KB, 286 files |
+| cold | 34–58 s | 8.6–11.5 s | 2.3 s | 0.75–0.83 s |
+| no-op | 80–200 ms | 8–23 ms | 5 ms | 1 ms |
+| one-page edit | 0.6–1.2 s | 0.21–0.24 s | 0.17 s | 0.07 s |
+
+On PyTorch a cold index is 8–10 s of Pagefind's CPU (13 MB of notes, 1.5 million words, at
+about 5 µs a word) and 1.7 s of ours (finding the notes in 253 MB of pages: 1 s); an edit
+indexes a shard of 29 pages (0.11 s of Pagefind's CPU, 20 ms of it to start the process).
+`PAGES_PER_SHARD` and `MAX_SHARDS` trade the edit against what the browser fetches before
+its first result (two small files a shard, then an index chunk and a filter file a shard for
+each word: 270 files, 2.5 MB for a first search of PyTorch's site; 128 shards would take the
+edit's Pagefind time from 0.11 s to 0.10 s, for twice the requests).
 """
 
 from __future__ import annotations
@@ -80,6 +97,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
@@ -104,8 +122,12 @@ PAGES_PER_SHARD = 16
 #: the shards grow instead, and so does what an edit re-indexes.
 MAX_SHARDS = 64
 
+#: A Pagefind process more for each this many shards to index (up to the build's `--jobs`): a
+#: process costs about 30 ms to start.
+SHARDS_PER_SERVICE = 8
+
 #: Bumped when what is indexed changes, so that kept shards are not reused.
-FORMAT = "5"
+FORMAT = "6"
 
 # The files of Pagefind's engine that the site uses (the API that `search.js` imports, its
 # worker and the WebAssembly of the search); its own interfaces (`pagefind-ui.js`) are left out.
@@ -153,6 +175,12 @@ def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tre
     published)."""
     if not config.search or config.layout != "standalone":
         return
+    from .collector import collector_paused
+    with collector_paused():  # (the cycle collector would walk the whole build: 30 ms)
+        _add_search_index(site, config, cache_dir, tree)
+
+
+def _add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tree: str) -> None:
     from .fingerprint import sha256
 
     started = time.perf_counter()
@@ -171,22 +199,29 @@ def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tre
     try:
         if not available():
             raise RuntimeError("Pagefind is not installed (pip install 'pagefind[bin]')")
-        index = build_index(pages, Path(cache_dir) / "search" / tree if cache_dir else None)
+        index = build_index(pages, Path(cache_dir) / "search" / tree if cache_dir else None,
+                            config.jobs if config.jobs and config.jobs > 0 else os.cpu_count() or 1)
     except (OSError, RuntimeError, ValueError) as e:
         site.diagnostics.append(Diagnostic(SHARDS, 1, f"no search index: {e}", "warning"))
         return
     site.files.update(index.files)
     site.extra[SHARDS] = index.manifest
     site.stats.update(search_shards=index.shards, search_indexed=len(index.indexed),
+                      search_pages_indexed=index.pages_indexed,
                       search_seconds=time.perf_counter() - started)
 
 
 # ## The notes as Pagefind reads them
 
-# A section of `site_templates/page.html`: its id, then its notes up to the code column.
-_SECTION = re.compile(
-    r'<div class="section" id="(section-\d+)">\s*<div class="docs[^"]*">\s*'
-    r'(?:<div class="section-link">.*?</div>\s*)?(.*?)\n</div>\s*<div class="code">', re.S)
+# The start of a section of `site_templates/page.html`: its id, the notes column and its `#` link.
+# The notes run from there to the code column (`<div class="code">`); they are found with
+# `str.find`, not with one regular expression over the page: a section without notes made
+# such an expression's lazy `.*?` run on through the next code column, and the code of most of
+# PyTorch's pages was sent to Pagefind (86 MB of HTML for 13 MB of notes).
+_SECTION_HEAD = re.compile(r'<div class="section" id="(section-\d+)">\s*<div class="docs[^"]*">\s*'
+                           r'(?:<div class="section-link">[^\n]*?</div>)?')
+_SECTION_START = '<div class="section" id="'
+_CODE_START = '<div class="code">'
 _KATEX = re.compile(r'<span class="katex">')
 _MATH = re.compile(r"<math\b.*?</math>", re.S)
 _ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)
@@ -195,6 +230,25 @@ _TAG = re.compile(r"<[^>]*>")
 _HEADING = re.compile(r"<h([1-6])\b([^>]*)>")
 # Text KaTeX leaves between glyphs: zero-width spaces and joiners.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def sections_of(html: str) -> Iterator[tuple[str, str, int]]:
+    """Each section of a page of `page.html`: its id, its notes (HTML) and where its code column
+    starts in `html`."""
+    pos = 0
+    while (start := html.find(_SECTION_START, pos)) >= 0:
+        head = _SECTION_HEAD.match(html, start)
+        if head is None:
+            pos = start + len(_SECTION_START)
+            continue
+        code = html.find(_CODE_START, head.end())
+        if code < 0:
+            return
+        notes = html[head.end():code].rstrip()
+        if notes.endswith("</div>"):  # the end of the notes column
+            notes = notes[:-len("</div>")]
+        yield head.group(1), notes.strip(), code
+        pos = code
 
 
 def formula_text(katex_html: str) -> str:
@@ -236,35 +290,42 @@ def language_of(html: str) -> str:
     return found.group(1) if found else "en"
 
 
-def notes_of(html: str, title: str) -> str | None:
-    """The page Pagefind indexes for a page of the site: its title, and each section's notes in
-    an element with the section's id, formulas as text. `None` when the page does not have
-    the sections of `page.html` (a template of the site's own): then Pagefind reads the
-    whole page, leaving out what `EXCLUDE` names."""
-    sections = _SECTION.findall(html)
-    if not sections:
-        return None
+def notes_of(html: str, title: str, module: str = "", identifiers: Iterable[Identifier] = (),
+             sections: list[tuple[str, str, int]] | None = None) -> str | None:
+    """The page Pagefind indexes for a page of the site: its title, each section's notes in
+    an element with the section's id, formulas as text, then the page's identifiers. `None`
+    when the page does not have the sections of `page.html` (a template of the site's own):
+    then Pagefind reads the whole page, leaving out what `EXCLUDE` names. (`sections`: those
+    of `html`, if known.)"""
     headings = iter(range(1 << 30))
     body = []
-    for section_id, notes in sections:
+    for section_id, notes, _ in sections if sections is not None else sections_of(html):
+        if not notes:
+            continue
         # Headings get an id, so that Pagefind keeps them as anchors: the script shows the
         # heading a match is under.
         notes = _HEADING.sub(lambda m: f'<h{m.group(1)} id="h-{next(headings)}">'
                              if "id=" not in m.group(2) else m.group(0), notes)
         body.append(f'<div id="{section_id}">\n{_plain_math(notes)}\n</div>')
+    if not body and _SECTION_START not in html:
+        return None
     language = escape(language_of(html))
     return (f'<!DOCTYPE html><html lang="{language}"><head><title>{escape(title)}</title></head>'
-            f'<body>{_labels(html, title)}' + "\n".join(body) + "</body></html>")
+            f'<body>{_labels(html, title, module)}' + "\n".join(body)
+            + _identifier_block(identifiers) + "</body></html>")
 
 
-def _labels(html: str, title: str) -> str:
-    """What a page's record says besides its text: its title, and its language as a filter.
+def _labels(html: str, title: str, module: str = "") -> str:
+    """What a page's record says besides its text: its title, its module (what its
+    identifiers are named after), and its language as a filter.
 
     A shard without pages in the reader's language answers from another language's index
     (Pagefind falls back to the largest): the script asks for results of the page's own
     language only, with this filter."""
+    named = (f'<span hidden data-pagefind-meta="module:{escape(module)}"></span>'
+             if module else "")
     return (f'<div data-pagefind-meta="title" hidden data-pagefind-ignore>{escape(title)}</div>'
-            f'<span hidden data-pagefind-filter="lang:{escape(language_of(html))}"></span>')
+            f'{named}<span hidden data-pagefind-filter="lang:{escape(language_of(html))}"></span>')
 
 
 #: What Pagefind leaves out of a whole page (a page without `page.html`'s sections).
@@ -273,13 +334,24 @@ EXCLUDE = [".code", ".section-link", ".katex-html", "annotation", "header", "foo
 
 
 # ## Identifiers
+#
+# Each identifier is a few words at the end of its page's record, in an element whose id
+# says what it is and where it is defined: `class:section-7:AMSGrad`. Pagefind keeps the
+# position of every element with an id, so the script knows which identifier a match is in,
+# and shows it as a result of its own that leads to the section (`class AMSGrad`). Records of
+# their own (one per identifier) cost a fragment file each: 28,000 of the 28,341 files of
+# PyTorch's index, and half the time of indexing it.
 
-# A `class` or `def` line of the code column: the line's indentation, the keyword and the name.
-_DEFINITION = re.compile(
+#: How much a word of an identifier weighs against a word of the notes (Pagefind's `<h1>` is 7):
+#: the page that defines `AMSGrad` comes before the pages that mention it.
+IDENTIFIER_WEIGHT = 7
+
+# The start of a `class` or `def` line of the code column (the name is found first, then its line).
+_DEFINITION_LINE = re.compile(
     r'<span class="lineno">\d+</span>([ \t]*)(?:<span class="k">async</span><span class="w"> '
-    r'</span>)?<span class="k">(class|def)</span><span class="w"> </span>'
-    r'<span class="(?:nc|nf)">([A-Za-z]\w*)</span>')
-_SECTION_START = re.compile(r'<div class="section" id="(section-\d+)">')
+    r'</span>)?<span class="k">(class|def)</span><span class="w"> </span>$')
+_NAMES = ('<span class="nc">', '<span class="nf">')
+_LINENO = '<span class="lineno">'
 
 
 @dataclass(frozen=True)
@@ -287,26 +359,48 @@ class Identifier:
     """A class, function or method defined on a page, and the section of its definition."""
     name: str  # `AMSGrad`, `Adam.step`
     kind: str  # class, function, method
-    url: str  # `optimizers/amsgrad.html#section-7`
-    qualname: str  # `labml_nn.optimizers.amsgrad.AMSGrad`
+    section: str  # `section-7`
+
+    @property
+    def anchor(self) -> str:
+        """The id of its element in the page's record (what the script reads back)."""
+        return f"{self.kind}:{self.section}:{self.name}"
 
 
-def identifiers_of(html: str, url: str, module: str) -> list[Identifier]:
+def _definitions(html: str) -> list[tuple[int, int, str, str]]:
+    """`(where, indentation, keyword, name)` of each `class` and `def` of the code column, in
+    order: the names Pygments marks (`nc`, `nf`) are found with `str.find`, and each one's
+    line is checked to start with the keyword (a name marked `nf` elsewhere is no definition)."""
+    found = []
+    for marker in _NAMES:
+        pos = 0
+        while (at := html.find(marker, pos)) >= 0:
+            pos = at + len(marker)
+            line = html.rfind(_LINENO, 0, at)
+            m = _DEFINITION_LINE.match(html, line, at) if line >= 0 else None
+            if m is not None:
+                end = html.find("<", pos)
+                found.append((at, len(m.group(1).expandtabs()), m.group(2), html[pos:end]))
+    found.sort()
+    return found
+
+
+def identifiers_of(html: str, sections: list[tuple[str, str, int]] | None = None) -> list[Identifier]:
     """The public classes, functions and methods whose definitions are in the code column of a
-    page: top-level ones, and the methods of top-level classes."""
-    starts = [(m.start(), m.group(1)) for m in _SECTION_START.finditer(html)]
+    page: top-level ones, and the methods of top-level public classes (a name that starts with
+    `_` is private, and so is what is nested in a function)."""
+    starts = [(code, section) for section, _, code in
+              (sections if sections is not None else sections_of(html))]
     out: list[Identifier] = []
     outer: tuple[int, str] | None = None  # the class whose body we are in: (indent, name)
     section = 0
-    for m in _DEFINITION.finditer(html):
-        while section + 1 < len(starts) and starts[section + 1][0] < m.start():
+    for at, indent, keyword, name in _definitions(html):
+        while section + 1 < len(starts) and starts[section + 1][0] < at:
             section += 1
         if not starts:
             break
-        indent, keyword, name = len(m.group(1).expandtabs()), m.group(2), m.group(3)
         if outer is not None and indent <= outer[0]:
             outer = None
-        where = f"{url}#{starts[section][1]}"
         if indent == 0:
             kind = "class" if keyword == "class" else "function"
             outer = (0, name) if keyword == "class" else None
@@ -315,9 +409,14 @@ def identifiers_of(html: str, url: str, module: str) -> list[Identifier]:
             kind, dotted = "method", f"{outer[1]}.{name}"
         else:
             continue  # nested in a function, or a class in a class
-        if not name.startswith("_"):
-            out.append(Identifier(dotted, kind, where, f"{module}.{dotted}" if module else dotted))
+        if not dotted.startswith("_") and "._" not in dotted:
+            out.append(Identifier(dotted, kind, starts[section][1]))
     return out
+
+
+def _identifier_block(identifiers: Iterable[Identifier]) -> str:
+    items = "".join(f'<p id="{escape(i.anchor)}">{escape(i.name)}</p>' for i in identifiers)
+    return f'\n<div data-pagefind-weight="{IDENTIFIER_WEIGHT}">{items}</div>' if items else ""
 
 
 def module_name(path: str) -> str:
@@ -366,64 +465,231 @@ class IndexedPage:
     def read(self) -> str | None:
         return self.load()
 
+    @property
+    def key(self) -> str:
+        return f"{self.url}\t{self.title}\t{self.module}\t{self.html_sha}"
+
 
 def shard_key(pages: Iterable[IndexedPage]) -> str:
-    lines = [f"{FORMAT} {_version()}"] + sorted(f"{p.url}\t{p.title}\t{p.module}\t{p.html_sha}"
-                                                for p in pages)
+    lines = [f"{FORMAT} {_version()}"] + sorted(p.key for p in pages)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
 class SearchIndex:
-    """The files of a site's index (site path → bytes), and what building it took."""
-    files: dict[str, bytes]
+    """The files of a site's index (site path → bytes, or a `KeptFile` of the cache), and what
+    building it took."""
+    files: dict[str, bytes | KeptFile]
     manifest: str
     shards: int
     indexed: list[int]  # the shards indexed by this build (the others were kept)
     pages: int
+    pages_indexed: int = 0  # the pages of those shards
 
 
-def build_index(pages: list[IndexedPage], folder: Path | None) -> SearchIndex:
-    """The index of `pages`: each shard from `folder` (a file per shard, named by its key) if
-    kept there, else indexed by Pagefind and kept. Shards that no page uses any more are
-    deleted (they are ours: `folder` is the tree's search cache). `None`: no cache."""
+def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1) -> SearchIndex:
+    """The index of `pages`: each shard indexed by Pagefind, unless `folder` (the tree's search
+    cache; `None`: no cache) kept it: then its files are `KeptFile`s, read only if published
+    (see `Cache`). Up to `jobs` Pagefind processes index side by side, one for each
+    `SHARDS_PER_SERVICE` shards to index."""
     k = shard_count(len(pages))
     members: list[list[IndexedPage]] = [[] for _ in range(k)]
     for page in sorted(pages, key=lambda p: p.url):
         members[shard_of(page.url, k)].append(page)
     keys = [shard_key(m) for m in members]
-    kept: dict[str, dict[str, bytes] | None] = {
-        key: _read_bundle(folder / key) if folder is not None else None for key in keys}
-    todo = [n for n in range(k) if kept[keys[n]] is None]
-    engine_key = f"engine-{_version()}"
-    engine = (_read_bundle(folder / engine_key) if folder is not None else None) or {}
-    engine_before = dict(engine)
+    cache = Cache(folder, members, keys)
+    todo = [n for n in range(k) if keys[n] not in cache.contents]
     if todo:
-        notes = folder / "notes" if folder is not None else None
-        # (lazily: Pagefind indexes a page while the next one's notes are read)
-        lazy: list[Iterator[list[dict]]] = [
-            (_kept_requests(page, notes) for page in members[n]) for n in todo]
-        for n, made in zip(todo, _index_many(lazy)):
-            kept[keys[n]] = _keep(folder, keys[n], made, _INDEX)
-            engine.update((name, made[name]) for name in made if _ENGINE.match(name))
-        if folder is not None:
-            _collect(folder, {engine_key, *keys}, {f"{shard_key([p])}.json" for p in pages})
-    shards = [kept[key] or {} for key in keys]
-    used = _engine_files(shards)
-    if not used <= engine.keys():  # (the engine's cache was lost, or a language is new)
-        engine.update(_engine_for(shards))
-    if folder is not None and engine != engine_before:
-        _write_bundle(folder / engine_key, engine)
-    files = {f"{FOLDER}/{name}": engine[name] for name in sorted(used) if name in engine}
+        cache.index(todo, max(1, min(jobs, len(todo) // SHARDS_PER_SERVICE)))
     # A shard with no page has no index for the browser to open: it is left out, and the first
     # shard that has pages is the one beside the engine.
     full = [n for n in range(k) if members[n]]
+    files: dict[str, bytes | KeptFile] = {}
+    languages = {lang: wasm for n in full for lang, wasm in cache.languages(keys[n]).items()}
+    engine = cache.engine(languages)
+    for name in sorted(engine):
+        files[f"{FOLDER}/{name}"] = engine[name]
     for n in full:
         where = shard_folder(0 if n == full[0] else n)
-        files.update((f"{where}/{name}", content) for name, content in shards[n].items())
+        files.update((f"{where}/{name}", content) for name, content in cache.files(keys[n]).items())
+    cache.save()
     manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in full[1:]]},
                           indent=0) + "\n"
-    return SearchIndex(files, manifest, k, todo, len(pages))
+    return SearchIndex(files, manifest, k, todo, len(pages), sum(len(members[n]) for n in todo))
+
+
+# ## The cache: shards, trusted by their keys
+#
+# Each shard's files are kept in one file of the cache, a *bundle*, named by the shard's key;
+# `contents.json` lists, for each bundle, its files' digests and the languages of its index.
+# A rebuild trusts the list: a shard whose key it lists is not indexed again, and its files are
+# handed to [publishing](publish.py) as `KeptFile`s, their digests known and their bytes read
+# only if publishing must write them (a file of the site that is missing, or changed by
+# someone). A no-op rebuild of PyTorch's 2,285 pages reads one small file here, not 64
+# bundles. A bundle found damaged or missing when it is read is indexed again from its pages.
+
+CONTENTS = "contents.json"
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A file of the index that the cache holds: its digest, and its bytes on demand."""
+    cache: Cache = field(repr=False, compare=False)
+    bundle: str
+    name: str
+    sha256: str
+
+    def read(self) -> bytes:
+        return self.cache.read(self.bundle, self.name, self.sha256)
+
+
+class Cache:
+    """The search cache of a tree: the bundles, their list, and the notes Pagefind was sent
+    for each page (`notes/`), kept by shard."""
+
+    def __init__(self, folder: Path | None, members: list[list[IndexedPage]], keys: list[str]):
+        self.folder, self.members, self.keys = folder, members, keys
+        self.contents: dict[str, dict] = {}  # bundle → {"files": {name: sha256}, "languages"}
+        self.fresh: dict[str, dict[str, bytes]] = {}  # bundles read or made by this build
+        self.changed = False
+        self.lock = threading.Lock()
+        body = _read_checked(folder / CONTENTS) if folder is not None else None
+        try:
+            listed = json.loads(body) if body is not None else {}
+            if listed.get("format") == f"{FORMAT} {_version()}":
+                self.contents = listed["bundles"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.contents = {}
+
+    def languages(self, key: str) -> dict[str, str]:
+        return self.contents.get(key, {}).get("languages", {})
+
+    def files(self, key: str) -> dict[str, bytes | KeptFile]:
+        """The files of a bundle: bytes if this build has them, else `KeptFile`s."""
+        if key in self.fresh:
+            return dict(self.fresh[key])
+        return {name: KeptFile(self, key, name, sha)
+                for name, sha in sorted(self.contents[key]["files"].items())}
+
+    def index(self, todo: list[int], services: int = 1) -> None:
+        """Index shards `todo` and keep them: through `services` Pagefind processes side by
+        side (Pagefind indexes on one core), each given every `services`-th shard."""
+        notes = {n: self._notes(n) for n in todo}
+
+        def requests(n: int) -> Iterator[list[dict]]:
+            # (lazily: Pagefind indexes a page while the next one's notes are made)
+            for page in self.members[n]:
+                kept = notes[n].get(page.key)
+                if not kept:
+                    kept = notes[n][page.key] = page_requests(page)
+                yield kept
+
+        def run(group: list[int]) -> list[dict[str, bytes]]:
+            return _index_many([requests(n) for n in group], _INDEX)
+
+        groups = [todo[i::services] for i in range(max(1, min(services, len(todo))))]
+        if len(groups) == 1:
+            made = [run(groups[0])]
+        else:
+            with ThreadPoolExecutor(len(groups)) as pool:
+                made = list(pool.map(run, groups))
+        for group, files in zip(groups, made):
+            for n, shard in zip(group, files):
+                self._add(self.keys[n], {name: _canonical(name, shard[name]) for name in sorted(shard)})
+                self._keep_notes(n, notes[n])
+
+    def engine(self, languages: dict[str, str], again: bool = False) -> dict[str, bytes | KeptFile]:
+        """Pagefind's engine (its API, its worker, a WebAssembly search for each language of
+        the site), from the cache or from an index of one page in each language."""
+        key = f"engine-{_version()}"
+        wanted = _engine_files(languages)
+        if again or key not in self.contents or not wanted <= self.contents[key]["files"].keys():
+            pages = iter([[{"type": "AddFile", "url": f"/{lang}.html", "file_path": None,
+                            "file_contents": f'<html lang="{escape(lang)}"><body><p>{lang}</p>'
+                                             "</body></html>"}
+                           for lang in sorted(languages) or ["en"]]])
+            made = _index_many([pages], _ENGINE)[0]
+            self._add(key, {name: made[name] for name in sorted(made)})
+        return {name: file for name, file in self.files(key).items() if name in wanted}
+
+    def _add(self, key: str, files: dict[str, bytes]) -> None:
+        self.fresh[key] = files
+        self.contents[key] = {"files": {name: hashlib.sha256(data).hexdigest()
+                                        for name, data in files.items()},
+                              "languages": _languages(files)}
+        self.changed = True
+        if self.folder is not None:
+            _write_bundle(self.folder / key, files)
+
+    def save(self) -> None:
+        """Keep the list of bundles, and delete the bundles and notes no page uses any more
+        (they are ours: the folder is the tree's search cache)."""
+        if self.folder is None:
+            return
+        used = set(self.keys) | {f"engine-{_version()}"}
+        stale = set(self.contents) - used
+        if not self.changed and not stale:
+            return
+        self.contents = {key: self.contents[key] for key in sorted(self.contents) if key in used}
+        _write_checked(self.folder / CONTENTS, json.dumps(
+            {"format": f"{FORMAT} {_version()}", "bundles": self.contents},
+            separators=(",", ":")).encode("utf-8"))
+        notes = {f"{len(self.keys)}-{n}.json" for n in range(len(self.keys))}
+        for path in self.folder.iterdir():
+            if path.is_file() and path.name not in used and path.name != CONTENTS:
+                path.unlink(missing_ok=True)
+        for path in (self.folder / "notes").iterdir() if (self.folder / "notes").is_dir() else []:
+            if path.name not in notes:
+                path.unlink(missing_ok=True)
+
+    def read(self, key: str, name: str, sha: str) -> bytes:
+        """A file of a kept bundle; a bundle that is damaged, missing or not what the list says
+        is indexed again (then it is what the list says: the same pages give the same bytes)."""
+        with self.lock:
+            files = self.fresh.get(key)
+            if files is None:
+                files = _read_bundle(self.folder / key) if self.folder is not None else None
+                if files is None or hashlib.sha256(files.get(name, b"")).hexdigest() != sha:
+                    try:
+                        files = self._again(key)
+                    except (RuntimeError, ValueError) as e:  # (said by publishing, which stops)
+                        raise OSError(f"search: cannot index {key} again: {e}") from e
+                self.fresh[key] = files
+        data = files.get(name)
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            raise OSError(f"search: {name} of the index cannot be made again")
+        return data
+
+    def _again(self, key: str) -> dict[str, bytes]:
+        log.warning("search: the kept index %s is damaged or missing; indexing it again", key)
+        if key.startswith("engine-"):
+            self.engine({lang: wasm for k in self.keys for lang, wasm in self.languages(k).items()},
+                        again=True)
+        else:
+            self.index([self.keys.index(key)])
+        self.save()
+        return self.fresh[key]
+
+    def _notes(self, n: int) -> dict[str, list[dict]]:
+        """What Pagefind was sent for each page of shard `n` when it was last indexed, by the
+        page's key: a shard indexed again reads its unchanged pages' notes from there rather
+        than from their HTML."""
+        if self.folder is None:
+            return {}
+        body = _read_checked(self.folder / "notes" / f"{len(self.keys)}-{n}.json")
+        try:
+            kept = json.loads(body) if body is not None else {}
+            return kept if isinstance(kept, dict) else {}
+        except ValueError:
+            return {}
+
+    def _keep_notes(self, n: int, kept: dict[str, list[dict]]) -> None:
+        if self.folder is None:
+            return
+        keys = {page.key for page in self.members[n]}
+        body = json.dumps({k: v for k, v in sorted(kept.items()) if k in keys}, ensure_ascii=False)
+        _write_checked(self.folder / "notes" / f"{len(self.keys)}-{n}.json",
+                       body.encode("utf-8", "surrogatepass"))
 
 
 # ### The engine: Pagefind's API, its worker, and a WebAssembly search for each language
@@ -441,43 +707,8 @@ def _languages(shard: dict[str, bytes]) -> dict[str, str]:
         return {}
 
 
-def _engine_files(shards: list[dict[str, bytes]]) -> set[str]:
-    wasm = {w for shard in shards for w in _languages(shard).values()}
-    return {"pagefind.js", "pagefind-worker.js"} | {f"wasm.{w}.pagefind" for w in wasm}
-
-
-def _engine_for(shards: list[dict[str, bytes]]) -> dict[str, bytes]:
-    """Pagefind's engine for the languages of `shards`: from an index of one page in each."""
-    languages = sorted({lang for shard in shards for lang in _languages(shard)}) or ["en"]
-    pages = iter([[{"type": "AddFile", "url": f"/{lang}.html", "file_path": None,
-                    "file_contents": f'<html lang="{escape(lang)}"><body><p>{lang}</p></body></html>'}
-                   for lang in languages]])
-    made = _index_many([pages])[0]
-    return {name: content for name, content in made.items() if _ENGINE.match(name)}
-
-
-def _collect(folder: Path, shards: set[str], notes: set[str]) -> None:
-    """Delete the shards and notes of earlier versions of the tree."""
-    for stale in folder.iterdir():
-        if stale.is_file() and stale.name not in shards:
-            stale.unlink(missing_ok=True)
-    for stale in (folder / "notes").iterdir() if (folder / "notes").is_dir() else []:
-        if stale.name not in notes:
-            stale.unlink(missing_ok=True)
-
-
-# ### Bundles: the files of a shard in one file of the cache
-#
-# A shard is kept as one file, `sha256 of the rest` on the first line, then the names and sizes
-# of its files (JSON) on the second, then their bytes: one read and one digest check per shard
-# (a no-op rebuild of labml-nn reads 16 files, not 1,300), and a damaged bundle is found and
-# indexed again rather than published.
-
-def _keep(folder: Path | None, key: str, made: dict[str, bytes], wanted: re.Pattern) -> dict[str, bytes]:
-    files = {name: _canonical(name, made[name]) for name in sorted(made) if wanted.match(name)}
-    if folder is not None:
-        _write_bundle(folder / key, files)
-    return files
+def _engine_files(languages: dict[str, str]) -> set[str]:
+    return {"pagefind.js", "pagefind-worker.js"} | {f"wasm.{w}.pagefind" for w in languages.values()}
 
 
 def _canonical(name: str, content: bytes) -> bytes:
@@ -490,6 +721,12 @@ def _canonical(name: str, content: bytes) -> bytes:
     entry["languages"] = dict(sorted(entry.get("languages", {}).items()))
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+
+# ### Bundles: the files of a shard in one file of the cache
+#
+# A bundle is `sha256 of the rest` on the first line, then the names and sizes of its files
+# (JSON) on the second, then their bytes: one read and one digest check per shard, and a
+# damaged bundle is found and indexed again rather than published.
 
 def _write_bundle(path: Path, files: dict[str, bytes]) -> None:
     names = sorted(files)
@@ -539,47 +776,25 @@ def _read_checked(path: Path) -> bytes | None:
 # ## Talking to Pagefind
 
 def page_requests(page: IndexedPage) -> list[dict]:
-    """What Pagefind is sent for one page: its notes, and a record for each identifier."""
+    """What Pagefind is sent for one page: its notes and its identifiers, as one record."""
     html = page.read()
     if html is None:
         return []
-    notes = notes_of(html, page.title)
-    language = language_of(html)
-    out: list[dict] = [{"type": "AddFile", "url": "/" + page.url, "file_path": None,
-                        "file_contents": notes if notes is not None else _titled(html, page.title)}]
-    for ident in identifiers_of(html, page.url, page.module):
-        out.append({"type": "AddRecord", "url": "/" + ident.url, "language": language,
-                    "content": f"{ident.name} {ident.qualname}", "filters": {"lang": [language]},
-                    "sort": None,
-                    "meta": {"title": ident.name, "kind": ident.kind, "qualname": ident.qualname}})
-    return out
+    sections = list(sections_of(html))
+    notes = notes_of(html, page.title, page.module, identifiers_of(html, sections), sections)
+    return [{"type": "AddFile", "url": "/" + page.url, "file_path": None,
+             "file_contents": notes if notes is not None else _titled(html, page.title)}]
 
 
-def _kept_requests(page: IndexedPage, folder: Path | None) -> list[dict]:
-    """`page_requests`, kept in `folder` by the page's key: a shard indexed again reads its
-    unchanged pages' notes from there rather than from their HTML (a few ms a page)."""
-    if folder is None:
-        return page_requests(page)
-    path = folder / f"{shard_key([page])}.json"
-    body = _read_checked(path)
-    if body is not None:
-        try:
-            return json.loads(body)
-        except ValueError:
-            pass
-    requests = page_requests(page)
-    _write_checked(path, json.dumps(requests, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    return requests
-
-
-def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:
+def _index_many(shards: list[Iterator[list[dict]]], wanted: re.Pattern) -> list[dict[str, bytes]]:
     """Index each shard (the requests of each of its pages) as an index of its own, all
-    through one Pagefind service."""
+    through one Pagefind service, and return the files of each that `wanted` matches (each
+    index comes with a copy of Pagefind's engine, which is not decoded but once)."""
     def requests() -> Iterator[dict]:
         for n, pages in enumerate(shards):
             yield {"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}}
             yield from ({**request, "index_id": n} for page in pages for request in page)
-        for n in range(len(shards)):
+            # (asked at once: its files are read while Pagefind indexes the next shard)
             yield {"type": "GetFiles", "index_id": n}
 
     answers = _ask(requests())
@@ -587,10 +802,11 @@ def _index_many(shards: list[Iterator[list[dict]]]) -> list[dict[str, bytes]]:
         if answer.get("type") == "Error":
             raise RuntimeError(f"pagefind: {answer.get('message')}")
     ids = [a.get("index_id") for a in answers if a.get("type") == "NewIndex"]
-    if ids != list(range(len(shards))):
+    files = [a.get("files", []) for a in answers if a.get("type") == "GetFiles"]
+    if ids != list(range(len(shards))) or len(files) != len(shards):
         raise RuntimeError(f"pagefind: unexpected indexes {ids}")
-    return [{f["path"]: base64.b64decode(f["content"]) for f in answer["files"]}
-            for answer in answers[-len(shards):]]
+    return [{f["path"]: base64.b64decode(f["content"]) for f in made if wanted.match(f["path"])}
+            for made in files]
 
 
 def _titled(html: str, title: str) -> str:
@@ -643,7 +859,7 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
     writer.start()
     answers: dict[int, dict] = {}
     assert process.stdout is not None
-    buffer = b""
+    pending: list[bytes] = []  # the start of an answer (a large one comes in many reads)
     try:
         while not sent or len(answers) < sent[0]:
             chunk = os.read(process.stdout.fileno(), 1 << 20)
@@ -654,8 +870,11 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
                 if not sent or len(answers) < sent[0]:
                     raise RuntimeError(f"pagefind stopped after {len(answers)} answers")
                 break
-            buffer += chunk
-            *whole, buffer = buffer.split(b",")
+            if b"," not in chunk:
+                pending.append(chunk)
+                continue
+            *whole, rest = (b"".join(pending) + chunk).split(b",")
+            pending = [rest]
             for message in whole:
                 answer = json.loads(base64.b64decode(message))
                 answers[answer.get("message_id", -1)] = answer["payload"]

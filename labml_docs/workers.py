@@ -351,7 +351,7 @@ _worker_cache: PageCache | None = None
 def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
                   cache_dir: str | None, parent: int) -> None:
     global _worker, _worker_cache
-    # Workers live for one build; their memory goes with them (see `build._collector_paused`).
+    # Workers live for one build; their memory goes with them (see [`collector`](collector.py)).
     gc.disable()
     from .templates import make_environment
     _exit_with_parent(parent)

@@ -49,10 +49,11 @@ def test_the_notes_as_readers_see_them_and_identifiers_at_their_definitions(buil
             "pagefind/shards.json", "pagefind/pagefind-entry.json"} <= files.keys()
     assert not any("pagefind-ui" in k or "unknown" in k for k in files)  # our own interface
     assert site.stats["search_shards"] == 1 and site.stats["search_indexed"] == 1
-    pages = [f for f in fragments(out) if "kind" not in f["meta"]]
-    assert len(pages) == site.stats["pages"]
+    pages = fragments(out)
+    assert len(pages) == site.stats["pages"]  # a record a page, identifiers included
     amsgrad = next(f for f in pages if f["url"] == "/optimizers/amsgrad.html")
     assert amsgrad["meta"]["title"] == "AMSGrad optimizer"
+    assert amsgrad["meta"]["module"] == "labml_nn.optimizers.amsgrad"
     assert "regret" in amsgrad["content"]
     # A formula is its tokens (`x ∈ [ − 1 , 1 ]`), not its TeX nor KaTeX's glyph spans twice.
     assert "x ∈ [ − 1 , 1 ]" in amsgrad["content"]
@@ -61,20 +62,21 @@ def test_the_notes_as_readers_see_them_and_identifiers_at_their_definitions(buil
                   "htmlClass", "\\beta", "coloredeq", "Link to section"):
         assert token not in text, token
     assert "#" not in amsgrad["content"].split()  # the sections' `#` links
-    # Every section is an anchor: a match links to its section.
+    # Every section with notes is an anchor: a match links to its section.
     ids = [a["id"] for a in amsgrad["anchors"]]
     assert "section-0" in ids and len([i for i in ids if i.startswith("section-")]) > 10
-    # Identifiers: a record each, at the section of the definition.
-    idents = {f["meta"]["title"]: f for f in fragments(out) if "kind" in f["meta"]}
-    cls = idents["AMSGrad"]
-    assert cls["meta"] == {"title": "AMSGrad", "kind": "class",
-                           "qualname": "labml_nn.optimizers.amsgrad.AMSGrad"}
-    section = cls["url"].split("#")[1]
+    # Identifiers: words of their page's record, each in an element whose id says what it is
+    # and the section of its definition.
+    idents = {a["id"].split(":", 2)[2]: a["id"] for f in pages for a in f["anchors"]
+              if a["id"].count(":") >= 2}
+    kind, section, _ = idents["AMSGrad"].split(":", 2)
+    assert kind == "class"
     page = (out / "optimizers/amsgrad.html").read_text()
     at = page.index(f'id="{section}"')
     assert "<span class=\"nc\">AMSGrad</span>" in page[at:page.index('<div class="section"', at + 1)]
-    assert idents["Adam.step_param"]["meta"]["kind"] == "method"
+    assert idents["Adam.step_param"].startswith("method:")
     assert not any(name.startswith("_") or "._" in name for name in idents)
+    assert " AMSGrad.init_state" in amsgrad["content"]
 
 
 def test_deterministic_kept_and_rebuilt_one_shard_at_a_time(build, tmp_path):
@@ -169,7 +171,7 @@ def test_a_page_of_another_template_is_indexed_whole_without_its_code(tmp_path):
             '<div class="code"><span class="k">def</span> hidden_token</div></main></body></html>')
     assert search.notes_of(html, "Mine") is None
     page = search.IndexedPage("mine.html", "Mine", "", "sha", lambda: html)
-    files = search._index_many([[search.page_requests(page)]])[0]
+    files = search._index_many([iter([search.page_requests(page)])], search._INDEX)[0]
     fragment = next(v for k, v in files.items() if k.startswith("fragment/"))
     text = gzip.decompress(fragment).decode("utf-8")
     content = json.loads(text[text.index("{"):])["content"]
@@ -186,14 +188,20 @@ def test_the_cache_folder_holds_only_what_the_last_build_used(build, tmp_path):
         site = build(src, tmp_path / "site", tmp_path / "cache")
     tree_cache = next((tmp_path / "cache" / "search").iterdir())
     names = sorted(p.name for p in tree_cache.iterdir())
-    assert len(names) == 3 and "notes" in names and any(n.startswith("engine-") for n in names)
-    assert len(list((tree_cache / "notes").iterdir())) == len(site.pages)  # one per page
+    # one bundle (one shard), the list of bundles, the engine, and the notes sent to Pagefind
+    assert len(names) == 4 and {"notes", "contents.json"} <= set(names)
+    assert any(n.startswith("engine-") for n in names)
+    notes = list((tree_cache / "notes").iterdir())
+    assert len(notes) == 1  # one file a shard, an entry a page
+    assert len(json.loads(notes[0].read_bytes().partition(b"\n")[2])) == len(site.pages)
     shutil.rmtree(tmp_path / "cache")
     build(src, tmp_path / "site", tmp_path / "cache")  # rebuilt from nothing
     assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
 
 
 def test_a_damaged_shard_in_the_cache_is_indexed_again_not_published(build, tmp_path, caplog):
+    """A rebuild trusts the cache's list of shards and reads a shard's bundle only to publish
+    one of its files: a damaged bundle is found then, and indexed again."""
     src = make_tree(tmp_path / "tree", 2)
     build(src, tmp_path / "site", tmp_path / "cache")
     clean = index_files(tmp_path / "site")
@@ -202,11 +210,13 @@ def test_a_damaged_shard_in_the_cache_is_indexed_again_not_published(build, tmp_
     data = bytearray(shard.read_bytes())
     data[-10] ^= 0xFF  # a flipped byte in a fragment
     shard.write_bytes(bytes(data))
+    assert build(src, tmp_path / "site", tmp_path / "cache").stats["search_indexed"] == 0
+    assert "damaged" not in caplog.text  # (nothing to publish: the bundle was not read)
     (tmp_path / "site" / "pagefind" / "pagefind-entry.json").unlink()  # to be written again
-    site = build(src, tmp_path / "site", tmp_path / "cache")
-    assert site.stats["search_indexed"] == 1
+    build(src, tmp_path / "site", tmp_path / "cache")
     assert "is damaged" in caplog.text
     assert index_files(tmp_path / "site") == clean
+    assert search._read_bundle(shard) is not None  # kept again, whole
 
 
 def test_each_language_has_an_index_and_an_engine_of_its_own(build, tmp_path):
@@ -261,3 +271,60 @@ def test_a_shard_without_pages_is_left_out(tmp_path):
     entry = json.loads(index.files["pagefind/pagefind-entry.json"])
     assert entry["languages"]["en"]["page_count"] == 17
     assert not any(name.startswith("pagefind/1/") for name in index.files)
+
+
+def test_a_no_op_reads_no_bundle_and_an_edit_makes_one_pages_notes(build, tmp_path, monkeypatch):
+    """A rebuild trusts the cache's list of shards: a no-op reads that list and nothing else,
+    and hands the index to publishing as digests; a one-page edit makes that page's notes, and
+    indexes its shard (the other pages' notes come from the cache), reading no bundle."""
+    src = make_tree(tmp_path / "tree", 38)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(src, out, cache)
+    reads: list[str] = []
+    made: list[str] = []
+    indexed: list[int] = []
+    read, requests, index_many = search._read_checked, search.page_requests, search._index_many
+    monkeypatch.setattr(search, "_read_checked", lambda path: reads.append(path.name) or read(path))
+    monkeypatch.setattr(search, "page_requests", lambda page: made.append(page.url) or requests(page))
+
+    def counted(shards, wanted):
+        indexed.append(len(shards))
+        return index_many(shards, wanted)
+    monkeypatch.setattr(search, "_index_many", counted)
+    site = build(src, out, cache)
+    assert reads == ["contents.json"] and not made and not indexed
+    assert site.files and not any(isinstance(data, bytes) for data in site.files.values())
+    edited = src / "module_4.py"
+    edited.write_text(edited.read_text().replace("Scales by", "Doubles and scales by"))
+    reads.clear()
+    site = build(src, out, cache)
+    shard = search.shard_of("module_4.html", 4)
+    assert made == ["module_4.html"] and indexed == [1]
+    assert site.stats["search_indexed"] == 1 and site.stats["search_pages_indexed"] < 38 / 2
+    assert sorted(reads) == [f"4-{shard}.json", "contents.json"]  # the shard's notes
+    assert any("Doubles" in f["content"] for f in fragments(out))
+
+
+def test_only_public_identifiers_and_no_code_from_a_section_without_notes(build, tmp_path):
+    """Identifiers are the public top-level classes and functions, and the public methods of
+    public classes; a section whose notes are empty (code before any comment) gives nothing,
+    not the code that follows it."""
+    src = tmp_path / "tree"
+    src.mkdir()
+    (src / "__init__.py").write_text('"""\n# Home\n"""\n')
+    (src / "shapes.py").write_text(
+        "import math\n\nsecret_token_a = math.pi\n\n\n"
+        "def public(x):\n    \"\"\"A public function with notes.\"\"\"\n"
+        "    def nested(y):\n        return y\n    return nested(x)\n\n\n"
+        "def _private(x):\n    return x\n\n\n"
+        "class Shape:\n    \"\"\"A shape.\"\"\"\n\n    def area(self):\n        return secret_token_b\n\n"
+        "    def _hidden(self):\n        return 0\n\n\n"
+        "class _Internal:\n    def visible_name(self):\n        return 1\n")
+    build(src, tmp_path / "site", tmp_path / "cache")
+    page = next(f for f in fragments(tmp_path / "site") if f["url"] == "/shapes.html")
+    idents = [a["id"] for a in page["anchors"] if a["id"].count(":") >= 2]
+    assert [i.split(":")[0] + " " + i.split(":", 2)[2] for i in idents] == \
+        ["function public", "class Shape", "method Shape.area"]
+    assert page["meta"]["module"] == "tree.shapes"
+    assert "secret_token" not in page["content"] and "math.pi" not in page["content"]
+    assert "A public function with notes." in page["content"]

@@ -5,8 +5,10 @@
  * the first time the box is used, and merges the shards that pagefind/shards.json lists:
  * nothing comes from another host. Results come as the reader types: the page's title, the
  * heading of the note, a snippet with the match marked; each links to the section
- * (page.html#section-N) where the first match is. Identifiers (classes, functions) link to
- * their definition.
+ * (page.html#section-N) where the first match is. Identifiers (classes, functions, methods) are
+ * words at the end of their page's record, each in an element whose id says what it is and
+ * where it is defined ("class:section-7:AMSGrad"): a match there is shown as a result of its
+ * own, that links to the definition.
  *
  * Keyboard: "/" focuses the box, the arrows move through the results, Enter opens one, Escape
  * closes the list (and, a second time, leaves the box).
@@ -22,6 +24,8 @@
   var active = -1;
   var SECTION = /^section-\d+$/;
   var HEADING = /^h[1-6]$/i;
+  var DEFINITION = /^(class|function|method):(section-\d+):(.+)$/;
+  var PER_PAGE = 3;  // identifiers shown for one page
   var EXCERPT = 24;  // words of a snippet
 
   // Pagefind's API, and the index: shard 0 beside the API, the other shards (pagefind/shards.json)
@@ -58,8 +62,7 @@
   // Pagefind shows, the one where the matches weigh most (Pagefind's own choice, its
   // `calculate_excerpt_region`, done again here: the result gives the window's words, not
   // where it starts). The link and the heading are those of that match.
-  function focus(data) {
-    var matches = data.weighted_locations || [];
+  function focus(matches) {
     if (!matches.length) return null;
     var words = [];
     matches.forEach(function (m) { words[m.location] = (words[m.location] || 0) + m.balanced_score; });
@@ -80,46 +83,89 @@
     return inside.length ? Math.min.apply(null, inside) : matches[0].location;
   }
 
-  function link(data) {
-    var url = data.raw_url || data.url;
-    if (url.charAt(0) === '/') url = url.slice(1);
-    var at = focus(data);
-    if (url.indexOf('#') >= 0 || at === null) return root + url;
-    var section = before(data.anchors, at, function (a) { return SECTION.test(a.id); });
-    return root + url + (section ? '#' + section.id : '');
+  // The identifiers of a page that the matches are in, the best first, and the matches in
+  // its notes. An identifier's words run from its anchor to the next anchor.
+  function split(data) {
+    var anchors = data.anchors || [];
+    var defs = [];
+    anchors.forEach(function (a, i) {
+      var m = DEFINITION.exec(a.id);
+      if (m) {
+        var next = anchors[i + 1];
+        defs.push({ kind: m[1], section: m[2], name: m[3], from: a.location,
+                    to: next ? next.location : Infinity, score: 0 });
+      }
+    });
+    var notes = [];
+    (data.weighted_locations || []).forEach(function (m) {
+      var hit = null;
+      defs.forEach(function (d) { if (m.location >= d.from && m.location < d.to) hit = d; });
+      if (hit) hit.score += m.balanced_score; else notes.push(m);
+    });
+    var found = defs.filter(function (d) { return d.score > 0; });
+    found.sort(function (a, b) { return b.score - a.score || a.from - b.from; });
+    return { identifiers: found.slice(0, PER_PAGE), notes: notes };
   }
 
-  function heading(data) {
-    var at = focus(data);
+  function url(data) {
+    var u = data.raw_url || data.url;
+    return u.charAt(0) === '/' ? u.slice(1) : u;
+  }
+
+  function link(data, at) {
+    var u = url(data);
+    if (u.indexOf('#') >= 0 || at === null) return root + u;
+    var section = before(data.anchors, at, function (a) { return SECTION.test(a.id); });
+    return root + u + (section ? '#' + section.id : '');
+  }
+
+  function heading(data, at) {
     if (at === null) return '';
     var h = before(data.anchors, at, function (a) { return HEADING.test(a.element); });
     return h && h.text && h.text !== data.meta.title ? h.text : '';
   }
 
-  function item(data, n) {
+  function entry(href, title, sub, snippet) {
     var li = document.createElement('li');
     li.setAttribute('role', 'option');
-    li.id = 'search-result-' + n;
     var a = document.createElement('a');
-    a.href = link(data);
-    var title = document.createElement('span');
-    title.className = 'search-title';
-    title.textContent = data.meta.title || data.url;
-    a.appendChild(title);
-    var kind = data.meta.kind;
-    var sub = document.createElement('span');
-    sub.className = 'search-heading';
-    sub.textContent = kind ? kind + ' ' + (data.meta.qualname || '') : heading(data);
-    if (sub.textContent) a.appendChild(sub);
-    if (!kind) {
-      var snippet = document.createElement('span');
-      snippet.className = 'search-snippet';
-      snippet.innerHTML = data.excerpt;  // Pagefind's text, escaped, with <mark> around matches
-      a.appendChild(snippet);
+    a.href = href;
+    var t = document.createElement('span');
+    t.className = 'search-title';
+    t.textContent = title;
+    a.appendChild(t);
+    if (sub) {
+      var s = document.createElement('span');
+      s.className = 'search-heading';
+      s.textContent = sub;
+      a.appendChild(s);
     }
-    if (kind) li.className = 'search-identifier';
+    if (snippet !== null) {
+      var p = document.createElement('span');
+      p.className = 'search-snippet';
+      p.innerHTML = snippet;  // Pagefind's text, escaped, with <mark> around matches
+      a.appendChild(p);
+    } else {
+      li.className = 'search-identifier';
+    }
     li.appendChild(a);
     return li;
+  }
+
+  // The results of one page: an entry for each identifier the matches are in, then one for
+  // its notes (if they match too).
+  function items(data) {
+    var parts = split(data);
+    var module = data.meta.module ? data.meta.module + '.' : '';
+    var out = parts.identifiers.map(function (d) {
+      return entry(root + url(data).split('#')[0] + '#' + d.section, d.name,
+                   d.kind + ' ' + module + d.name, null);
+    });
+    if (parts.notes.length || !out.length) {
+      var at = focus(parts.notes);
+      out.push(entry(link(data, at), data.meta.title || data.url, heading(data, at), data.excerpt));
+    }
+    return out;
   }
 
   // The list shown or hidden, and said so to assistive technology (the box is a combobox).
@@ -164,7 +210,12 @@
       if (!search || n !== latest) return null;
       return Promise.all(search.results.slice(0, 10).map(function (r) { return r.data(); }));
     }).then(function (datas) {
-      if (datas && n === latest) show(datas.map(item));
+      if (!datas || n !== latest) return;
+      var all = [];
+      datas.forEach(function (data) { all = all.concat(items(data)); });
+      all = all.slice(0, 10);
+      all.forEach(function (li, i) { li.id = 'search-result-' + i; });
+      show(all);
     }).catch(function (e) {
       // Pages opened as files cannot load the index (browsers allow no module or fetch there).
       show([], location.protocol === 'file:' ? 'Search needs the site served over HTTP'

@@ -380,6 +380,9 @@ class PageBuilder:
         fact_record = getattr(self.xref, "fact_record", None)
         if fact_record is not None:
             page.deps.facts = fact_record(page.page)
+        forget = getattr(self.xref, "forget", None)
+        if forget is not None:  # (the index has told all it knows of this page)
+            forget(page.page)
         highlighter = FileHighlighter(page.page.source, links, page.page.language)
         sections = []
         position = 0

@@ -1075,3 +1075,26 @@ def test_a_build_too_big_to_keep_its_syntax_trees_gives_the_same_pages(tmp_path,
                         lambda file, *rest: read.append(file.path) or read_page(file, *rest))
     assert pages() == kept
     assert any("xref" in (html or "") for html in kept.values()) and read == []
+
+
+def test_a_page_forgotten_once_finished_is_answered_again_the_same(tmp_path):
+    """The index drops what only a finished page asked for (`forget`); asked again, it gives
+    the same answers, and the pages that look into it still find its definitions."""
+    source = _trees(tmp_path)[0]
+    files = scan(source)
+    pages = {f.path: read_page(f) for f in files if f.kind == "python"}
+    pages = {path: page for path, page in pages.items() if page is not None}
+    reference = index_files(files, source_dir=source, lazy=True)
+    expected = {path: (reference.links_for(page), reference.dependencies(page),
+                       reference.fact_record(page)) for path, page in pages.items()}
+    index = index_files(files, source_dir=source, lazy=True)
+    for path in sorted(pages):  # each page finished, then forgotten, in turn
+        page = pages[path]
+        assert (index.links_for(page), index.dependencies(page),
+                index.fact_record(page)) == expected[path], path
+        index.forget(page)
+        assert path not in index._targets and path not in index._links
+    for path in sorted(pages):  # and asked again
+        page = read_page(next(f for f in files if f.path == path))
+        assert (index.links_for(page), index.dependencies(page),
+                index.fact_record(page)) == expected[path], path

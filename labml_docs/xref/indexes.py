@@ -550,6 +550,18 @@ class LazyIndex(XrefIndex):
         if module is not None:
             self._resolve_targets(module)
 
+    def forget(self, page: Page) -> None:
+        """Drop what only the page itself asked for (its targets, links, facts and
+        dependencies), once it is finished: an index that finishes every page of PyTorch kept
+        them all. Other pages still find its definitions and sections. Asked again, the page
+        is collected and resolved again, as a file first collected for another page is."""
+        path = page.path
+        if path in self._targets:
+            for held in (self._targets, self._links, self._facts, self._fact_records,
+                         self._dependencies):
+                held.pop(path, None)
+            self._bare.add(path)
+
     def _prepare_sections(self, path: str) -> None:
         if path not in self._section_runs:
             page = self._page(path)

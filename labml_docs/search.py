@@ -823,6 +823,8 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
     when the requests are all sent at once). A thread makes and writes the requests while
     this one reads the answers: neither pipe fills, and Pagefind indexes a page while the
     next is made."""
+    from .processes import GRACE_SECONDS, stop_process
+
     binary = _binary()
     if binary is None:
         raise RuntimeError("pagefind: the binary is not installed (pip install 'pagefind[bin]')")
@@ -881,15 +883,6 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
     finally:
         if not sent:
             process.kill()
-        writer.join(timeout=5)
-        if process.stdin is not None:
-            try:
-                process.stdin.close()
-            except BrokenPipeError:  # the service ended early: said above
-                pass
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        writer.join(timeout=GRACE_SECONDS)
+        stop_process(process)
     return [answers.get(n, {"type": "Error", "message": "no answer"}) for n in range(sent[0])]

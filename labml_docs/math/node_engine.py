@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from ..processes import stop_process
 from .contract import KATEX_NODE, Formula, MathEngineError, MathResult, error_mark
 from .katex import NODE_ENV_VAR, PINNED_KATEX_VERSION, find_katex_dir, find_node
 from .options import DEFAULT_OPTIONS, MathOptions
@@ -53,31 +54,6 @@ Request = tuple[int, list[Formula], bytes]
 
 
 # ## The process and its pipes
-
-
-def _stop_process(proc: subprocess.Popen[bytes], readers: Sequence[threading.Thread] = ()) -> None:
-    """Close stdin (the server exits), then wait; kill if it does not. Leaves no zombie."""
-    try:
-        if proc.stdin and not proc.stdin.closed:
-            try:
-                proc.stdin.close()
-            except OSError:
-                pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    finally:
-        for stream in (proc.stdout, proc.stderr):
-            if stream and not stream.closed:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        for reader in readers:
-            if reader is not threading.current_thread():
-                reader.join(timeout=5)
 
 
 def _drain_stderr(stream: IO[bytes], lines: collections.deque[str]) -> None:
@@ -200,7 +176,7 @@ class NodeKatexEngine:
         for reader in readers:
             reader.start()
         self._proc, self._lines = proc, lines
-        self._finalizer = weakref.finalize(self, _stop_process, proc, readers)
+        self._finalizer = weakref.finalize(self, stop_process, proc, readers)
         got = _next_line(lines, time.monotonic() + self.start_timeout)
         line = got[1] if got is not None else b""
         try:
@@ -224,7 +200,7 @@ class NodeKatexEngine:
 
     def _stop(self) -> None:
         if self._finalizer is not None:
-            self._finalizer()  # runs _stop_process once
+            self._finalizer()  # runs stop_process once
             self._finalizer = None
         self._proc = self._lines = None
 

@@ -234,7 +234,8 @@ class PageRenderer:
         home page lists (`listing` of the pages prepared). The home page, if it is one of
         `todo`, is finished with that list."""
         from .highlight import expect_python
-        size = sum(_size(f) for f in todo if f.kind == "python")
+        sizes = {f.url: _size(f) for f in todo}
+        size = sum(sizes[f.url] for f in todo if f.kind == "python")
         expect_python(size)
         if len(todo) < PARALLEL_THRESHOLD or min(jobs, len(todo) // 8) < 2:
             prepared = self.prepare_here(todo, packed=size > KEEP_TREES)
@@ -243,7 +244,7 @@ class PageRenderer:
             return prepared, self.finish_here([(p, _list(p, listed)) for p in prepared]), listed
         self.jobs = min(jobs, len(todo) // 8)
         order = {file.url: n for n, file in enumerate(todo)}
-        prepared = self._prepare_in_workers(_largest_first(todo))
+        prepared = self._prepare_in_workers(_largest_first(todo, sizes))
         listed = listing(prepared)
         finished = self._finish_in_workers(prepared, listed)
         return (sorted(prepared, key=lambda p: order[p.url]),
@@ -328,10 +329,10 @@ def _list(page: PreparedPage, listed: list[dict]) -> list[dict] | None:
     return listed if page.url == HOME else None
 
 
-def _largest_first(files: list[SourceFile]) -> list[SourceFile]:
-    """The largest files first: the last pages to start are short, and no worker waits long
-    for the others at the end."""
-    return sorted(files, key=lambda f: (-_size(f), f.url))
+def _largest_first(files: list[SourceFile], sizes: Mapping[str, int]) -> list[SourceFile]:
+    """The largest files first (`sizes` by address): the last pages to start are short, and
+    no worker waits long for the others at the end."""
+    return sorted(files, key=lambda f: (-sizes[f.url], f.url))
 
 
 def _size(file: SourceFile) -> int:

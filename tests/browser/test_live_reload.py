@@ -61,6 +61,7 @@ def served_tree(tmp_path):
 
 
 def test_an_open_page_reloads_after_its_source_changes(driver, served_tree):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     tree, url = served_tree
@@ -72,7 +73,9 @@ def test_an_open_page_reloads_after_its_source_changes(driver, served_tree):
 
     started = time.monotonic()
     (tree / "a.py").write_text(note("second-version"), encoding="utf-8")
-    WebDriverWait(driver, DEADLINE, poll_frequency=0.1).until(
+    # (The page reloads while it is watched: the body found may be gone when its text is read.)
+    WebDriverWait(driver, DEADLINE, poll_frequency=0.1,
+                  ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: "second-version" in d.find_element("tag name", "body").text)
     seconds = time.monotonic() - started
     assert driver.execute_script("return window.__before_reload === undefined")

@@ -123,6 +123,11 @@ class CachedPage:
     def html(self, value):
         self._html = value
 
+    def read_html(self) -> str | None:
+        """The HTML, not kept: search and publishing read each page once, and kept, the pages
+        of PyTorch's tree would hold 250 MB until the build ends."""
+        return self._loader() if self._html is _UNSET else self._html
+
 
 def check_links(path: str, links, known: set[str]) -> list[Diagnostic]:
     """Every relative link of the notes must land on a page or a file of the site."""
@@ -198,6 +203,7 @@ class Builder:
         self.editions: dict[str, Builder] = {}
         # The index the plan made, if it needed one (`_plan_index`); `False`: it has no facts.
         self._index: Any = None
+        self._feed: Any = None  # (see `_search_feed`)
 
     @property
     def env(self) -> Environment:
@@ -252,21 +258,27 @@ class Builder:
         # (The collector waits until the end: see [`collector`](collector.py). Publishing the pages of
         # a big tree would otherwise walk every object of the site a few times.)
         with collector_paused():
-            site = self.render()
-            if self.config.languages and not self.config.edition:
-                from .i18n.edition import add_editions
-                add_editions(self, site)
-            cache_dir = None if self.page_cache.disabled else self.cache_dir
-            if self.config.search:  # (imported only then: a site without search does not pay)
-                from .search import add_search_index
-                add_search_index(site, self.config, cache_dir, self._tree_name())
+            try:
+                site = self.render(search=True)
+                if self.config.languages and not self.config.edition:
+                    from .i18n.edition import add_editions
+                    add_editions(self, site)
+                cache_dir = None if self.page_cache.disabled else self.cache_dir
+                if self.config.search:  # (imported only then: a site without search does not pay)
+                    from .search import add_search_index
+                    add_search_index(site, self.config, cache_dir, self._tree_name(), self._feed)
+            finally:
+                if self._feed is not None:
+                    self._feed.close()
+                    self._feed = None
             site.diagnostics.extend(publish(site, Path(out_dir),
                                             katex_dir=self.config.katex_dir or None,
                                             overwrite=overwrite, cache_dir=cache_dir))
         return site
 
-    def render(self) -> Site:
-        """Render every page of the tree; pages whose inputs are unchanged come from the cache."""
+    def render(self, search: bool = False) -> Site:
+        """Render every page of the tree; pages whose inputs are unchanged come from the cache.
+        `search`: the site's search index is made next (see `_search_feed`)."""
         with collector_paused():
             started = time.perf_counter()
             if self._math is not None:
@@ -277,6 +289,7 @@ class Builder:
             renderer = None
             if plan.todo or not self._home_holds(plan, rendered):
                 with self._renderer(plan.files, math) as renderer:
+                    renderer.feed = self._feed = self._search_feed(plan) if search else None
                     prepared, finished, listing = renderer.render(
                         plan.todo, self.jobs(), lambda pages: self._listing(plan, pages))
                     rendered = Rendered(prepared, finished, listing)
@@ -349,6 +362,26 @@ class Builder:
                 return lent.pop() if lazy and lent else factory(files, lazy, known)
         return PageRenderer(self.config, self.env, files, xref, math, self.page_cache,
                             self.progress)
+
+    def _search_feed(self, plan: Plan) -> Any:
+        """The search index, made as the pages are finished (see [`search`](search.py)):
+        Pagefind's work then fits around rendering's, on the cores it leaves (PyTorch's cold
+        index took 7 s after rendering), and an edit's shard is indexed while its page renders."""
+        config = self.config
+        if not plan.todo or not config.search or config.layout != "standalone" \
+                or config.languages:
+            return None
+        from .search import Feed, Recorder, available, cache_folder, jobs_of
+        if not available():
+            return None
+        record = Recorder(config)
+        cached = {url: record.key(url, e.path, e.title, e.html_sha)
+                  for url, e in plan.cached.items() if not e.failed}
+        fed = [f.url for f in plan.todo] + ([HOME] if HOME not in plan.cached
+                                            and plan.home_file is None else [])
+        cache_dir = None if self.page_cache.disabled else self.cache_dir
+        return Feed(self._order(plan), fed, jobs_of(config), cached,
+                    cache_folder(cache_dir, self._tree_name()))
 
     def _tree_index(self, files: list[SourceFile], lazy: bool,
                     known: Mapping[str, Summary] | None = None) -> Any:

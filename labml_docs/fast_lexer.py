@@ -39,6 +39,7 @@ version brings its own rules. What this module cannot join safely it leaves to P
 The tests compare the token stream with Pygments' on the standard library and on PyTorch.
 """
 
+import functools
 import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -54,6 +55,8 @@ except ImportError:  # pragma: no cover
 from pygments.filter import apply_filters
 from pygments.lexer import Lexer, RegexLexer
 from pygments.token import Error, Whitespace, _TokenType
+
+from . import pattern_cache
 
 # `(position, token type, text)`, as `get_tokens_unprocessed` yields them.
 Lexeme = tuple[int, Any, str]
@@ -120,7 +123,7 @@ def _join(rules: Iterable[_Rule], flags: int) -> _Joined | None:
         by_group[group] = rule
         group += 1
     try:
-        compiled = re.compile("|".join(parts) or "(?!)", flags)
+        compiled = pattern_cache.compile("|".join(parts) or "(?!)", flags)
     except (re.error, RecursionError, OverflowError):
         return None
     if compiled.groups != group - 1:
@@ -233,6 +236,10 @@ class _State:
         return joined
 
 
+def _read_rule(pattern: re.Pattern[str], flags: int) -> tuple[frozenset[str] | None, str | None]:
+    return _first_chars(pattern), _piece(pattern, flags)
+
+
 class FastRegexLexer:
     """Lexes as `lexer.get_tokens_unprocessed` does, with each state's rules joined."""
 
@@ -247,7 +254,9 @@ class FastRegexLexer:
             for match, action, new_state in tokendefs:
                 pattern = match.__self__
                 if pattern not in seen:
-                    seen[pattern] = _first_chars(pattern), _piece(pattern, lexer.flags)
+                    seen[pattern] = pattern_cache.fact(
+                        ("rule", pattern.pattern, int(pattern.flags), int(lexer.flags)),
+                        functools.partial(_read_rule, pattern, lexer.flags))
                 rules.append(_Rule(action, type(action) is _TokenType, new_state, match,
                                    *seen[pattern]))
             self.states[name] = _State(tuple(rules), lexer.flags, cache)
@@ -384,7 +393,9 @@ _TYPE_AND_TEXT = itemgetter(1, 2)
 # first `SLOW_START` characters with Pygments, and joins once it has lexed that much: the
 # break-even point of the two costs (Pygments lexes about 1 MB/s here, the joined patterns
 # 4-5 MB/s). The tokens are the same either way. A build that knows it has much to lex says
-# so (`expect`), and its processes join from the start.
+# so (`expect`), and its processes join from the start. And once patterns are kept in the
+# cache ([`pattern_cache`](pattern_cache.py)), joining costs almost nothing: every process
+# joins from its first line.
 
 SLOW_START = 256 * 1024
 _lexed_slowly: "weakref.WeakKeyDictionary[Lexer, int]" = weakref.WeakKeyDictionary()
@@ -399,9 +410,10 @@ def expect(lexer: Lexer, characters: int) -> None:
 
 def lex(lexer: Lexer, text: str) -> Iterator[tuple[Any, str]]:
     """`get_tokens(lexer, text)`, by Pygments itself until this process has lexed
-    `SLOW_START` characters with `lexer`."""
+    `SLOW_START` characters with `lexer`, unless joined patterns were kept on this machine
+    (see [`pattern_cache`](pattern_cache.py)): then they are at hand from the start."""
     done = _lexed_slowly.get(lexer, 0)
-    if done < SLOW_START and lexer not in _FAST:
+    if done < SLOW_START and lexer not in _FAST and not pattern_cache.warm():
         _lexed_slowly[lexer] = done + len(text)
         return iter(lexer.get_tokens(text))
     return get_tokens(lexer, text)

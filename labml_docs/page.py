@@ -67,6 +67,10 @@ class RenderedPage:
     # The plain text of the notes, for search indexes.
     text: str = ""
 
+    def read_html(self) -> str | None:
+        """The HTML (as `build.CachedPage.read_html`, which does not keep what it reads)."""
+        return self.html
+
 
 @dataclass
 class PageDeps:

@@ -105,7 +105,7 @@ class Output:
             with open(target, "wb") as f:
                 f.write(data)
             return
-        text = self.value if isinstance(self.value, str) else self.value.html  # type: ignore[attr-defined]
+        text = self.value if isinstance(self.value, str) else self.value.read_html()  # type: ignore[attr-defined]
         with open(target, "wb") as f:
             f.write(text.encode("utf-8", "surrogatepass"))
 

@@ -48,7 +48,8 @@ shard only the edited page's HTML is read again. The browser merges the shards (
 `mergeIndex`): shard 0 is the index at `pagefind/`, beside Pagefind's engine, and shard $k$
 is at `pagefind/k/`; `pagefind/shards.json` lists them. A cold index is made by a Pagefind
 process for every `SHARDS_PER_SERVICE` shards, up to the build's `--jobs`, side by side:
-Pagefind indexes on one core.
+Pagefind indexes on one core. When a build renders pages, the shards they are in are indexed
+while the pages are finished, not after (see `Feed`, below).
 
 A shard is the same bytes for the same pages whether the build was cold or incremental:
 its pages are chosen by the hash of their addresses and $K$ by their number, not by what
@@ -76,6 +77,11 @@ what an idle machine gives; Pagefind's CPU time is steadier).
 On PyTorch a cold index is 8–10 s of Pagefind's CPU (13 MB of notes, 1.5 million words, at
 about 5 µs a word) and 1.7 s of ours (finding the notes in 253 MB of pages: 1 s); an edit
 indexes a shard of 29 pages (0.11 s of Pagefind's CPU, 20 ms of it to start the process).
+Since the index is made as the pages are finished (the `Feed`), those seconds overlap
+rendering: a cold `-j 1` build of PyTorch spends 0.2 s on search after rendering instead of 8 s,
+and an edit's shard is mostly indexed while its page renders. Each Pagefind index is deleted
+from its service once its files are read: a service that kept PyTorch's 64 held 213 MB.
+
 `PAGES_PER_SHARD` and `MAX_SHARDS` trade the edit against what the browser fetches before
 its first result (two small files a shard, then an index chunk and a filter file a shard for
 each word: 270 files, 2.5 MB for a first search of PyTorch's site; 128 shards would take the
@@ -90,13 +96,15 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import re
+import select
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape, unescape
@@ -125,6 +133,10 @@ MAX_SHARDS = 64
 #: A Pagefind process more for each this many shards to index (up to the build's `--jobs`): a
 #: process costs about 30 ms to start.
 SHARDS_PER_SERVICE = 8
+
+#: A Pagefind service that owes answers and says nothing for this long is stopped (it answers a
+#: page in milliseconds, a shard's files in under a second).
+SILENCE_SECONDS = 120.0
 
 #: Bumped when what is indexed changes, so that kept shards are not reused.
 FORMAT = "6"
@@ -168,46 +180,44 @@ def _version() -> str:
 
 # ## The index of a site
 
-def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tree: str) -> None:
+def add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tree: str,
+                     feed: Feed | None = None) -> None:
     """Add the index of `site`'s pages to its files (`site.files`), to be published with them;
-    the shards are kept in `cache_dir/search/tree`. Nothing is added when search is off, for a
-    theme's pages, or when Pagefind is missing or fails (a warning says so; the pages are
-    published)."""
+    the shards are kept in `cache_dir/search/tree`; `feed`: the shards indexed while the pages
+    were finished. Nothing is added when search is off, for a theme's pages, or when Pagefind
+    is missing or fails (a warning says so; the pages are published)."""
     if not config.search or config.layout != "standalone":
         return
     from .collector import collector_paused
     with collector_paused():  # (the cycle collector would walk the whole build: 30 ms)
-        _add_search_index(site, config, cache_dir, tree)
+        _add_search_index(site, config, cache_dir, tree, feed)
 
 
-def _add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tree: str) -> None:
+def _add_search_index(site: Site, config: SiteConfig, cache_dir: Path | None, tree: str,
+                      feed: Feed | None) -> None:
     from .fingerprint import sha256
 
     started = time.perf_counter()
-    # Identifiers are named as Python imports them: `labml_nn.optimizers.adam.Adam`.
-    source = Path(config.source_dir).resolve()
-    package = source.name if (source / "__init__.py").is_file() else ""
+    package = package_name(config)
     pages = []
     for url, page in site.pages.items():
         html_sha = site.html_shas.get(url)
         if html_sha is None and page.html is not None:
             html_sha = sha256(page.html)
         if html_sha is not None:
-            module = module_name(f"{package}/{page.path}" if package else page.path)
-            pages.append(IndexedPage(url, page.title, module, html_sha,
-                                     functools.partial(getattr, page, "html")))
+            pages.append(IndexedPage(url, page.title, page_module(package, page.path), html_sha,
+                                     page.read_html))
     try:
         if not available():
             raise RuntimeError("Pagefind is not installed (pip install 'pagefind[bin]')")
-        index = build_index(pages, Path(cache_dir) / "search" / tree if cache_dir else None,
-                            config.jobs if config.jobs and config.jobs > 0 else os.cpu_count() or 1)
+        index = build_index(pages, cache_folder(cache_dir, tree), jobs_of(config), feed)
     except (OSError, RuntimeError, ValueError) as e:
         site.diagnostics.append(Diagnostic(SHARDS, 1, f"no search index: {e}", "warning"))
         return
     site.files.update(index.files)
     site.extra[SHARDS] = index.manifest
     site.stats.update(search_shards=index.shards, search_indexed=len(index.indexed),
-                      search_pages_indexed=index.pages_indexed,
+                      search_pages_indexed=index.pages_indexed, search_fed=index.fed,
                       search_seconds=time.perf_counter() - started)
 
 
@@ -419,6 +429,26 @@ def _identifier_block(identifiers: Iterable[Identifier]) -> str:
     return f'\n<div data-pagefind-weight="{IDENTIFIER_WEIGHT}">{items}</div>' if items else ""
 
 
+def package_name(config: SiteConfig) -> str:
+    """The package the tree's identifiers are named after, as Python imports them
+    (`labml_nn.optimizers.adam.Adam`): its folder's name, if it is a package."""
+    source = Path(config.source_dir).resolve()
+    return source.name if (source / "__init__.py").is_file() else ""
+
+
+def page_module(package: str, path: str) -> str:
+    return module_name(f"{package}/{path}" if package else path)
+
+
+def cache_folder(cache_dir: Path | None, tree: str) -> Path | None:
+    """The search cache of a tree (`tree`: the name of its build record)."""
+    return Path(cache_dir) / "search" / tree if cache_dir else None
+
+
+def jobs_of(config: SiteConfig) -> int:
+    return config.jobs if config.jobs and config.jobs > 0 else os.cpu_count() or 1
+
+
 def module_name(path: str) -> str:
     """`labml_nn/optimizers/amsgrad.py` → `labml_nn.optimizers.amsgrad` (a package's `__init__`
     is the package); `""` for a file that is no module."""
@@ -485,13 +515,15 @@ class SearchIndex:
     indexed: list[int]  # the shards indexed by this build (the others were kept)
     pages: int
     pages_indexed: int = 0  # the pages of those shards
+    fed: int = 0  # of those, the shards indexed as the pages were finished (`Feed`)
 
 
-def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1) -> SearchIndex:
+def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1,
+                feed: Feed | None = None) -> SearchIndex:
     """The index of `pages`: each shard indexed by Pagefind, unless `folder` (the tree's search
     cache; `None`: no cache) kept it: then its files are `KeptFile`s, read only if published
-    (see `Cache`). Up to `jobs` Pagefind processes index side by side, one for each
-    `SHARDS_PER_SERVICE` shards to index."""
+    (see `Cache`), or `feed` indexed it from the very pages it holds. Up to `jobs` Pagefind
+    processes index side by side, one for each `SHARDS_PER_SERVICE` shards to index."""
     k = shard_count(len(pages))
     members: list[list[IndexedPage]] = [[] for _ in range(k)]
     for page in sorted(pages, key=lambda p: p.url):
@@ -499,8 +531,16 @@ def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1) ->
     keys = [shard_key(m) for m in members]
     cache = Cache(folder, members, keys)
     todo = [n for n in range(k) if keys[n] not in cache.contents]
-    if todo:
-        cache.index(todo, max(1, min(jobs, len(todo) // SHARDS_PER_SERVICE)))
+    fed = feed.results(k) if feed is not None else {}
+    for n in todo:
+        made = fed.get(n)
+        if made is not None and made[0] == [page.key for page in members[n]]:
+            cache.add_shard(n, made[1], made[2])
+    rest = [n for n in todo if keys[n] not in cache.fresh]
+    log.debug("search: %d of %d shards indexed as the pages were finished", len(todo) - len(rest),
+              len(todo))
+    if rest:
+        cache.index(rest, max(1, min(jobs, len(rest) // SHARDS_PER_SERVICE)))
     # A shard with no page has no index for the browser to open: it is left out, and the first
     # shard that has pages is the one beside the engine.
     full = [n for n in range(k) if members[n]]
@@ -515,7 +555,188 @@ def build_index(pages: list[IndexedPage], folder: Path | None, jobs: int = 1) ->
     cache.save()
     manifest = json.dumps({"shards": [shard_folder(n)[len(FOLDER) + 1:] + "/" for n in full[1:]]},
                           indent=0) + "\n"
-    return SearchIndex(files, manifest, k, todo, len(pages), sum(len(members[n]) for n in todo))
+    return SearchIndex(files, manifest, k, todo, len(pages), sum(len(members[n]) for n in todo),
+                       len(todo) - len(rest))
+
+
+# ## Indexing while the pages are finished
+#
+# A cold build of PyTorch's tree renders for 40 s, then indexes for 7 s, while the cores that
+# rendered wait. So when a build renders most of its pages, Pagefind indexes them as they are
+# finished: the worker that finishes a page makes its record (`Recorder`: it has the HTML in
+# memory), and the build hands it to the `Feed`, which sends it to a Pagefind service at
+# once, if the pages of its shard before it (by address) are sent. A shard must be the same
+# bytes however it was made, and Pagefind's index depends on the order of its pages (measured:
+# 40 pages, reversed or shuffled, give other files); so the build finishes its pages in the
+# order of the shards (the largest first, then shard after shard: `order`), and shards are
+# indexed, and their services freed of them, one after the other while the rest are
+# finished. At the end, `build_index` takes a shard from the feed only if the pages it was
+# made of are, key for key, the shard's pages: anything else (a page that failed, a home page
+# from the cache, a count of shards that changed) is indexed as before.
+
+
+class Recorder:
+    """What a worker that finishes a page sends to search: the page's key and record."""
+
+    def __init__(self, config: SiteConfig):
+        self.package = package_name(config)
+
+    def __call__(self, url: str, path: str, title: str, html: str, html_sha: str
+                 ) -> tuple[str, list[dict]]:
+        page = IndexedPage(url, title, page_module(self.package, path), html_sha, lambda: html)
+        return page.key, page_requests(page)
+
+    def key(self, url: str, path: str, title: str, html_sha: str) -> str:
+        """The key of a page of the page cache (`IndexedPage.key`)."""
+        return IndexedPage(url, title, page_module(self.package, path), html_sha).key
+
+
+class Feed:
+    """The shards of the pages `fed` (addresses), indexed as those pages are finished; `urls`:
+    every page of the site. Use `results` once every page is finished, and `close` at the end
+    (it stops the services)."""
+
+    def __init__(self, urls: Iterable[str], fed: Iterable[str], jobs: int,
+                 cached: Mapping[str, str] | None = None, folder: Path | None = None):
+        """`cached`: the key of each page of the site that is not rendered (from the page
+        cache); `folder`: the tree's search cache, whose notes give those pages' records."""
+        urls = sorted(set(urls))
+        fed, cached = set(fed), cached or {}
+        self.k = k = shard_count(len(urls))
+        self.members: list[list[str]] = [[] for _ in range(k)]
+        for url in urls:
+            self.members[shard_of(url, k)].append(url)
+        self._waiting: dict[str, tuple[str, list[dict]] | None] = {}  # finished, not yet sent
+        # The shards indexed here: those of the pages rendered, if each of their other pages
+        # has its record in the search cache (an edit: they are sent while the page renders).
+        self.open = []
+        for n in range(k):
+            others = [url for url in self.members[n] if url not in fed]
+            if len(others) == len(self.members[n]):
+                continue
+            if others:
+                kept = _read_notes(folder, k, n) if folder is not None else {}
+                if not all(cached.get(url) in kept for url in others):
+                    continue
+                self._waiting.update((url, (cached[url], kept[cached[url]])) for url in others)
+            self.open.append(n)
+        self.shard = {url: n for n in self.open for url in self.members[n]}
+        self.services = max(1, min(jobs, len(self.open) // SHARDS_PER_SERVICE))
+        self._service = {n: i % self.services for i, n in enumerate(self.open)}
+        self._next = [0] * k  # the position in its shard of the next page to send
+        self._keys: list[list[str]] = [[] for _ in range(k)]
+        self._notes: list[dict[str, list[dict]]] = [{} for _ in range(k)]
+        self._ids: dict[int, int] = {}  # shard → its index id in its service
+        self._files_at: dict[int, int] = {}  # shard → where its `GetFiles` is among the answers
+        self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(self.services)]
+        self._sent = [0] * self.services  # requests queued on each service
+        self._indexes = [0] * self.services  # indexes opened on each service
+        self._answers: list[list[dict] | BaseException | None] = [None] * self.services
+        self._threads: list[threading.Thread | None] = [None] * self.services
+        for n in self.open:  # the pages of the cache that come first
+            self._advance(n)
+
+    def order(self, url: str, size: int | None = None) -> tuple:
+        """Where a page goes in the order of finishing: the pages of the open shards, shard by
+        shard, then the rest. With `size` (of its source: for workers), the pages of
+        `HEAD_BYTES` and more go first, the biggest first, so that no worker is left with a
+        long page at the end."""
+        n = self.shard.get(url)
+        if size is not None and size >= HEAD_BYTES:
+            return (0, -size, url)
+        return (1, n, url) if n is not None else (2, -(size or 0), url)
+
+    def add(self, url: str, made: tuple[str, list[dict]] | None) -> None:
+        """A page finished: its key and record, `None` if it failed (it is in no shard)."""
+        n = self.shard.get(url)
+        if n is None:
+            return
+        self._waiting[url] = made
+        self._advance(n)
+
+    def _advance(self, n: int) -> None:
+        """Send the pages of shard `n` that are ready, in order; its end, once all are sent."""
+        members = self.members[n]
+        while self._next[n] < len(members) and members[self._next[n]] in self._waiting:
+            item = self._waiting.pop(members[self._next[n]])
+            self._next[n] += 1
+            if item is not None:
+                self._send(n, *item)
+        if self._next[n] == len(members) and n in self._ids:
+            service = self._service[n]
+            self._files_at[n] = self._sent[service]
+            self._put(service, {"type": "GetFiles", "index_id": self._ids[n]})
+            self._put(service, {"type": "DeleteIndex", "index_id": self._ids[n]})
+
+    def _send(self, n: int, key: str, records: list[dict]) -> None:
+        service = self._service[n]
+        if n not in self._ids:
+            self._ids[n] = self._indexes[service]
+            self._indexes[service] += 1
+            self._put(service, {"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}})
+        for record in records:
+            self._put(service, {**record, "index_id": self._ids[n]})
+        self._keys[n].append(key)
+        self._notes[n][key] = records
+
+    def _put(self, service: int, request: dict) -> None:
+        if self._threads[service] is None:
+            def run() -> None:
+                try:
+                    self._answers[service] = _ask(iter(self._queues[service].get, None),
+                                                  functools.partial(_take, _INDEX))
+                except BaseException as e:  # (said when the results are asked for)
+                    self._answers[service] = e
+            self._threads[service] = thread = threading.Thread(target=run, daemon=True)
+            thread.start()
+        self._queues[service].put(request)
+        self._sent[service] += 1
+
+    def results(self, k: int) -> dict[int, tuple[list[str], dict[str, bytes], dict[str, list[dict]]]]:
+        """Each shard indexed: the keys of its pages, in order, its files and its records (none
+        if the site has not `k` shards, as the feed thought)."""
+        self.close()
+        if k != self.k:
+            return {}
+        out = {}
+        for n, at in self._files_at.items():
+            answers = self._answers[self._service[n]]
+            if isinstance(answers, BaseException):
+                log.warning("search: indexing while rendering failed (%s)", answers)
+                self._answers[self._service[n]] = None
+                continue
+            if answers is None or at >= len(answers) \
+                    or any(a.get("type") == "Error" for a in answers):  # (indexed again)
+                continue
+            answer = answers[at]
+            if answer.get("type") == "GetFiles":
+                out[n] = (self._keys[n], answer["files"], self._notes[n])
+        return out
+
+    def close(self) -> None:
+        """Stop the services, once they have answered what they were sent."""
+        for service, thread in enumerate(self._threads):
+            if thread is not None:
+                self._queues[service].put(None)
+                thread.join()
+                self._threads[service] = None
+
+
+#: With workers, a page whose source is this big is finished before the others (the order of
+#: the shards comes after): the longest pages start first, and no worker is left with one at
+#: the end. On PyTorch, 152 of the 2,285 files, with half of its bytes.
+HEAD_BYTES = 64 * 1024
+
+
+def _take(wanted: re.Pattern, answer: dict) -> dict | None:
+    """Of an answer of Pagefind, what is kept: the files of an index that `wanted` matches, as
+    bytes, decoded as they come (an index's answer holds Pagefind's whole engine, 1 MB of
+    base64), new indexes and errors."""
+    kind = answer.get("type")
+    if kind == "GetFiles":
+        return {"type": kind, "files": {f["path"]: base64.b64decode(f["content"])
+                                        for f in answer.get("files", []) if wanted.match(f["path"])}}
+    return answer if kind in ("Error", "NewIndex") else None
 
 
 # ## The cache: shards, trusted by their keys
@@ -595,8 +816,12 @@ class Cache:
                 made = list(pool.map(run, groups))
         for group, files in zip(groups, made):
             for n, shard in zip(group, files):
-                self._add(self.keys[n], {name: _canonical(name, shard[name]) for name in sorted(shard)})
-                self._keep_notes(n, notes[n])
+                self.add_shard(n, shard, notes[n])
+
+    def add_shard(self, n: int, files: dict[str, bytes], notes: dict[str, list[dict]]) -> None:
+        """Keep shard `n` as Pagefind made it from `notes` (what it was sent, by page key)."""
+        self._add(self.keys[n], {name: _canonical(name, files[name]) for name in sorted(files)})
+        self._keep_notes(n, notes)
 
     def engine(self, languages: dict[str, str], again: bool = False) -> dict[str, bytes | KeptFile]:
         """Pagefind's engine (its API, its worker, a WebAssembly search for each language of
@@ -674,14 +899,7 @@ class Cache:
         """What Pagefind was sent for each page of shard `n` when it was last indexed, by the
         page's key: a shard indexed again reads its unchanged pages' notes from there rather
         than from their HTML."""
-        if self.folder is None:
-            return {}
-        body = _read_checked(self.folder / "notes" / f"{len(self.keys)}-{n}.json")
-        try:
-            kept = json.loads(body) if body is not None else {}
-            return kept if isinstance(kept, dict) else {}
-        except ValueError:
-            return {}
+        return _read_notes(self.folder, len(self.keys), n) if self.folder is not None else {}
 
     def _keep_notes(self, n: int, kept: dict[str, list[dict]]) -> None:
         if self.folder is None:
@@ -690,6 +908,16 @@ class Cache:
         body = json.dumps({k: v for k, v in sorted(kept.items()) if k in keys}, ensure_ascii=False)
         _write_checked(self.folder / "notes" / f"{len(self.keys)}-{n}.json",
                        body.encode("utf-8", "surrogatepass"))
+
+
+def _read_notes(folder: Path, k: int, n: int) -> dict[str, list[dict]]:
+    """The records Pagefind was last sent for shard `n` of `k`, by page key."""
+    body = _read_checked(folder / "notes" / f"{k}-{n}.json")
+    try:
+        kept = json.loads(body) if body is not None else {}
+        return kept if isinstance(kept, dict) else {}
+    except ValueError:
+        return {}
 
 
 # ### The engine: Pagefind's API, its worker, and a WebAssembly search for each language
@@ -789,33 +1017,39 @@ def page_requests(page: IndexedPage) -> list[dict]:
 def _index_many(shards: list[Iterator[list[dict]]], wanted: re.Pattern) -> list[dict[str, bytes]]:
     """Index each shard (the requests of each of its pages) as an index of its own, all
     through one Pagefind service, and return the files of each that `wanted` matches (each
-    index comes with a copy of Pagefind's engine, which is not decoded but once)."""
+    index comes with a copy of Pagefind's engine, which is not decoded but once).
+
+    Each index is deleted once its files are read, and its answer is cut down to the wanted
+    files as it comes: a service that kept all 64 indexes of PyTorch's tree held 213 MB, one
+    that deletes them 64 MB; and their answers, engines and all, 70 MB of base64 here."""
     def requests() -> Iterator[dict]:
         for n, pages in enumerate(shards):
             yield {"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}}
             yield from ({**request, "index_id": n} for page in pages for request in page)
             # (asked at once: its files are read while Pagefind indexes the next shard)
             yield {"type": "GetFiles", "index_id": n}
+            yield {"type": "DeleteIndex", "index_id": n}
 
-    answers = _ask(requests())
+    answers = _ask(requests(), functools.partial(_take, wanted))
     for answer in answers:
         if answer.get("type") == "Error":
             raise RuntimeError(f"pagefind: {answer.get('message')}")
     ids = [a.get("index_id") for a in answers if a.get("type") == "NewIndex"]
-    files = [a.get("files", []) for a in answers if a.get("type") == "GetFiles"]
+    files = [a["files"] for a in answers if a.get("type") == "GetFiles"]
     if ids != list(range(len(shards))) or len(files) != len(shards):
         raise RuntimeError(f"pagefind: unexpected indexes {ids}")
-    return [{f["path"]: base64.b64decode(f["content"]) for f in made if wanted.match(f["path"])}
-            for made in files]
+    return files
 
 
 def _titled(html: str, title: str) -> str:
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _labels(html, title), html, count=1)
 
 
-def _ask(requests: Iterator[dict]) -> list[dict]:
+def _ask(requests: Iterator[dict], take: Callable[[dict], dict | None] = lambda a: a
+         ) -> list[dict]:
     """Send every request to one Pagefind service and read the answers, in the order of the
-    requests.
+    requests; each answer as `take` makes it when it comes (`None`: not kept, as if the
+    answer were `{}`).
 
     This speaks the service's protocol (`pagefind --service`: base64 JSON messages, each
     followed by a comma) itself rather than through `pagefind.index.PagefindIndex`, whose
@@ -832,38 +1066,43 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                cwd=tempfile.gettempdir())
     sent: list[int] = []  # how many requests, once all are sent
+    written = [0, time.monotonic()]  # requests written so far, and when the last one was
     failure: list[BaseException] = []
 
     def send() -> None:
         assert process.stdin is not None
         n = 0
         try:
-            # The count is known, and told to the reader, before the last request goes: the
-            # reader must not wait for answers after the last one.
-            current = next(requests, None)
-            while current is not None:
-                following = next(requests, None)
-                if following is None:
-                    sent.append(n + 1)
-                message = json.dumps({"message_id": n, "payload": current}).encode("utf-8")
+            for request in requests:
+                message = json.dumps({"message_id": n, "payload": request}).encode("utf-8")
                 process.stdin.write(base64.b64encode(message) + b",")
-                n, current = n + 1, following
-            process.stdin.flush()
+                process.stdin.flush()  # (requests may come one by one: see `Feed`)
+                n += 1
+                written[:] = [n, time.monotonic()]
         except BrokenPipeError:
             pass
         except BaseException as e:  # making a request failed: said by the reader
             failure.append(e)
             process.kill()
-        if not sent:
-            sent.append(n)
+        sent.append(n)
 
     writer = threading.Thread(target=send, daemon=True)
     writer.start()
     answers: dict[int, dict] = {}
     assert process.stdout is not None
     pending: list[bytes] = []  # the start of an answer (a large one comes in many reads)
+    heard = time.monotonic()
     try:
         while not sent or len(answers) < sent[0]:
+            # Until every request is sent, how many answers to wait for is not known: the
+            # count is looked at again every 50 ms. A service that owes answers and says
+            # nothing for `SILENCE_SECONDS` is stopped.
+            if not select.select([process.stdout], [], [], 0.05 if not sent else 1.0)[0]:
+                if written[0] > len(answers) \
+                        and time.monotonic() - max(heard, written[1]) > SILENCE_SECONDS:
+                    raise RuntimeError(f"pagefind: no answer in {SILENCE_SECONDS:.0f} s")
+                continue
+            heard = time.monotonic()
             chunk = os.read(process.stdout.fileno(), 1 << 20)
             if not chunk:
                 writer.join()
@@ -879,7 +1118,9 @@ def _ask(requests: Iterator[dict]) -> list[dict]:
             pending = [rest]
             for message in whole:
                 answer = json.loads(base64.b64decode(message))
-                answers[answer.get("message_id", -1)] = answer["payload"]
+                if answer.get("message_id") is None:  # a request it could not read: no answer
+                    raise RuntimeError(f"pagefind: {answer['payload'].get('message')}")
+                answers[answer["message_id"]] = take(answer["payload"]) or {}
     finally:
         if not sent:
             process.kill()

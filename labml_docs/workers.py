@@ -28,8 +28,11 @@ the workers prepare the next chunks. The workers that finish are started (forked
 index exists, so that each has it without building it, with what the preparing workers
 collected of every file for the look-ups of other pages (its [exports](xref/exports.py)): a
 worker parses only the pages it finishes, not the files they import. A worker puts the HTML of a page
-straight into the page cache and sends back only its checksum. The output does not depend on
-the number of workers.
+straight into the page cache and sends back only its checksum, and, when the search index is
+made as pages are finished (a search [`Feed`](search.py)), the page's record for it: the pages
+are then finished in the order of the search shards (the biggest first), so that each shard
+can be indexed as soon as its last page is done. The output does not depend on the number of
+workers, nor on that order.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from . import pattern_cache
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .page import PageBuilder, PageDeps, PreparedPage, RenderedPage, render_math
@@ -96,15 +100,26 @@ class Finished:
     failed: bool
     # Every message of the page, those of `finish` included.
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The page's key and record for the search index, if it is indexed as pages are finished.
+    search: tuple[str, list[dict]] | None = None
+
+
+#: `record(url, path, title, html, html_sha)`: a page's key and record for search
+#: (`search.Recorder`).
+Record = Callable[[str, str, str, str, str], tuple[str, list[dict]]]
 
 
 def finish_one(builder: PageBuilder, cache: PageCache, page: PreparedPage,
-               listing: list[dict] | None) -> Finished:
+               listing: list[dict] | None, record: Record | None = None) -> Finished:
     """Highlight and fill the template; put the HTML in the page cache rather than sending it
-    back (from a worker, that is most of what would cross between processes)."""
+    back (from a worker, that is most of what would cross between processes); with `record`,
+    make the page's record for search while the HTML is at hand."""
     rendered = builder.finish(page, listing)
     failed = rendered.html is None
     html_sha, html_len = html_fields(rendered.html)
+    search = None
+    if record is not None and rendered.html is not None:
+        search = record(rendered.url, rendered.path, rendered.title, rendered.html, html_sha)
     stored = False
     if rendered.html is not None and not cache.disabled:
         cache.put_html(html_sha, html_len, rendered.html)
@@ -112,7 +127,7 @@ def finish_one(builder: PageBuilder, cache: PageCache, page: PreparedPage,
         if stored:
             rendered.html = None
     return Finished(page.url, rendered, html_sha, html_len, page.deps, stored, failed,
-                    list(page.diagnostics))
+                    list(page.diagnostics), search)
 
 
 class PageRenderer:
@@ -139,6 +154,10 @@ class PageRenderer:
         # What workers collected of the files they prepared, by path: for the workers that
         # finish pages (see [`exports`](xref/exports.py)).
         self._exports: dict[str, bytes] = {}
+        # The search index made as pages are finished (`search.Feed`), if any: each finished
+        # page's record goes to it.
+        self.feed: Any = None
+        self._record: Record | None = None
 
     def __enter__(self) -> PageRenderer:
         return self
@@ -212,15 +231,27 @@ class PageRenderer:
 
     def finish_here(self, items: list[tuple[PreparedPage, list[dict] | None]]) -> list[Finished]:
         here = self.finisher()
+        if self.feed is not None and self._record is None:
+            from .search import Recorder
+            self._record = Recorder(self.config)
         out = []
         for n, (page, listing) in enumerate(items):
             parts = self._parts.pop(page.url, None)
             if parts is not None:
                 page.unpack(parts)
-            out.append(finish_one(here, self.page_cache, page, listing))
+            out.append(self._fed(finish_one(here, self.page_cache, page, listing,
+                                            self._record if self.feed is not None else None)))
             page.release()
             self._report("finish", n + 1, len(items))
+        pattern_cache.save()
         return out
+
+    def _fed(self, done: Finished) -> Finished:
+        """Hand a finished page's record to the search feed (not kept with the page)."""
+        if self.feed is not None:
+            self.feed.add(done.url, done.search)
+            done.search = None
+        return done
 
     def finish_home(self, home: PreparedPage, listing: list[dict]) -> Finished:
         """The home page, when it was not one of the pages rendered: it lists every title."""
@@ -234,18 +265,25 @@ class PageRenderer:
         home page lists (`listing` of the pages prepared). The home page, if it is one of
         `todo`, is finished with that list."""
         from .highlight import expect_python
+        pattern_cache.use(patterns_cache(self.config))
         sizes = {f.url: _size(f) for f in todo}
         size = sum(sizes[f.url] for f in todo if f.kind == "python")
         expect_python(size)
+        order = {file.url: n for n, file in enumerate(todo)}
+        feed = self.feed
         if len(todo) < PARALLEL_THRESHOLD or min(jobs, len(todo) // 8) < 2:
             prepared = self.prepare_here(todo, packed=size > KEEP_TREES)
             self.math_of(prepared)
             listed = listing(prepared)
-            return prepared, self.finish_here([(p, _list(p, listed)) for p in prepared]), listed
+            # (in the order of the search shards, if a feed indexes them meanwhile)
+            ordered = sorted(prepared, key=lambda p: feed.order(p.url)) if feed else prepared
+            finished = self.finish_here([(p, _list(p, listed)) for p in ordered])
+            return prepared, sorted(finished, key=lambda f: order[f.url]), listed
         self.jobs = min(jobs, len(todo) // 8)
-        order = {file.url: n for n, file in enumerate(todo)}
         prepared = self._prepare_in_workers(_largest_first(todo, sizes))
         listed = listing(prepared)
+        if feed is not None:
+            prepared.sort(key=lambda p: feed.order(p.url, sizes[p.url]))
         finished = self._finish_in_workers(prepared, listed)
         return (sorted(prepared, key=lambda p: order[p.url]),
                 sorted(finished, key=lambda f: order[f.url]), listed)
@@ -294,12 +332,13 @@ class PageRenderer:
         if hasattr(index, "use_exports"):  # (it reads those of its package only)
             index.use_exports(self._exports)
         self.pool = self._start_workers(index)
+        record = self.feed is not None
         futures = {self.pool.submit(_finish_chunk, [(p, self._parts[p.url], _list(p, listed))
-                                                    for p in chunk]): chunk
+                                                    for p in chunk], record): chunk
                    for chunk in self._chunks(prepared)}
         finished: list[Finished] = []
         for future in as_completed(futures):
-            finished += future.result()
+            finished += map(self._fed, future.result())
             self._report("finish", len(finished), len(prepared))
             for page in futures[future]:
                 page.release()
@@ -347,6 +386,7 @@ def _size(file: SourceFile) -> int:
 # The page builder of a worker process, and the page cache it writes the HTML into.
 _worker: PageBuilder | None = None
 _worker_cache: PageCache | None = None
+_worker_record: Record | None = None
 
 
 def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
@@ -368,6 +408,7 @@ def _prepare_chunk(files: list[SourceFile], package: str | None
     [exports](xref/exports.py)) while its syntax tree is at hand."""
     assert _worker is not None
     pages = [_worker.prepare(file) for file in files]
+    pattern_cache.save()
     return [(page, _exports(page, package), page.pack()) for page in pages]
 
 
@@ -381,12 +422,19 @@ def _exports(page: PreparedPage, package: str | None) -> bytes | None:
         return None
 
 
-def _finish_chunk(items: list[tuple[PreparedPage, bytes, list[dict] | None]]) -> list[Finished]:
+def _finish_chunk(items: list[tuple[PreparedPage, bytes, list[dict] | None]],
+                  record: bool = False) -> list[Finished]:
+    """Finish pages; with `record`, make each one's record for search too."""
+    global _worker_record
     assert _worker is not None and _worker_cache is not None
+    if record and _worker_record is None:
+        from .search import Recorder
+        _worker_record = Recorder(_worker.config)
     out = []
     for page, parts, listing in items:
         page.unpack(parts)
-        out.append(finish_one(_worker, _worker_cache, page, listing))
+        out.append(finish_one(_worker, _worker_cache, page, listing,
+                              _worker_record if record else None))
     return out
 
 
@@ -397,6 +445,11 @@ def _exit_with_parent(parent: int) -> None:
             time.sleep(0.5)
         os._exit(1)
     threading.Thread(target=watch, daemon=True).start()
+
+
+def patterns_cache(config: SiteConfig) -> Path | None:
+    """Where the fast lexer's compiled patterns are kept (see [`pattern_cache`](pattern_cache.py))."""
+    return Path(config.cache_dir) / "patterns" if config.cache_dir else None
 
 
 def templates_cache(config: SiteConfig) -> Path | None:

@@ -299,7 +299,8 @@ def test_a_no_op_reads_no_bundle_and_an_edit_makes_one_pages_notes(build, tmp_pa
     reads.clear()
     site = build(src, out, cache)
     shard = search.shard_of("module_4.html", 4)
-    assert made == ["module_4.html"] and indexed == [1]
+    # (indexed by the feed, as the page was finished: see the tests of `Feed` below)
+    assert made == ["module_4.html"] and indexed == [] and site.stats["search_fed"] == 1
     assert site.stats["search_indexed"] == 1 and site.stats["search_pages_indexed"] < 38 / 2
     assert sorted(reads) == [f"4-{shard}.json", "contents.json"]  # the shard's notes
     assert any("Doubles" in f["content"] for f in fragments(out))
@@ -328,3 +329,74 @@ def test_only_public_identifiers_and_no_code_from_a_section_without_notes(build,
     assert page["meta"]["module"] == "tree.shapes"
     assert "secret_token" not in page["content"] and "math.pi" not in page["content"]
     assert "A public function with notes." in page["content"]
+
+
+# ## Indexing as the pages are finished (`Feed`)
+
+def test_shards_indexed_as_pages_are_finished_are_those_indexed_after(build, tmp_path, monkeypatch):
+    """A cold build indexes each shard as its pages are finished: in worker processes (two
+    jobs, 39 pages) and in this one; both give the bytes of the index made after rendering,
+    from the pages. A page that failed is in no shard either way."""
+    src = make_tree(tmp_path / "tree", 38)
+    (src / "broken.py").write_bytes(b"x = '\xff\xfe'\n")  # not UTF-8: the page fails
+    sites = {}
+    for jobs in (1, 2):
+        site = build(src, tmp_path / f"fed{jobs}", tmp_path / f"cache-fed{jobs}", jobs=jobs)
+        assert site.stats["jobs"] == jobs
+        assert site.stats["search_fed"] == site.stats["search_indexed"] == 4
+        sites[jobs] = index_files(tmp_path / f"fed{jobs}")
+    monkeypatch.setattr(Builder, "_search_feed", lambda self, plan: None)
+    site = build(src, tmp_path / "after", tmp_path / "cache-after")
+    assert site.stats["search_fed"] == 0 and site.stats["search_indexed"] == 4
+    assert sites[1] == sites[2] == index_files(tmp_path / "after")
+    assert not any(f["url"] == "/broken.html" for f in fragments(tmp_path / "after"))
+
+
+def test_an_edit_indexes_its_shard_while_it_renders(build, tmp_path, monkeypatch):
+    """An edit: the feed sends the shard's other pages from the cache's notes before the
+    edited page is finished, and the shard is what a cold build makes."""
+    src = make_tree(tmp_path / "tree", 38)
+    build(src, tmp_path / "site", tmp_path / "cache")
+    edited = src / "module_4.py"
+    edited.write_text(edited.read_text().replace("Scales by", "Doubles and scales by"))
+    sent_first: list[str] = []
+    start = search.Feed.__init__
+
+    def started(self, *args, **kwargs):
+        start(self, *args, **kwargs)
+        sent_first.extend(self._keys[n][i].split("\t")[0] for n in self.open
+                          for i in range(len(self._keys[n])))
+    monkeypatch.setattr(search.Feed, "__init__", started)
+    site = build(src, tmp_path / "site", tmp_path / "cache")
+    assert site.stats["search_fed"] == site.stats["search_indexed"] == 1
+    members = [url for url in sorted(site.pages) if search.shard_of(url, 4)
+               == search.shard_of("module_4.html", 4)]
+    assert sent_first == members[:members.index("module_4.html")]
+    build(src, tmp_path / "cold", tmp_path / "cache-cold")
+    assert index_files(tmp_path / "site") == index_files(tmp_path / "cold")
+
+
+def test_a_feed_that_fails_leaves_its_shards_to_be_indexed_after(build, tmp_path, monkeypatch):
+    """Pagefind refuses what the feed sends: its shards are indexed after rendering, as if
+    there were no feed, and a warning says why only if the service itself failed."""
+    src = make_tree(tmp_path / "tree", 38)
+    build(src, tmp_path / "a", tmp_path / "cache-a")
+    send = search.Feed._send
+
+    def refused(self, n, key, records):
+        send(self, n, key, [{**record, "type": "NoSuchRequest"} for record in records])
+    monkeypatch.setattr(search.Feed, "_send", refused)
+    site = build(src, tmp_path / "b", tmp_path / "cache-b")
+    assert site.stats["search_fed"] == 0 and site.stats["search_indexed"] == 4
+    assert index_files(tmp_path / "a") == index_files(tmp_path / "b")
+
+
+def test_a_silent_indexer_is_stopped_in_bounded_time(tmp_path, monkeypatch):
+    """A Pagefind that reads requests and never answers: the build does not wait forever."""
+    silent = tmp_path / "pagefind"
+    silent.write_text("#!/bin/sh\nexec sleep 600\n")
+    silent.chmod(0o755)
+    monkeypatch.setattr(search, "_binary", lambda: (str(silent), "silent"))
+    monkeypatch.setattr(search, "SILENCE_SECONDS", 1.0)
+    with pytest.raises(RuntimeError, match="no answer in 1 s"):
+        search._ask(iter([{"type": "NewIndex", "config": {}}]))

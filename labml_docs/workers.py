@@ -69,6 +69,8 @@ PARALLEL_THRESHOLD = 30
 #: past it, it drops them as workers do, and parses the pages again as it finishes them.
 KEEP_TREES = 8 * 2**20
 HOME = "index.html"
+#: How many files' imports the workers' guess of the package is voted by.
+GUESS_SAMPLE = 64
 
 #: `progress(stage, done, total)`, with the stages "prepare", "math" and "finish".
 Progress = Callable[[str, int, int], None]
@@ -289,12 +291,15 @@ class PageRenderer:
                 sorted(finished, key=lambda f: order[f.url]), listed)
 
     def _package_guess(self) -> str | None:
-        """The package the index will most likely name the tree's modules under: the name of
-        the tree's folder (`package.package_of`, when no file votes otherwise)."""
+        """The package the index will most likely name the tree's modules under (`None`: no
+        index), voted by the imports of a sample of the files (`package.guess_package`)."""
         if self.xref is None:
             return None
-        from .xref.package import package_of
-        return package_of([], [], self.config.source_dir) or None
+        from .xref.package import guess_package
+        python = [f for f in self.files if f.kind == "python"]
+        step = max(1, len(python) // GUESS_SAMPLE)
+        return guess_package([f.path for f in python], [f.absolute for f in python[::step]],
+                             self.config.source_dir)
 
     def _chunks(self, items: list[T]) -> list[list[T]]:
         size = max(1, min(16, math.ceil(len(items) / (self.jobs * 4))))  # small: overlap

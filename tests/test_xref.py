@@ -7,6 +7,7 @@ import pickle
 import posixpath
 import random
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -1098,3 +1099,27 @@ def test_a_page_forgotten_once_finished_is_answered_again_the_same(tmp_path):
         page = read_page(next(f for f in files if f.path == path))
         assert (index.links_for(page), index.dependencies(page),
                 index.fact_record(page)) == expected[path], path
+
+
+def test_exports_are_made_under_the_package_the_imports_name(tmp_path, monkeypatch):
+    """A tree whose folder is not named as its package (`labml_nn` copied to `checkout/`):
+    the workers guess the package from the imports of a sample of files, so the exports
+    they make are used, and no file is read again for the look-ups of other pages."""
+    import labml_docs.workers as workers
+    source = tmp_path / "checkout"
+    shutil.copytree(REPO / "src" / "labml_nn", source)
+
+    def pages() -> dict[str, str | None]:
+        cache = tmp_path / f"cache{len(list(tmp_path.iterdir()))}"  # a cold build each time
+        config = SiteConfig(source_dir=str(source), cache_dir=str(cache), jobs=1, search=False)
+        with Builder(config) as builder:
+            site = builder.render()
+        return {url: page.html for url, page in site.pages.items()}
+
+    kept = pages()
+    read = []
+    monkeypatch.setattr(workers, "KEEP_TREES", 0)
+    monkeypatch.setattr(xref_index, "read_page",
+                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    assert pages() == kept
+    assert any("xref" in (html or "") for html in kept.values()) and read == []

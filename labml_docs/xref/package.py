@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 from pathlib import Path
 
 from ..parse import statements
@@ -79,4 +80,29 @@ def package_of(paths: list[str], imports: list[list[str]],
     return package
 
 
-__all__ = ["imported_names", "infer_package", "module_name", "package_of", "vote"]
+# An absolute import at the start of a line: `from torch.nn import Module`, `import torch.nn`.
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b"
+                          r"|import[ \t]+([A-Za-z_][\w.]*))", re.M)
+
+
+def guess_package(paths: list[str], sample: list[Path], source_dir: str | Path | None) -> str:
+    """The package `package_of` will most likely name the tree's modules under, voted by the
+    imports of a `sample` of the files (of `paths`), found by a regular expression rather than
+    parsed: the workers that prepare the pages collect their exports under a package before
+    every file's imports are known. Only a guess: the index settles the package itself.
+
+    The name of the tree's folder is a poor guess when the folder is not the package (a
+    checkout of `torch/` copied to `tree/`, a `src/` folder holding the package): every
+    export was then made under the wrong name, and the files were parsed again."""
+    imports = []
+    for path in sample:
+        try:
+            text = Path(path).read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        imports.append([a or b for a, b in _IMPORT_LINE.findall(text)])
+    return package_of(paths, imports, source_dir)
+
+
+__all__ = ["guess_package", "imported_names", "infer_package", "module_name", "package_of",
+           "vote"]

@@ -208,10 +208,12 @@ class PageRenderer:
         takes some 45 times the size of its source: every tree of PyTorch's, 2.3 GB)."""
         out = []
         package = self._package_guess() if packed else None
+        keep = _collected_files(self.config, None if self.page_cache.disabled else
+                                self.page_cache.directory) if packed else None
         for n, file in enumerate(files):
             page = self.here.prepare(file)
             if packed:
-                exports = _exports(page, package)
+                exports = _exports(page, package, keep)
                 if exports is not None:
                     self._exports[page.path] = exports
                 self._parts[page.url] = page.pack()
@@ -392,11 +394,12 @@ def _size(file: SourceFile) -> int:
 _worker: PageBuilder | None = None
 _worker_cache: PageCache | None = None
 _worker_record: Record | None = None
+_worker_kept: Any = None  # (`_collected_files`)
 
 
 def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
                   cache_dir: str | None, parent: int) -> None:
-    global _worker, _worker_cache
+    global _worker, _worker_cache, _worker_kept
     # Workers live for one build; their memory goes with them (see [`collector`](collector.py)).
     gc.disable()
     from .templates import make_environment
@@ -405,6 +408,7 @@ def _start_worker(config: SiteConfig, files: list[SourceFile], xref: Any,
                                                    templates_cache(config)), files)
     _worker.xref = xref
     _worker_cache = PageCache(cache_dir)
+    _worker_kept = _collected_files(config, cache_dir)
 
 
 def _prepare_chunk(files: list[SourceFile], package: str | None
@@ -414,17 +418,34 @@ def _prepare_chunk(files: list[SourceFile], package: str | None
     assert _worker is not None
     pages = [_worker.prepare(file) for file in files]
     pattern_cache.save()
-    return [(page, _exports(page, package), page.pack()) for page in pages]
+    return [(page, _exports(page, package, _worker_kept), page.pack()) for page in pages]
 
 
-def _exports(page: PreparedPage, package: str | None) -> bytes | None:
+def _exports(page: PreparedPage, package: str | None, keep: Any = None) -> bytes | None:
+    """The exports of a page just prepared, kept in `keep` (the cache's `CollectedFiles`) too:
+    the first rebuild after a cold build reads them there instead of parsing the files the
+    edited page imports."""
     if package is None or page.failed:
         return None
     from .xref.exports import make_exports
     try:
-        return make_exports(page.page, package)
+        blob = make_exports(page.page, package)
     except RecursionError:  # a syntax tree too deep to pickle: the file is parsed if needed
         return None
+    if blob is not None and keep is not None and page.digest is not None:
+        from .xref.package import module_name
+        keep.digests[page.path] = page.digest
+        keep.put_pickled(page.path, *module_name(page.path, package), blob)
+    return blob
+
+
+def _collected_files(config: SiteConfig, cache_dir: Any) -> Any:
+    """Where exports are kept between builds (`xref.summaries.CollectedFiles`), if the build
+    has a cache (`cache_dir`: the page cache's folder, `None` when it has none)."""
+    if cache_dir is None or not config.cache_dir or not config.cross_references:
+        return None
+    from .xref.summaries import CollectedFiles
+    return CollectedFiles(config.cache_dir, {}, {}, config.sections)
 
 
 def _finish_chunk(items: list[tuple[PreparedPage, bytes, list[dict] | None]],

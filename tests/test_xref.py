@@ -1123,3 +1123,35 @@ def test_exports_are_made_under_the_package_the_imports_name(tmp_path, monkeypat
                         lambda file, *rest: read.append(file.path) or read_page(file, *rest))
     assert pages() == kept
     assert any("xref" in (html or "") for html in kept.values()) and read == []
+
+
+def test_the_first_rebuild_after_a_cold_build_reads_the_exports_kept(tmp_path, monkeypatch):
+    """A cold build keeps each page's exports in the cache as it makes them (workers do, and
+    so does one process past `KEEP_TREES`): every file of the tree is kept, not only those
+    some index happened to parse, and the first edit after it reads no file but the edited
+    one, and renders the pages a cold build of the edited tree renders."""
+    import labml_docs.workers as workers
+    source = tmp_path / "labml_nn"
+    shutil.copytree(REPO / "src" / "labml_nn", source)
+
+    def build(cache: Path, jobs: int) -> dict[str, str | None]:
+        config = SiteConfig(source_dir=str(source), cache_dir=str(cache), jobs=jobs, search=False)
+        with Builder(config) as builder:
+            site = builder.render()
+        return {url: page.html for url, page in site.pages.items()}
+
+    monkeypatch.setattr(workers, "KEEP_TREES", 0)  # (one process packs its pages as workers do)
+    for jobs in (1, 2):
+        build(tmp_path / f"cache{jobs}", jobs)
+        kept = [p for p in (tmp_path / f"cache{jobs}" / "xref" / "collected").rglob("*")
+                if p.is_file()]
+        assert len(kept) == len(list(source.rglob("*.py"))), jobs
+    edited = source / "optimizers" / "adam.py"
+    edited.write_text(edited.read_text() + "\n# One more comment.\n")
+    read: list[str] = []
+    monkeypatch.setattr(xref_index, "read_page",
+                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    again = build(tmp_path / "cache2", 2)
+    assert set(read) == {"optimizers/adam.py"}  # only the edited file (for its importers' facts)
+    monkeypatch.undo()
+    assert again == build(tmp_path / "cold", 2)

@@ -480,9 +480,9 @@ class LazyIndex(XrefIndex):
                 module = self._collect(page, tree, self._order[path])
                 if self._collected is not None:  # (its own page too: for other pages' builds)
                     sites, module.sites = module.sites, []
-                    self._collected.put(path, *module_name(path, self.package),
-                                        (module, self._classes_of[path],
-                                         self._section_runs[path], self._section_starts[path]))
+                    self._collected.put(path, *module_name(path, self.package), Exports(
+                        self.package, module, self._classes_of[path], self._section_runs[path],
+                        self._section_starts[path], source_digest(page.source)))
                     module.sites = sites
                 if self.lean and path != own:
                     module.sites = []
@@ -512,8 +512,10 @@ class LazyIndex(XrefIndex):
         found = self._collected.get(path, name, is_package)
         if found is None:
             return False
-        source, (module, classes, runs, starts) = found
-        self._take(path, module, classes, runs, starts)
+        source, exports = found
+        if not isinstance(exports, Exports) or exports.package != self.package:
+            return False
+        self._take(path, exports.module, exports.classes, exports.runs, exports.starts)
         self._sources[path] = source
         return True
 

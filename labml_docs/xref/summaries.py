@@ -189,13 +189,17 @@ class FileSummaries:
 # ## What other files look up in a file
 
 #: Bump when what `CollectedFiles` keeps changes meaning.
-COLLECTED_FORMAT = "labml-docs-collected-1"
+COLLECTED_FORMAT = "labml-docs-collected-2"
 
 
 class CollectedFiles:
     """What a lazy index collects of a file that another page's links look into, kept by
     file: its module and class scopes as [`collect`](collect.py) makes them (without the
     places its names are read, which only its own page needs), and its sections.
+
+    What is kept of a file is its [`Exports`](exports.py), the very bytes the workers of a
+    cold build make of each page as they prepare it (they keep them here as they go), or that a
+    lazy index makes of a file it parses.
 
     A one-page rebuild resolves the page's names through the modules it imports: on PyTorch,
     `optim/adam.py` reads eleven, `torch/__init__.py` and `_tensor.py` among them, and parsing
@@ -252,6 +256,15 @@ class CollectedFiles:
 
     def put(self, path: str, name: str, is_package: bool, collected: Any) -> None:
         """Keep what was collected of `path` (unless it is kept already)."""
+        try:
+            body = pickle.dumps(collected, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, RecursionError):
+            return  # only a miss next time
+        self.put_pickled(path, name, is_package, body)
+
+    def put_pickled(self, path: str, name: str, is_package: bool, body: bytes) -> None:
+        """`put`, of what is already pickled (the exports a worker made while preparing the
+        page)."""
         where = self._where(path, name, is_package)
         if where is None:
             return
@@ -263,10 +276,9 @@ class CollectedFiles:
         except OSError:
             pass
         try:
-            body = pickle.dumps(collected, protocol=pickle.HIGHEST_PROTOCOL)
             write_atomic(target, f"{COLLECTED_FORMAT} {stamp} {sha256(body)}\n"
                          .encode("ascii") + body, cache=True)
-        except (OSError, pickle.PicklingError, RecursionError):
+        except OSError:
             pass  # only a miss next time
 
 

@@ -97,15 +97,18 @@ def compile(text: str, flags: int) -> re.Pattern[str]:
         if pattern is not None:
             return pattern
         del _kept[key]
-    pattern = re.compile(text, flags)
-    if pattern.groupindex:  # (named groups: not kept; the fast lexer has none)
-        return pattern
     try:
+        # What `re.compile` does (`re._compiler.compile`), keeping the program on the way.
         tree = _parser.parse(text, flags)
-        program = array("I", _code(tree, flags)).tobytes()
-    except Exception:  # noqa: BLE001 (an engine of another shape: the pattern is not kept)
-        return pattern
-    _kept[key] = _fresh[key] = (int(pattern.flags), program, pattern.groups)
+        code = _code(tree, flags)
+        groups = tree.state.groups - 1
+        if tree.state.groupdict:  # (named groups: not kept; the fast lexer has none)
+            raise ValueError("named groups")
+        pattern = _sre.compile(text, flags | tree.state.flags, code, groups, {},
+                               (None,) * (groups + 1))
+    except Exception:  # noqa: BLE001 (an engine of another shape: compiled as usual, not kept)
+        return re.compile(text, flags)
+    _kept[key] = _fresh[key] = (int(pattern.flags), array("I", code).tobytes(), pattern.groups)
     return pattern
 
 

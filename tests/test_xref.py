@@ -740,6 +740,22 @@ def _trees(tmp_path):
     return [tmp_path / "pkg", REPO / "src" / "labml_nn"]
 
 
+def files_read(monkeypatch) -> list[str]:
+    """The paths of the files the index reads from now on (`read_page`), in order."""
+    read: list[str] = []
+    monkeypatch.setattr(xref_index, "read_page",
+                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    return read
+
+
+def rendered(source: Path, cache: Path, jobs: int = 1) -> dict[str, str | None]:
+    """The HTML of each page of `source`, rendered (no search) with the cache `cache`."""
+    config = SiteConfig(source_dir=str(source), cache_dir=str(cache), jobs=jobs, search=False)
+    with Builder(config) as builder:
+        site = builder.render()
+    return {url: page.html for url, page in site.pages.items()}
+
+
 @pytest.mark.parametrize("which", [0, 1])
 def test_lazy_index_answers_as_the_whole_tree_index(tmp_path, which):
     source = _trees(tmp_path)[which]
@@ -784,9 +800,7 @@ def test_lazy_index_reads_only_what_the_page_needs(tmp_path, monkeypatch):
     assert (cache / "xref" / "files.json").is_file()
 
     summaries = FileSummaries(cache)
-    read = []
-    monkeypatch.setattr(xref_index, "read_page",
-                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    read = files_read(monkeypatch)
     index = index_files(files, source_dir=source, lazy=True, digests=hashes, cache_dir=cache)
     assert summaries.old and index.package == "pkg"
     page = read_page(next(f for f in files if f.path == "base.py"))
@@ -816,9 +830,7 @@ def test_exports_answer_as_the_files_and_spare_reading_them(tmp_path, monkeypatc
     expected = {path: (reference.links_for(page), reference.dependencies(page),
                        reference.fact_record(page)) for path, page in pages.items()}
     assert any(links for links, _, _ in expected.values())
-    read = []
-    monkeypatch.setattr(xref_index, "read_page",
-                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    read = files_read(monkeypatch)
     for path in sorted(pages):
         index = index_files(files, source_dir=source, lazy=True)
         index.use_exports(exports)
@@ -833,9 +845,7 @@ def test_exports_of_another_package_are_not_used(tmp_path, monkeypatch):
     files = scan(source)
     wrong = {f.path: make_exports(read_page(f), "other") for f in files
              if f.kind == "python" and read_page(f) is not None}
-    read = []
-    monkeypatch.setattr(xref_index, "read_page",
-                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
+    read = files_read(monkeypatch)
     index = index_files(files, source_dir=source, lazy=True)
     index.use_exports({p: blob for p, blob in wrong.items() if blob is not None})
     adam = read_page(next(f for f in files if f.path == "models/adam.py"))
@@ -1055,26 +1065,21 @@ def test_local_names_are_not_looked_up(monkeypatch):
     assert not {"x", "total", "count", "i"} & set(looked)
 
 
-def test_a_build_too_big_to_keep_its_syntax_trees_gives_the_same_pages(tmp_path, monkeypatch):
+@pytest.mark.parametrize("folder", ["labml_nn", "checkout"])
+def test_a_build_too_big_to_keep_its_syntax_trees_gives_the_same_pages(tmp_path, monkeypatch,
+                                                                      folder):
     """Past `KEEP_TREES` bytes of source, a build without workers drops each page's syntax
     tree once prepared (its exports made, as workers do) and parses it again to finish it:
-    the same pages, and the files are not read again for the look-ups of other pages."""
+    the same pages, and the files are not read again for the look-ups of other pages. Also
+    when the tree's folder is not named as its package (`checkout/`): the exports are made
+    under the package its imports name (a sample of them), and used."""
     import labml_docs.workers as workers
-    source = REPO / "src" / "labml_nn"
-
-    def pages() -> dict[str, str | None]:
-        cache = tmp_path / f"cache{len(list(tmp_path.iterdir()))}"  # a cold build each time
-        config = SiteConfig(source_dir=str(source), cache_dir=str(cache), jobs=1, search=False)
-        with Builder(config) as builder:
-            site = builder.render()
-        return {url: page.html for url, page in site.pages.items()}
-
-    kept = pages()
-    read = []
+    source = tmp_path / folder
+    shutil.copytree(REPO / "src" / "labml_nn", source)
+    kept = rendered(source, tmp_path / "cache-kept")
     monkeypatch.setattr(workers, "KEEP_TREES", 0)
-    monkeypatch.setattr(xref_index, "read_page",
-                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
-    assert pages() == kept
+    read = files_read(monkeypatch)
+    assert rendered(source, tmp_path / "cache-dropped") == kept
     assert any("xref" in (html or "") for html in kept.values()) and read == []
 
 
@@ -1101,30 +1106,6 @@ def test_a_page_forgotten_once_finished_is_answered_again_the_same(tmp_path):
                 index.fact_record(page)) == expected[path], path
 
 
-def test_exports_are_made_under_the_package_the_imports_name(tmp_path, monkeypatch):
-    """A tree whose folder is not named as its package (`labml_nn` copied to `checkout/`):
-    the workers guess the package from the imports of a sample of files, so the exports
-    they make are used, and no file is read again for the look-ups of other pages."""
-    import labml_docs.workers as workers
-    source = tmp_path / "checkout"
-    shutil.copytree(REPO / "src" / "labml_nn", source)
-
-    def pages() -> dict[str, str | None]:
-        cache = tmp_path / f"cache{len(list(tmp_path.iterdir()))}"  # a cold build each time
-        config = SiteConfig(source_dir=str(source), cache_dir=str(cache), jobs=1, search=False)
-        with Builder(config) as builder:
-            site = builder.render()
-        return {url: page.html for url, page in site.pages.items()}
-
-    kept = pages()
-    read = []
-    monkeypatch.setattr(workers, "KEEP_TREES", 0)
-    monkeypatch.setattr(xref_index, "read_page",
-                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
-    assert pages() == kept
-    assert any("xref" in (html or "") for html in kept.values()) and read == []
-
-
 def test_the_first_rebuild_after_a_cold_build_reads_the_exports_kept(tmp_path, monkeypatch):
     """A cold build keeps each page's exports in the cache as it makes them (workers do, and
     so does one process past `KEEP_TREES`): every file of the tree is kept, not only those
@@ -1133,25 +1114,16 @@ def test_the_first_rebuild_after_a_cold_build_reads_the_exports_kept(tmp_path, m
     import labml_docs.workers as workers
     source = tmp_path / "labml_nn"
     shutil.copytree(REPO / "src" / "labml_nn", source)
-
-    def build(cache: Path, jobs: int) -> dict[str, str | None]:
-        config = SiteConfig(source_dir=str(source), cache_dir=str(cache), jobs=jobs, search=False)
-        with Builder(config) as builder:
-            site = builder.render()
-        return {url: page.html for url, page in site.pages.items()}
-
     monkeypatch.setattr(workers, "KEEP_TREES", 0)  # (one process packs its pages as workers do)
     for jobs in (1, 2):
-        build(tmp_path / f"cache{jobs}", jobs)
+        rendered(source, tmp_path / f"cache{jobs}", jobs)
         kept = [p for p in (tmp_path / f"cache{jobs}" / "xref" / "collected").rglob("*")
                 if p.is_file()]
         assert len(kept) == len(list(source.rglob("*.py"))), jobs
     edited = source / "optimizers" / "adam.py"
     edited.write_text(edited.read_text() + "\n# One more comment.\n")
-    read: list[str] = []
-    monkeypatch.setattr(xref_index, "read_page",
-                        lambda file, *rest: read.append(file.path) or read_page(file, *rest))
-    again = build(tmp_path / "cache2", 2)
+    read = files_read(monkeypatch)
+    again = rendered(source, tmp_path / "cache2", 2)
     assert set(read) == {"optimizers/adam.py"}  # only the edited file (for its importers' facts)
     monkeypatch.undo()
-    assert again == build(tmp_path / "cold", 2)
+    assert again == rendered(source, tmp_path / "cold", 2)

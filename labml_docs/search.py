@@ -105,7 +105,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
@@ -621,18 +620,13 @@ class Feed:
                 self._waiting.update((url, (cached[url], kept[cached[url]])) for url in others)
             self.open.append(n)
         self.shard = {url: n for n in self.open for url in self.members[n]}
-        self.services = max(1, min(jobs, len(self.open) // SHARDS_PER_SERVICE))
-        self._service = {n: i % self.services for i, n in enumerate(self.open)}
+        count = max(1, min(jobs, len(self.open) // SHARDS_PER_SERVICE))
+        self._services = [_Service(_INDEX) for _ in range(count)]
+        self._service = {n: self._services[i % count] for i, n in enumerate(self.open)}
         self._next = [0] * k  # the position in its shard of the next page to send
         self._keys: list[list[str]] = [[] for _ in range(k)]
         self._notes: list[dict[str, list[dict]]] = [{} for _ in range(k)]
-        self._ids: dict[int, int] = {}  # shard → its index id in its service
-        self._files_at: dict[int, int] = {}  # shard → where its `GetFiles` is among the answers
-        self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(self.services)]
-        self._sent = [0] * self.services  # requests queued on each service
-        self._indexes = [0] * self.services  # indexes opened on each service
-        self._answers: list[list[dict] | BaseException | None] = [None] * self.services
-        self._threads: list[threading.Thread | None] = [None] * self.services
+        self._ids: dict[int, int] = {}  # shard → its index in its service
         for n in self.open:  # the pages of the cache that come first
             self._advance(n)
 
@@ -663,63 +657,34 @@ class Feed:
             if item is not None:
                 self._send(n, *item)
         if self._next[n] == len(members) and n in self._ids:
-            service = self._service[n]
-            self._files_at[n] = self._sent[service]
-            self._put(service, {"type": "GetFiles", "index_id": self._ids[n]})
-            self._put(service, {"type": "DeleteIndex", "index_id": self._ids[n]})
+            self._service[n].close(self._ids[n], n)
 
     def _send(self, n: int, key: str, records: list[dict]) -> None:
-        service = self._service[n]
         if n not in self._ids:
-            self._ids[n] = self._indexes[service]
-            self._indexes[service] += 1
-            self._put(service, {"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}})
-        for record in records:
-            self._put(service, {**record, "index_id": self._ids[n]})
+            self._ids[n] = self._service[n].open()
+        self._service[n].add(self._ids[n], records)
         self._keys[n].append(key)
         self._notes[n][key] = records
 
-    def _put(self, service: int, request: dict) -> None:
-        if self._threads[service] is None:
-            def run() -> None:
-                try:
-                    self._answers[service] = _ask(iter(self._queues[service].get, None),
-                                                  functools.partial(_take, _INDEX))
-                except BaseException as e:  # (said when the results are asked for)
-                    self._answers[service] = e
-            self._threads[service] = thread = threading.Thread(target=run, daemon=True)
-            thread.start()
-        self._queues[service].put(request)
-        self._sent[service] += 1
-
     def results(self, k: int) -> dict[int, tuple[list[str], dict[str, bytes], dict[str, list[dict]]]]:
         """Each shard indexed: the keys of its pages, in order, its files and its records (none
-        if the site has not `k` shards, as the feed thought)."""
-        self.close()
+        if the site has not `k` shards, as the feed thought). The shards of a service that
+        failed or refused a request are left out (indexed again after)."""
+        made: dict[int, dict[str, bytes]] = {}
+        for service in self._services:
+            try:
+                made.update(service.finish())
+            except Exception as e:  # noqa: BLE001 (whatever failed, its shards are indexed again)
+                if not isinstance(e, _Refused):
+                    log.warning("search: indexing while rendering failed (%s)", e)
         if k != self.k:
             return {}
-        out = {}
-        for n, at in self._files_at.items():
-            answers = self._answers[self._service[n]]
-            if isinstance(answers, BaseException):
-                log.warning("search: indexing while rendering failed (%s)", answers)
-                self._answers[self._service[n]] = None
-                continue
-            if answers is None or at >= len(answers) \
-                    or any(a.get("type") == "Error" for a in answers):  # (indexed again)
-                continue
-            answer = answers[at]
-            if answer.get("type") == "GetFiles":
-                out[n] = (self._keys[n], answer["files"], self._notes[n])
-        return out
+        return {n: (self._keys[n], files, self._notes[n]) for n, files in made.items()}
 
     def close(self) -> None:
         """Stop the services, once they have answered what they were sent."""
-        for service, thread in enumerate(self._threads):
-            if thread is not None:
-                self._queues[service].put(None)
-                thread.join()
-                self._threads[service] = None
+        for service in self._services:
+            service.stop()
 
 
 #: With workers, a page whose source is this big is finished before the others (the order of
@@ -737,6 +702,79 @@ def _take(wanted: re.Pattern, answer: dict) -> dict | None:
         return {"type": kind, "files": {f["path"]: base64.b64decode(f["content"])
                                         for f in answer.get("files", []) if wanted.match(f["path"])}}
     return answer if kind in ("Error", "NewIndex") else None
+
+
+class _Refused(RuntimeError):
+    """Pagefind answered a request with an error."""
+
+
+class _Service:
+    """One Pagefind service, fed requests as they come (its `_ask` runs in a thread of its
+    own): indexes are opened, given the records of their pages, and closed (their files asked
+    for, then the index deleted); `finish` waits for the answers and gives each closed index's
+    files that `wanted` matches. Indexes are numbered by the service, from 0, in the order
+    they are opened."""
+
+    def __init__(self, wanted: re.Pattern):
+        self._wanted = wanted
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._sent = 0  # requests queued
+        self._opened = 0  # indexes opened
+        self._files_at: dict[int, int] = {}  # tag of a closed index → where its files answer
+        self._answers: list[dict] | BaseException = []
+        self._thread: threading.Thread | None = None
+
+    def open(self) -> int:
+        self._put({"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}})
+        self._opened += 1
+        return self._opened - 1
+
+    def add(self, index: int, records: list[dict]) -> None:
+        for record in records:
+            self._put({**record, "index_id": index})
+
+    def close(self, index: int, tag: int) -> None:
+        """Ask for the files of `index` (given by `finish` under `tag`), then delete it."""
+        self._files_at[tag] = self._sent
+        self._put({"type": "GetFiles", "index_id": index})
+        self._put({"type": "DeleteIndex", "index_id": index})
+
+    def _put(self, request: dict) -> None:
+        if self._thread is None:
+            def run() -> None:
+                try:
+                    self._answers = _ask(iter(self._queue.get, None),
+                                         functools.partial(_take, self._wanted))
+                except BaseException as e:  # (raised by `finish`)
+                    self._answers = e
+            self._thread = threading.Thread(target=run, daemon=True)
+            self._thread.start()
+        self._queue.put(request)
+        self._sent += 1
+
+    def stop(self) -> None:
+        """Send nothing more, and wait until every request sent is answered."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def finish(self) -> dict[int, dict[str, bytes]]:
+        """The files of each closed index, by tag. Raises what stopped the service, or
+        `_Refused` if Pagefind answered a request with an error."""
+        self.stop()
+        answers = self._answers
+        if isinstance(answers, BaseException):
+            raise answers
+        for answer in answers:
+            if answer.get("type") == "Error":
+                raise _Refused(f"pagefind: {answer.get('message')}")
+        ids = [a.get("index_id") for a in answers if a.get("type") == "NewIndex"]
+        if ids != list(range(self._opened)) or any(
+                at >= len(answers) or answers[at].get("type") != "GetFiles"
+                for at in self._files_at.values()):
+            raise RuntimeError(f"pagefind: unexpected indexes {ids}")
+        return {tag: answers[at]["files"] for tag, at in self._files_at.items()}
 
 
 # ## The cache: shards, trusted by their keys
@@ -794,29 +832,31 @@ class Cache:
 
     def index(self, todo: list[int], services: int = 1) -> None:
         """Index shards `todo` and keep them: through `services` Pagefind processes side by
-        side (Pagefind indexes on one core), each given every `services`-th shard."""
+        side (Pagefind indexes on one core), each given every `services`-th shard; the pages'
+        records are made here while the services index the ones before."""
         notes = {n: self._notes(n) for n in todo}
 
         def requests(n: int) -> Iterator[list[dict]]:
-            # (lazily: Pagefind indexes a page while the next one's notes are made)
             for page in self.members[n]:
                 kept = notes[n].get(page.key)
                 if not kept:
                     kept = notes[n][page.key] = page_requests(page)
                 yield kept
 
-        def run(group: list[int]) -> list[dict[str, bytes]]:
-            return _index_many([requests(n) for n in group], _INDEX)
-
-        groups = [todo[i::services] for i in range(max(1, min(services, len(todo))))]
-        if len(groups) == 1:
-            made = [run(groups[0])]
-        else:
-            with ThreadPoolExecutor(len(groups)) as pool:
-                made = list(pool.map(run, groups))
-        for group, files in zip(groups, made):
-            for n, shard in zip(group, files):
-                self.add_shard(n, shard, notes[n])
+        running = [_Service(_INDEX) for _ in range(max(1, min(services, len(todo))))]
+        try:
+            for i, n in enumerate(todo):
+                service = running[i % len(running)]
+                index = service.open()
+                for records in requests(n):
+                    service.add(index, records)
+                service.close(index, n)
+            made = {n: files for service in running for n, files in service.finish().items()}
+        finally:
+            for service in running:
+                service.stop()
+        for n in todo:
+            self.add_shard(n, made[n], notes[n])
 
     def add_shard(self, n: int, files: dict[str, bytes], notes: dict[str, list[dict]]) -> None:
         """Keep shard `n` as Pagefind made it from `notes` (what it was sent, by page key)."""
@@ -1022,23 +1062,17 @@ def _index_many(shards: list[Iterator[list[dict]]], wanted: re.Pattern) -> list[
     Each index is deleted once its files are read, and its answer is cut down to the wanted
     files as it comes: a service that kept all 64 indexes of PyTorch's tree held 213 MB, one
     that deletes them 64 MB; and their answers, engines and all, 70 MB of base64 here."""
-    def requests() -> Iterator[dict]:
+    service = _Service(wanted)
+    try:
         for n, pages in enumerate(shards):
-            yield {"type": "NewIndex", "config": {"exclude_selectors": EXCLUDE}}
-            yield from ({**request, "index_id": n} for page in pages for request in page)
-            # (asked at once: its files are read while Pagefind indexes the next shard)
-            yield {"type": "GetFiles", "index_id": n}
-            yield {"type": "DeleteIndex", "index_id": n}
-
-    answers = _ask(requests(), functools.partial(_take, wanted))
-    for answer in answers:
-        if answer.get("type") == "Error":
-            raise RuntimeError(f"pagefind: {answer.get('message')}")
-    ids = [a.get("index_id") for a in answers if a.get("type") == "NewIndex"]
-    files = [a["files"] for a in answers if a.get("type") == "GetFiles"]
-    if ids != list(range(len(shards))) or len(files) != len(shards):
-        raise RuntimeError(f"pagefind: unexpected indexes {ids}")
-    return files
+            index = service.open()
+            for records in pages:
+                service.add(index, records)
+            service.close(index, n)
+        made = service.finish()
+    finally:
+        service.stop()
+    return [made[n] for n in range(len(shards))]
 
 
 def _titled(html: str, title: str) -> str:

@@ -283,14 +283,14 @@ def test_a_no_op_reads_no_bundle_and_an_edit_makes_one_pages_notes(build, tmp_pa
     reads: list[str] = []
     made: list[str] = []
     indexed: list[int] = []
-    read, requests, index_many = search._read_checked, search.page_requests, search._index_many
+    read, requests, index = search._read_checked, search.page_requests, search.Cache.index
     monkeypatch.setattr(search, "_read_checked", lambda path: reads.append(path.name) or read(path))
     monkeypatch.setattr(search, "page_requests", lambda page: made.append(page.url) or requests(page))
 
-    def counted(shards, wanted):
-        indexed.append(len(shards))
-        return index_many(shards, wanted)
-    monkeypatch.setattr(search, "_index_many", counted)
+    def counted(cache, todo, services=1):  # shards indexed after rendering
+        indexed.append(len(todo))
+        return index(cache, todo, services)
+    monkeypatch.setattr(search.Cache, "index", counted)
     site = build(src, out, cache)
     assert reads == ["contents.json"] and not made and not indexed
     assert site.files and not any(isinstance(data, bytes) for data in site.files.values())
@@ -349,6 +349,10 @@ def test_shards_indexed_as_pages_are_finished_are_those_indexed_after(build, tmp
     site = build(src, tmp_path / "after", tmp_path / "cache-after")
     assert site.stats["search_fed"] == 0 and site.stats["search_indexed"] == 4
     assert sites[1] == sites[2] == index_files(tmp_path / "after")
+    # After rendering, through two Pagefind services side by side: the same bytes.
+    monkeypatch.setattr(search, "SHARDS_PER_SERVICE", 1)
+    build(src, tmp_path / "two", tmp_path / "cache-two", jobs=2)
+    assert index_files(tmp_path / "two") == sites[1]
     assert not any(f["url"] == "/broken.html" for f in fragments(tmp_path / "after"))
 
 

@@ -56,7 +56,7 @@ from .collect import (
     collect,
     syntax_tree,
 )
-from .exports import Exports, SectionRuns, SectionStarts, section_runs, source_digest
+from .exports import Exports, section_runs, source_digest
 from .package import imported_names, module_name, package_of
 from .resolve import Fact, ModuleValue, Resolver, Value
 from .summaries import CollectedFiles, FileSummaries, Summary, TreeFile, read_page
@@ -494,12 +494,9 @@ class LazyIndex(XrefIndex):
         """Collect a file from the exports this build's workers made of it, as `_load_module`
         would without its own page."""
         blob = self._exports.get(path)
-        if blob is None:
+        exports = Exports.load(blob) if blob is not None else None
+        if exports is None or not self._take(path, exports):
             return False
-        exports = Exports.load(blob)
-        if exports.package != self.package:
-            return False
-        self._take(path, exports.module, exports.classes, exports.runs, exports.starts)
         self._file_digests[path] = exports.digest
         return True
 
@@ -508,25 +505,23 @@ class LazyIndex(XrefIndex):
         file is unchanged (`CollectedFiles`): as `_collect` and a lean `_load_module` leave it."""
         if self._collected is None:
             return False
-        name, is_package = module_name(path, self.package)
-        found = self._collected.get(path, name, is_package)
-        if found is None:
+        found = self._collected.get(path, *module_name(path, self.package))
+        if found is None or not self._take(path, found[1]):
             return False
-        source, exports = found
-        if not isinstance(exports, Exports) or exports.package != self.package:
-            return False
-        self._take(path, exports.module, exports.classes, exports.runs, exports.starts)
-        self._sources[path] = source
+        self._sources[path] = found[0]
         return True
 
-    def _take(self, path: str, module: ModuleInfo, classes: dict[str, ClassInfo],
-              runs: SectionRuns, starts: SectionStarts) -> None:
-        """A file collected elsewhere, without the places its names are read."""
-        self._machinery().add_module(module, classes, self._order[path])
-        self._section_runs[path], self._section_starts[path] = runs, starts
-        self._modules[path], self._classes_of[path] = module, classes
+    def _take(self, path: str, exports: object) -> bool:
+        """A file collected elsewhere (its `Exports`), without the places its names are read;
+        `False` if it is not exports of this index's package."""
+        if not isinstance(exports, Exports) or exports.package != self.package:
+            return False
+        self._machinery().add_module(exports.module, exports.classes, self._order[path])
+        self._section_runs[path], self._section_starts[path] = exports.runs, exports.starts
+        self._modules[path], self._classes_of[path] = exports.module, exports.classes
         self._bare.add(path)
         self._pages[path] = None
+        return True
 
     def _prepare_module(self, path: str) -> None:
         if path in self._order:

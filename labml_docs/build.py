@@ -241,6 +241,10 @@ class Builder:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _cache_in_use(self) -> Path | None:
+        """The cache folder, unless the page cache found it unusable: then nothing is kept."""
+        return None if self.page_cache.disabled else self.cache_dir
+
     def jobs(self) -> int:
         jobs = self.config.jobs
         return jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
@@ -263,7 +267,7 @@ class Builder:
                 if self.config.languages and not self.config.edition:
                     from .i18n.edition import add_editions
                     add_editions(self, site)
-                cache_dir = None if self.page_cache.disabled else self.cache_dir
+                cache_dir = self._cache_in_use()
                 if self.config.search:  # (imported only then: a site without search does not pay)
                     from .search import add_search_index
                     add_search_index(site, self.config, cache_dir, self._tree_name(), self._feed)
@@ -379,16 +383,15 @@ class Builder:
                   for url, e in plan.cached.items() if not e.failed}
         fed = [f.url for f in plan.todo] + ([HOME] if HOME not in plan.cached
                                             and plan.home_file is None else [])
-        cache_dir = None if self.page_cache.disabled else self.cache_dir
         return Feed(self._order(plan), fed, jobs_of(config), cached,
-                    cache_folder(cache_dir, self._tree_name()))
+                    cache_folder(self._cache_in_use(), self._tree_name()))
 
     def _tree_index(self, files: list[SourceFile], lazy: bool,
                     known: Mapping[str, Summary] | None = None) -> Any:
         """The default cross-reference index: the tree's definitions, with the index's own
         cache of per-file summaries beside the page cache."""
         from .xref import index_files
-        cache_dir = self.cache_dir if not self.page_cache.disabled else None
+        cache_dir = self._cache_in_use()
         return index_files(files, source_dir=self.config.source_dir, lazy=lazy,
                            digests=self._digests, cache_dir=cache_dir,
                            sections=self.config.sections, known=known)
